@@ -1,0 +1,3 @@
+//! The `opdeck` command line.
+
+fn main() {}

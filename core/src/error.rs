@@ -1,0 +1,343 @@
+//! The one error type of the crate.
+//!
+//! Every failure a caller can see is a variant of [`Error`]. Bindings map each
+//! [`ErrorKind`] to their own exception class, so the kinds are stable and the
+//! enum is `#[non_exhaustive]`. Messages are lowercase and never contain a
+//! secret: URLs are stripped of their query string before they are stored, and
+//! credential values never enter an error.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// A `Result` whose error is opdeck's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One rule of an input or request that was broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Where in the input the rule was broken, as a JSON pointer (`""` is the root).
+    pub path: String,
+    /// What is wrong, in lowercase words.
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.is_empty() { "/" } else { &self.path };
+        write!(f, "{path}: {}", self.message)
+    }
+}
+
+/// Everything that can go wrong in opdeck.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No operation has this id; `suggestions` holds the closest known ids.
+    #[error("unknown operation `{id}`{}", suggest(.suggestions))]
+    UnknownOperation {
+        /// The id that was asked for.
+        id: String,
+        /// Known ids that are close to it, best first.
+        suggestions: Vec<String>,
+    },
+    /// A service name that no source registered.
+    #[error("unknown service `{service}`{}", suggest(.suggestions))]
+    UnknownService {
+        /// The service that was asked for.
+        service: String,
+        /// Known services that are close to it.
+        suggestions: Vec<String>,
+    },
+    /// An API description that cannot be used, with the JSON pointer of the fault.
+    #[error("unusable spec at {pointer}: {message}")]
+    Spec {
+        /// JSON pointer into the document (`""` is the root).
+        pointer: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// The input of an operation broke its schema. Every violation is listed.
+    #[error("invalid input for `{operation}`: {}", join(.violations))]
+    Validation {
+        /// The operation id.
+        operation: String,
+        /// Every broken rule, not only the first.
+        violations: Vec<Violation>,
+    },
+    /// The server answered with a status outside 2xx.
+    #[error("`{operation}` failed with http status {status}")]
+    Status {
+        /// The operation id.
+        operation: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The decoded response body (JSON, or a string for text).
+        body: Value,
+        /// The request id the server gave, if any (`X-Request-Id` and similar).
+        request_id: Option<String>,
+    },
+    /// The request could not be sent or the response could not be read.
+    #[error("`{operation}`: transport error: {message}")]
+    Transport {
+        /// The operation id.
+        operation: String,
+        /// What failed, with no URL query and no credential in it.
+        message: String,
+    },
+    /// The connect or total timeout ran out.
+    #[error("`{operation}` timed out after {after:?}")]
+    Timeout {
+        /// The operation id.
+        operation: String,
+        /// The limit that ran out.
+        after: Duration,
+    },
+    /// Credentials are missing, rejected, or a login flow failed.
+    #[error("authentication for service `{service}` failed: {message}")]
+    Auth {
+        /// The service whose credentials are at fault.
+        service: String,
+        /// What went wrong; never the secret itself.
+        message: String,
+    },
+    /// A response body did not match its declared content type.
+    #[error("`{operation}`: cannot decode response: {message}")]
+    Decode {
+        /// The operation id.
+        operation: String,
+        /// What could not be decoded.
+        message: String,
+    },
+    /// Configuration (file, profile or environment) is missing or wrong.
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is missing or wrong, and where.
+        message: String,
+    },
+    /// The caller used the API wrongly (bad argument, wrong context).
+    #[error("{message}")]
+    Usage {
+        /// What was wrong with the call.
+        message: String,
+    },
+    /// Reading or writing a local file failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A Rhai script failed; the position is the script's own.
+    #[error("{message}")]
+    Script {
+        /// The message, already carrying file, line and column.
+        message: String,
+        /// The operation that failed inside the script, if one did.
+        operation: Option<String>,
+        /// The HTTP status of that failure, if any.
+        status: Option<u16>,
+    },
+    /// A script or pagination exceeded a configured limit.
+    #[error("limit exceeded: {limit} ({detail})")]
+    Limit {
+        /// The limit's name, as it is configured.
+        limit: String,
+        /// The value that was exceeded.
+        detail: String,
+    },
+}
+
+/// The kind of an [`Error`], stable for bindings and exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// See [`Error::UnknownOperation`] and [`Error::UnknownService`].
+    NotFound,
+    /// See [`Error::Spec`].
+    Spec,
+    /// See [`Error::Validation`].
+    Validation,
+    /// See [`Error::Status`].
+    Status,
+    /// See [`Error::Transport`].
+    Transport,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::Auth`].
+    Auth,
+    /// See [`Error::Decode`].
+    Decode,
+    /// See [`Error::Config`].
+    Config,
+    /// See [`Error::Usage`].
+    Usage,
+    /// See [`Error::Io`].
+    Io,
+    /// See [`Error::Script`].
+    Script,
+    /// See [`Error::Limit`].
+    Limit,
+}
+
+impl Error {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::UnknownOperation { .. } | Error::UnknownService { .. } => ErrorKind::NotFound,
+            Error::Spec { .. } => ErrorKind::Spec,
+            Error::Validation { .. } => ErrorKind::Validation,
+            Error::Status { .. } => ErrorKind::Status,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::Config { .. } => ErrorKind::Config,
+            Error::Usage { .. } => ErrorKind::Usage,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Script { .. } => ErrorKind::Script,
+            Error::Limit { .. } => ErrorKind::Limit,
+        }
+    }
+
+    /// Whether a timeout ended the call.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// The HTTP status, when the server answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            Error::Script { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// The operation id the error belongs to, when there is one.
+    pub fn operation(&self) -> Option<&str> {
+        match self {
+            Error::UnknownOperation { id: operation, .. }
+            | Error::Validation { operation, .. }
+            | Error::Status { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Decode { operation, .. } => Some(operation),
+            Error::Script { operation, .. } => operation.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A JSON description of the error, as the CLI prints it on stderr.
+    pub fn to_json(&self) -> Value {
+        let mut out = serde_json::json!({
+            "kind": self.kind(),
+            "message": self.to_string(),
+        });
+        let obj = out.as_object_mut().expect("json! object literal");
+        if let Some(op) = self.operation() {
+            obj.insert("operation".into(), op.into());
+        }
+        match self {
+            Error::Status { status, body, request_id, .. } => {
+                obj.insert("status".into(), (*status).into());
+                obj.insert("body".into(), body.clone());
+                if let Some(id) = request_id {
+                    obj.insert("request_id".into(), id.clone().into());
+                }
+            }
+            Error::Validation { violations, .. } => {
+                obj.insert("violations".into(), serde_json::to_value(violations).unwrap_or_default());
+            }
+            Error::UnknownOperation { suggestions, .. } | Error::UnknownService { suggestions, .. } => {
+                obj.insert("suggestions".into(), suggestions.clone().into());
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Shorthand for a [`Error::Usage`].
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage { message: message.into() }
+    }
+
+    /// Shorthand for a [`Error::Config`].
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config { message: message.into() }
+    }
+
+    /// Shorthand for a [`Error::Spec`].
+    pub fn spec(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Spec { pointer: pointer.into(), message: message.into() }
+    }
+
+    /// Shorthand for an [`Error::Io`] on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
+
+fn suggest(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+    }
+}
+
+fn join(violations: &[Violation]) -> String {
+    violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_operation_names_the_id_and_suggestions() {
+        let err = Error::UnknownOperation {
+            id: "wildduck.users.getUser".into(),
+            suggestions: vec!["wildduck.users.getUsers".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "unknown operation `wildduck.users.getUser`; did you mean `wildduck.users.getUsers`?"
+        );
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn validation_lists_every_violation_with_its_path() {
+        let err = Error::Validation {
+            operation: "x.y.z".into(),
+            violations: vec![
+                Violation { path: "/body/name".into(), message: "is required".into() },
+                Violation { path: "".into(), message: "unknown key `foo`".into() },
+            ],
+        };
+        assert_eq!(err.to_string(), "invalid input for `x.y.z`: /body/name: is required; /: unknown key `foo`");
+        assert_eq!(err.to_json()["violations"][0]["path"], "/body/name");
+    }
+
+    #[test]
+    fn status_error_json_carries_operation_status_and_body() {
+        let err = Error::Status {
+            operation: "kitsu.projects.get".into(),
+            status: 404,
+            body: serde_json::json!({"message": "not found"}),
+            request_id: Some("abc".into()),
+        };
+        let json = err.to_json();
+        assert_eq!(json["operation"], "kitsu.projects.get");
+        assert_eq!(json["status"], 404);
+        assert_eq!(json["body"]["message"], "not found");
+        assert_eq!(json["request_id"], "abc");
+        assert_eq!(err.status(), Some(404));
+    }
+}

@@ -1,0 +1,328 @@
+//! The registry: every operation of the deck, by id, from any [`Source`].
+//!
+//! Sources are registered under a service name and replaced as a whole, so a
+//! service never ends up half loaded. Lookups take a read lock only long
+//! enough to clone an `Arc`, so many tasks can call operations at once while
+//! a script adds a new source.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::operation::{Method, Operation};
+
+/// Something that yields operations for one service.
+pub trait Source: Send + Sync {
+    /// The service the operations belong to (the first part of their ids).
+    fn service(&self) -> &str;
+
+    /// Where the operations come from, for listings (`builtin`, a path, a URL).
+    fn origin(&self) -> String;
+
+    /// The operations.
+    fn operations(&self) -> Result<Vec<Arc<dyn Operation>>>;
+}
+
+/// A service as the registry lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServiceInfo {
+    /// The service name.
+    pub name: String,
+    /// How many operations it has.
+    pub operations: usize,
+    /// Where they came from.
+    pub origin: String,
+}
+
+/// Which operations a listing keeps. Every field left at its default keeps all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this service.
+    pub service: Option<String>,
+    /// Only this group.
+    pub group: Option<String>,
+    /// Only deprecated (`Some(true)`) or only current (`Some(false)`) ones.
+    pub deprecated: Option<bool>,
+    /// Only this method.
+    pub method: Option<Method>,
+    /// Only methods that read (`GET`, `HEAD`, `OPTIONS`).
+    pub read_only: bool,
+    /// Only operations introduced at or after this version (`4.30`).
+    pub since: Option<String>,
+}
+
+impl Filter {
+    /// Whether `op` passes the filter.
+    pub fn matches(&self, op: &dyn Operation) -> bool {
+        let m = op.meta();
+        self.service.as_ref().is_none_or(|s| *s == m.service)
+            && self.group.as_ref().is_none_or(|g| g.eq_ignore_ascii_case(&m.group))
+            && self.deprecated.is_none_or(|d| d == m.deprecated)
+            && self.method.is_none_or(|x| x == m.method)
+            && (!self.read_only || m.method.is_read_only())
+            && self.since.as_ref().is_none_or(|since| {
+                m.since.as_deref().is_some_and(|v| compare_versions(v, since) != std::cmp::Ordering::Less)
+            })
+    }
+}
+
+/// Compares dotted versions numerically (`4.9` < `4.30`); a leading `v` is ignored.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts =
+        |s: &str| -> Vec<u64> { s.trim_start_matches(['v', 'V']).split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let (a, b) = (parts(a), parts(b));
+    for i in 0..a.len().max(b.len()) {
+        let o = a.get(i).unwrap_or(&0).cmp(b.get(i).unwrap_or(&0));
+        if o.is_ne() {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+struct Entry {
+    origin: String,
+    ops: Vec<Arc<dyn Operation>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    services: IndexMap<String, Entry>,
+    /// ids and aliases to operations.
+    index: HashMap<String, Arc<dyn Operation>>,
+}
+
+impl Inner {
+    fn reindex(&mut self) {
+        self.index.clear();
+        for entry in self.services.values() {
+            for op in &entry.ops {
+                let m = op.meta();
+                self.index.insert(m.alias.clone(), op.clone());
+            }
+        }
+        // Ids win over aliases that happen to look the same.
+        for entry in self.services.values() {
+            for op in &entry.ops {
+                self.index.insert(op.meta().id.clone(), op.clone());
+            }
+        }
+    }
+}
+
+/// All operations of the deck.
+#[derive(Default)]
+pub struct Registry {
+    inner: RwLock<Inner>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.services().iter().map(|s| (&s.name, s.operations))).finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave `Inner` half written:
+        // every write builds its new state before it takes the lock.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers every operation of `source`, replacing what its service had.
+    /// Returns the ids registered.
+    pub fn register(&self, source: &dyn Source) -> Result<Vec<String>> {
+        let ops = source.operations()?;
+        self.register_operations(source.service(), source.origin(), ops)
+    }
+
+    /// Registers `ops` as the whole of `service`, replacing what it had.
+    pub fn register_operations(
+        &self,
+        service: &str,
+        origin: String,
+        ops: Vec<Arc<dyn Operation>>,
+    ) -> Result<Vec<String>> {
+        let mut seen = std::collections::HashSet::new();
+        for op in &ops {
+            let m = op.meta();
+            if m.service != service {
+                return Err(Error::usage(format!(
+                    "operation `{}` belongs to service `{}`, not `{service}`",
+                    m.id, m.service
+                )));
+            }
+            if !seen.insert(m.id.as_str()) {
+                return Err(Error::usage(format!("operation id `{}` is registered twice", m.id)));
+            }
+        }
+        let ids = ops.iter().map(|op| op.meta().id.clone()).collect();
+        let mut inner = self.write();
+        inner.services.insert(service.to_owned(), Entry { origin, ops });
+        inner.reindex();
+        Ok(ids)
+    }
+
+    /// Removes a service and its operations. Returns whether it was there.
+    pub fn unregister(&self, service: &str) -> bool {
+        let mut inner = self.write();
+        let removed = inner.services.shift_remove(service).is_some();
+        if removed {
+            inner.reindex();
+        }
+        removed
+    }
+
+    /// The operation with this id or alias.
+    pub fn get(&self, id: &str) -> Result<Arc<dyn Operation>> {
+        let inner = self.read();
+        if let Some(op) = inner.index.get(id) {
+            return Ok(op.clone());
+        }
+        let suggestions = suggest(id, inner.services.values().flat_map(|e| e.ops.iter().map(|o| o.meta().id.as_str())));
+        Err(Error::UnknownOperation { id: id.to_owned(), suggestions })
+    }
+
+    /// Whether a service is registered.
+    pub fn has_service(&self, service: &str) -> bool {
+        self.read().services.contains_key(service)
+    }
+
+    /// The operations of one service, or a typed error naming close services.
+    pub fn service(&self, service: &str) -> Result<Vec<Arc<dyn Operation>>> {
+        let inner = self.read();
+        match inner.services.get(service) {
+            Some(e) => Ok(e.ops.clone()),
+            None => Err(Error::UnknownService {
+                service: service.to_owned(),
+                suggestions: suggest(service, inner.services.keys().map(String::as_str)),
+            }),
+        }
+    }
+
+    /// The services, in registration order, with their counts.
+    pub fn services(&self) -> Vec<ServiceInfo> {
+        self.read()
+            .services
+            .iter()
+            .map(|(name, e)| ServiceInfo { name: name.clone(), operations: e.ops.len(), origin: e.origin.clone() })
+            .collect()
+    }
+
+    /// Every operation that passes `filter`, in registration order.
+    pub fn list(&self, filter: &Filter) -> Vec<Arc<dyn Operation>> {
+        let inner = self.read();
+        let services: Box<dyn Iterator<Item = &Entry>> = match &filter.service {
+            Some(s) => Box::new(inner.services.get(s).into_iter()),
+            None => Box::new(inner.services.values()),
+        };
+        services.flat_map(|e| e.ops.iter()).filter(|op| filter.matches(op.as_ref())).cloned().collect()
+    }
+
+    /// Operations that pass `filter`, ranked by how well they match `query`
+    /// (id, alias, summary, path and parameter names), best first.
+    pub fn search(&self, query: &str, filter: &Filter) -> Vec<Arc<dyn Operation>> {
+        let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        if terms.is_empty() {
+            return self.list(filter);
+        }
+        let mut scored: Vec<(u32, usize, Arc<dyn Operation>)> = self
+            .list(filter)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, op)| score(op.as_ref(), &terms).map(|s| (s, i, op)))
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().map(|(_, _, op)| op).collect()
+    }
+}
+
+/// How well an operation matches every term; `None` when a term matches nothing.
+fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
+    let m = op.meta();
+    let id = m.id.to_lowercase();
+    let name = m.name.to_lowercase();
+    let summary = m.summary.to_lowercase();
+    let path = m.path.to_lowercase();
+    let mut total = 0;
+    for term in terms {
+        let mut best = 0;
+        if id == *term || m.alias.eq_ignore_ascii_case(term) {
+            best = 100;
+        } else if name == *term {
+            best = 80;
+        } else if name.contains(term.as_str()) {
+            best = 50;
+        } else if id.contains(term.as_str()) {
+            best = 40;
+        }
+        if best < 30 && summary.contains(term.as_str()) {
+            best = 30;
+        }
+        if best < 20 && path.contains(term.as_str()) {
+            best = 20;
+        }
+        if best < 10 && m.parameters.iter().any(|p| p.name.to_lowercase().contains(term.as_str())) {
+            best = 10;
+        }
+        if best == 0 {
+            return None;
+        }
+        total += best;
+    }
+    Some(total)
+}
+
+/// Up to three known names closest to `wanted`, best first.
+pub fn suggest<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let wanted_lower = wanted.to_lowercase();
+    let wanted_tail = wanted_lower.rsplit('.').next().unwrap_or(&wanted_lower).to_owned();
+    let mut scored: Vec<(f64, &str)> = known
+        .map(|k| {
+            let lower = k.to_lowercase();
+            let tail = lower.rsplit('.').next().unwrap_or(&lower);
+            let whole = strsim::jaro_winkler(&wanted_lower, &lower);
+            let by_tail = strsim::jaro_winkler(&wanted_tail, tail) * 0.98;
+            let containment = if lower.ends_with(&wanted_lower) { 0.99 } else { 0.0 };
+            (whole.max(by_tail).max(containment), k)
+        })
+        .filter(|(s, _)| *s >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, k)| k.to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("4.9.0", "4.30"), Less);
+        assert_eq!(compare_versions("v4.30.0", "4.30"), Equal);
+        assert_eq!(compare_versions("4.42", "4.30.1"), Greater);
+    }
+
+    #[test]
+    fn suggestions_prefer_close_ids() {
+        let known = ["wildduck.users.getUsers", "wildduck.users.getUser", "kitsu.projects.getProjects"];
+        let s = suggest("wildduck.users.getUsr", known.into_iter());
+        assert_eq!(s.first().map(String::as_str), Some("wildduck.users.getUser"));
+        let s = suggest("getProjects", known.into_iter());
+        assert_eq!(s.first().map(String::as_str), Some("kitsu.projects.getProjects"));
+        assert!(suggest("zzzzzz", known.into_iter()).is_empty());
+    }
+}

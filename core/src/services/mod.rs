@@ -1,0 +1,40 @@
+//! Service profiles: what a spec cannot say about a service.
+//!
+//! A profile is data (default base URL, unsafe GETs, paging rule, auth flow)
+//! plus small native hooks. Services without a built-in profile get
+//! [`Profile::generic`]. (The five built-in profiles land with the catalogs
+//! issue.)
+
+use std::sync::Arc;
+
+use crate::operation::{Method, OperationMeta};
+
+/// What opdeck knows about a service beyond its spec.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    /// The service name.
+    pub service: String,
+    /// The base URL used when none is configured.
+    pub default_base_url: Option<String>,
+    /// Path templates of GET operations that change state and so must never
+    /// be retried (`/system/reboot`).
+    pub unsafe_gets: Vec<String>,
+}
+
+impl Profile {
+    /// The profile of a service opdeck has no special knowledge of.
+    pub fn generic(service: &str) -> Arc<Profile> {
+        Arc::new(Profile { service: service.to_owned(), ..Profile::default() })
+    }
+
+    /// The profile of `service`: a built-in one, or the generic one.
+    pub fn for_service(service: &str) -> Arc<Profile> {
+        Profile::generic(service)
+    }
+
+    /// Whether `meta` may be retried when it fails. Idempotent methods may,
+    /// unless the profile marks the GET as state-changing.
+    pub fn may_retry(&self, meta: &OperationMeta) -> bool {
+        meta.method.is_idempotent() && !(meta.method == Method::Get && self.unsafe_gets.iter().any(|p| *p == meta.path))
+    }
+}
