@@ -404,6 +404,9 @@ pub struct OperationMeta {
     /// The service's shared models that schemas here refer to.
     #[serde(skip, default = "Definitions::empty")]
     pub definitions: Arc<Definitions>,
+    /// The security schemes of the service, by the names `security` uses.
+    #[serde(skip, default)]
+    pub security_schemes: Arc<indexmap::IndexMap<String, SecurityScheme>>,
 }
 
 impl OperationMeta {

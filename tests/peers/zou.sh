@@ -85,9 +85,9 @@ zou_env() {
     KV_HOST=127.0.0.1 KV_PORT="$ZOU_KV_PORT" \
     SECRET_KEY="$(cat "$RUN/secret_key")" \
     PREVIEW_FOLDER="$RUN/zou/previews" TMP_DIR="$RUN/zou/tmp" \
-    PLUGIN_FOLDER="$RUN/zou/plugins" EVENT_HANDLERS_FOLDER="$RUN/zou/event_handlers" \
+    PLUGIN_FOLDER="$RUN/zou/plugins" EVENT_HANDLERS_FOLDER="$RUN/zou/no-event-handlers" \
     INDEXER_HOST=127.0.0.1 INDEXER_PORT=1 INDEXER_TIMEOUT=200 \
-    MAIL_SERVER=127.0.0.1 MAIL_PORT=1 \
+    MAIL_ENABLED=False MAIL_SERVER=127.0.0.1 MAIL_PORT=1 \
     ENABLE_JOB_QUEUE=False IS_SELF_HOSTED=True USER_LIMIT=1000
 }
 
@@ -168,14 +168,20 @@ start_gunicorn() {
   (
     cd "$RUN/zou"
     setsid "$VENV/bin/gunicorn" -b "127.0.0.1:$ZOU_PORT" -w "${ZOU_WORKERS:-2}" \
-      --timeout 120 --pid "$RUN/zou/gunicorn.pid" \
+      --timeout 120 --pid "$RUN/zou/gunicorn.pid" --no-control-socket \
       --access-logfile "$RUN/logs/zou-access.log" --error-logfile "$RUN/logs/zou.log" \
-      --daemon zou.app:app </dev/null
+      --daemon zou.app:app </dev/null >>"$RUN/logs/zou.log" 2>&1
   )
   local i
   for i in $(seq 120); do
     zou_up && return 0
     sleep 0.5
+    # gunicorn --daemon writes its pid file once the master is up; give up early
+    # when the master has died (e.g. "App failed to load").
+    if [ "$i" -gt 10 ] && { [ ! -f "$RUN/zou/gunicorn.pid" ] ||
+      ! kill -0 "$(cat "$RUN/zou/gunicorn.pid")" 2>/dev/null; }; then
+      break
+    fi
   done
   tail -30 "$RUN/logs/zou.log" >&2 || true
   die "Zou did not answer on $URL/ within 60 s"
@@ -198,7 +204,7 @@ cmd_start() {
     return 0
   fi
   [ -x "$VENV/bin/zou" ] || die "zou not installed in $VENV (run tests/peers/install.sh)"
-  mkdir -p "$RUN/logs" "$RUN/zou/previews" "$RUN/zou/tmp" "$RUN/zou/plugins" "$RUN/zou/event_handlers"
+  mkdir -p "$RUN/logs" "$RUN/zou/previews" "$RUN/zou/tmp" "$RUN/zou/plugins"
   chmod 755 "$RUN" "$RUN/logs"
   [ -s "$RUN/secret_key" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/secret_key")
   zou_env
