@@ -8,6 +8,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+/// The `<SERVICE>` part of `OPDECK_<SERVICE>_URL`: the service name upper-cased,
+/// with every character that is not a letter or digit turned into `_`.
+pub fn env_name(service: &str) -> String {
+    service.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
 /// Settings of one service.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceConfig {

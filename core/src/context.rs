@@ -30,6 +30,9 @@ pub(crate) struct Shared {
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) config: Arc<Config>,
     pub(crate) sessions: crate::auth::Sessions,
+    /// Base URLs of services added at run time (`openapi.addSource`), used
+    /// when the configuration names none.
+    pub(crate) source_urls: std::sync::RwLock<std::collections::HashMap<String, String>>,
 }
 
 /// The state an [`Operation`](crate::Operation) runs with.
@@ -53,7 +56,13 @@ impl Context {
     /// A context over `registry` that sends with `transport` and reads `config`.
     pub fn new(registry: Arc<Registry>, transport: Arc<dyn Transport>, config: Arc<Config>) -> Self {
         Context {
-            shared: Arc::new(Shared { registry, transport, config, sessions: Default::default() }),
+            shared: Arc::new(Shared {
+                registry,
+                transport,
+                config,
+                sessions: Default::default(),
+                source_urls: Default::default(),
+            }),
             options: CallOptions::default(),
         }
     }
@@ -71,6 +80,33 @@ impl Context {
     /// The network transport.
     pub fn transport(&self) -> &Arc<dyn Transport> {
         &self.shared.transport
+    }
+
+    /// Records the base URL of a service added at run time; configuration
+    /// still wins over it.
+    pub fn set_source_url(&self, service: &str, url: &str) {
+        let mut urls = self.shared.source_urls.write().unwrap_or_else(|e| e.into_inner());
+        urls.insert(service.to_owned(), url.to_owned());
+    }
+
+    /// The base URL calls of `service` go to: the configured one
+    /// (`OPDECK_<SERVICE>_URL` or the config file), else the one given when the
+    /// source was added, else the service profile's default. `mock:` selects
+    /// the simulator.
+    pub fn base_url(&self, service: &str) -> crate::error::Result<String> {
+        if let Some(url) = self.shared.config.services.get(service).and_then(|s| s.base_url.clone()) {
+            return Ok(url);
+        }
+        let added = self.shared.source_urls.read().unwrap_or_else(|e| e.into_inner()).get(service).cloned();
+        let profile = crate::services::Profile::for_service(service);
+        if let Some(url) = added.or_else(|| profile.default_base_url.clone()) {
+            return Ok(url);
+        }
+        let var = format!("OPDECK_{}_URL", crate::config::env_name(service));
+        let hint = profile.base_url_hint.as_deref().map(|h| format!(" (like {h})")).unwrap_or_default();
+        Err(crate::error::Error::config(format!(
+            "no base url for service `{service}`: set {var}{hint} or `url` in the config file"
+        )))
     }
 
     /// The same shared state with other call options.

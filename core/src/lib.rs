@@ -31,6 +31,7 @@ pub mod deck;
 pub mod error;
 pub mod http;
 pub mod operation;
+pub mod paginate;
 pub mod registry;
 pub mod runtime;
 pub mod schema;

@@ -16,6 +16,7 @@
 #
 # Pins: prism 5.14.2 is the newest 5.x that runs on Node 20 (5.15.x and 5.16.0 need
 # Node >= 24). zou 1.0.97 pins every one of its own Python dependencies exactly.
+# Debian packages are not version-pinned (bookworm stable + security updates decide);
 # luarocks is not installed: nothing needs it yet.
 
 # Work both when executed and when sourced: only the body runs in a subshell.
@@ -59,7 +60,7 @@ _opdeck_peers_install() (
     local py="${OPDECK_PYTHON:-}"
     if [ -z "$py" ]; then
       local c
-      for c in python3 /root/.pyenv/shims/python3 /usr/bin/python3; do
+      for c in python3 "${PYENV_ROOT:-$HOME/.pyenv}"/shims/python3 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[0-4]*/bin/python3 /usr/bin/python3; do
         if command -v "$c" >/dev/null 2>&1 &&
           "$c" -c 'import sys,venv,ensurepip; sys.exit(not ((3,10)<=sys.version_info[:2]<(3,15)))' 2>/dev/null; then
           py="$c"; break

@@ -16,36 +16,42 @@
 #   Zou         gunicorn zou.app:app on port $ZOU_PORT (5099), 2 sync workers
 #   State       $OPDECK_PEERS_RUN (default /tmp/opdeck-peers-run): pg/, zou/, logs/*.log,
 #               zou.env (KEY=VALUE lines, `set -a; . zou.env` works)
-# A cold start (initdb + init-db + init-data + create-admin) takes ~15-25 s; a warm
-# `start` (already running) takes well under a second.
+# A cold start (initdb + init-db + init-data + create-admin + gunicorn) takes ~25 s;
+# a warm `start` (already running) takes well under a second.
 #
-# ---- Findings (checked for real against zou 1.0.97 on this setup) ----------------
+# ---- Findings (checked for real against zou 1.0.97 on this setup, 2026-11-22) ----
 # * URL prefix: gunicorn serves the routes at the ROOT, not under /api (only Kitsu's
 #   nginx adds /api). So OPDECK_KITSU_URL=http://127.0.0.1:5099 and the spec paths
 #   append directly: /auth/login, /data/projects, ... `GET /` is the health route:
-#   {"api": "Zou", "version": "1.0.97"}. `GET /api` is 404. /openapi.json is served.
-# * Login: POST /auth/login {"email","password"} -> 200 JSON with access_token,
-#   refresh_token, user{...}, login:true (+ access/refresh cookies). Wrong password:
-#   400 {"error":true,"login":false,"message":"..."}.
+#   {"api":"Zou","version":"1.0.97"}. `GET /api` is 404. `GET /openapi.json` is 200
+#   (1.5 MB, the same document as /work/shared/specs/kitsu-zou-1.0.97.openapi.json).
+# * Login: POST /auth/login {"email","password"} -> 200 JSON {user{...},
+#   organisation{...}, login:true, access_token, refresh_token}. No Set-Cookie header
+#   is sent. Wrong password or unknown email: 400 {"login":false,"message":"Wrong
+#   email or password."}.
 # * Auth header: `Authorization: Bearer <access_token>`. Tokens are JWT HS256 signed
-#   with SECRET_KEY (exported as OPDECK_KITSU_SECRET_KEY so tests can forge tokens).
-#   Access tokens live 7 days, refresh tokens 15 days (hard-coded in zou's config).
-# * No token: 401 {"msg":"Missing JWT in headers or cookies (...)"}.
-# * Expired token: 401 {"msg":"Token has expired"}  (NOT 422).
-# * Malformed token (e.g. "garbage"): 422 {"msg":"Not enough segments"};
-#   bad signature: 422 {"msg":"Signature verification failed"}.
-#   So "invalid" = 422, "expired" = 401 (flask-jwt-extended defaults).
-# * GET /auth/refresh-token needs the REFRESH token as Bearer; it returns 200
-#   {"access_token": "...", ...} (a new access token only). Sending the access token
-#   instead: 422 {"msg":"Only refresh tokens are allowed"}.
-# * GET /auth/logout with the access token revokes it (blacklist in the DB); the
-#   revoked token then gets 401 {"msg":"Token has been revoked"}.
-# * Projects: POST /data/projects {"name": "..."} -> 201 with the project (status
-#   "Open"). GET /data/projects lists it. DELETE /data/projects/<id> on an open project
-#   -> 400 "Only closed projects can be deleted"; first PUT /data/projects/<id>
-#   {"project_status_id": <id of "Closed" from GET /data/project-status>}, then
-#   DELETE /data/projects/<id>?force=true -> 204.
-# (Exact status codes are re-checked by `tests/peers/zou.sh selftest`.)
+#   with SECRET_KEY (exported as OPDECK_KITSU_SECRET_KEY so tests can forge an expired
+#   token: copy the claims exp, fresh, iat, identity_type, jti, nbf, refresh_jti, sub,
+#   type of a real token, set exp in the past and a new jti). Access tokens live
+#   7 days, refresh tokens 15 days (hard-coded in zou's config, no env override).
+# * No token: 401 {"msg":"Missing JWT in cookies or headers (...)"}.
+# * EXPIRED token: 401 {"error":true,"message":"Signature has expired"}  (not 422;
+#   note the body shape differs from the other JWT errors: message, not msg).
+# * Malformed token: 422 {"msg":"Not enough segments"} / {"msg":"Invalid header
+#   padding"}; wrong signature: 422 {"msg":"Signature verification failed"}.
+#   So invalid -> 422, expired -> 401, revoked -> 401 (flask-jwt-extended).
+# * GET /auth/refresh-token needs the REFRESH token as Bearer -> 200
+#   {"access_token":"..."} (only a new access token; keep the old refresh token).
+#   With the access token instead: 422 {"msg":"Only refresh tokens are allowed"}.
+# * GET /auth/logout revokes the token (DB blacklist); reusing it -> 401
+#   {"msg":"Token has been revoked"}.
+# * Projects: POST /data/projects {"name":"..."} -> 201 (status "Open"); GET
+#   /data/projects lists it. DELETE /data/projects/<id>?force=true on an open project
+#   -> 400 {"error":true,"message":"Only closed projects can be deleted"}.
+#   GET /data/project-status -> [Open, Closed]; PUT /data/projects/<id>
+#   {"project_status_id":<Closed id>} -> 200; then DELETE ...?force=true -> 204, and
+#   GET /data/projects/<id> -> 404.
+# All of this is re-checked by `tests/peers/zou.sh selftest` (prints "N failed").
 set -euo pipefail
 
 PEERS_DIR="${OPDECK_PEERS_DIR:-$HOME/.cache/opdeck-peers}"
@@ -184,7 +190,7 @@ start_gunicorn() {
     fi
   done
   tail -30 "$RUN/logs/zou.log" >&2 || true
-  die "Zou did not answer on $URL/ within 60 s"
+  die "Zou did not answer on $URL/ (see $RUN/logs/zou.log)"
 }
 
 write_env() {

@@ -5,7 +5,14 @@
 //! [`Profile::generic`]. (The five built-in profiles land with the catalogs
 //! issue.)
 
-use std::sync::Arc;
+mod dracoon;
+mod kitsu;
+mod seald;
+mod selfprivacy;
+mod wildduck;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use crate::operation::{Method, OperationMeta};
 
@@ -16,9 +23,13 @@ pub struct Profile {
     pub service: String,
     /// The base URL used when none is configured.
     pub default_base_url: Option<String>,
+    /// What a configured base URL looks like, for the error that asks for one.
+    pub base_url_hint: Option<String>,
     /// Path templates of GET operations that change state and so must never
     /// be retried (`/system/reboot`).
     pub unsafe_gets: Vec<String>,
+    /// How the service pages its lists, if it does.
+    pub paging: Option<crate::paginate::Paging>,
 }
 
 impl Profile {
@@ -29,12 +40,19 @@ impl Profile {
 
     /// The profile of `service`: a built-in one, or the generic one.
     pub fn for_service(service: &str) -> Arc<Profile> {
-        Profile::generic(service)
+        static BUILTIN: OnceLock<HashMap<String, Arc<Profile>>> = OnceLock::new();
+        let builtin = BUILTIN.get_or_init(|| {
+            [seald::profile(), dracoon::profile(), selfprivacy::profile(), wildduck::profile(), kitsu::profile()]
+                .into_iter()
+                .map(|p| (p.service.clone(), Arc::new(p)))
+                .collect()
+        });
+        builtin.get(service).cloned().unwrap_or_else(|| Profile::generic(service))
     }
 
     /// Whether `meta` may be retried when it fails. Idempotent methods may,
     /// unless the profile marks the GET as state-changing.
     pub fn may_retry(&self, meta: &OperationMeta) -> bool {
-        meta.method.is_idempotent() && !(meta.method == Method::Get && self.unsafe_gets.iter().any(|p| *p == meta.path))
+        meta.method.is_idempotent() && !(meta.method == Method::Get && self.unsafe_gets.contains(&meta.path))
     }
 }

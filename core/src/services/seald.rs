@@ -1,0 +1,22 @@
+//! Seald dashboard: a hosted service with an API key header; lists page by
+//! cursor once `use_cursor` is set (page numbers are deprecated there).
+
+use serde_json::Value;
+
+use super::Profile;
+use crate::paginate::Paging;
+
+/// The Seald profile.
+pub fn profile() -> Profile {
+    Profile {
+        service: "seald".into(),
+        default_base_url: Some("https://dashboard.seald.io".into()),
+        paging: Some(Paging::Cursor {
+            param: "cursor".into(),
+            next: "/next_cursor".into(),
+            items: "/results".into(),
+            switch: vec![("use_cursor".into(), Value::String("true".into()))],
+        }),
+        ..Profile::default()
+    }
+}

@@ -1,0 +1,20 @@
+//! WildDuck: self-hosted, so the base URL is configured. Lists page by
+//! cursor: `next` takes the `nextCursor` of the previous answer.
+
+use super::Profile;
+use crate::paginate::Paging;
+
+/// The WildDuck profile.
+pub fn profile() -> Profile {
+    Profile {
+        service: "wildduck".into(),
+        base_url_hint: Some("http://<host>:8080".into()),
+        paging: Some(Paging::Cursor {
+            param: "next".into(),
+            next: "/nextCursor".into(),
+            items: "/results".into(),
+            switch: Vec::new(),
+        }),
+        ..Profile::default()
+    }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# opdeck's whole test suite: `bash tests/run-all.sh` (also what .ci/run calls).
+#
+# 1. Makes sure the peers are installed (tests/peers/install.sh; ~0.1 s when done).
+# 2. Peers: reuses a Zou that already answers (local dev: leave it running with
+#    `tests/peers/zou.sh start`), otherwise starts one and stops it again on exit.
+#    Exports OPDECK_KITSU_URL / _USERNAME / _PASSWORD / _SECRET_KEY for the tests.
+# 3. Runs every step, even after a failure, then prints a summary and exits non-zero
+#    if any step failed.
+#
+# Env knobs: OPDECK_SKIP_INSTALL=1 (skip step 1), OPDECK_NO_PEERS=1 (no Zou; tests
+# that need it must skip themselves), OPDECK_KEEP_PEERS=1 (do not stop a Zou that
+# this script started).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+exec </dev/null
+
+[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+
+say() { printf '\n==== %s\n' "$*"; }
+
+# ---- peers ----------------------------------------------------------------------
+if [ "${OPDECK_SKIP_INSTALL:-0}" != 1 ]; then
+  bash tests/peers/install.sh
+fi
+export OPDECK_PEERS_DIR="${OPDECK_PEERS_DIR:-$HOME/.cache/opdeck-peers}"
+
+started_zou=0
+cleanup() {
+  local rc=$?
+  # Prism mocks are started per test step (placeholders below); stop any left over.
+  bash tests/peers/prism.sh stop >/dev/null 2>&1 || true
+  if [ "$started_zou" = 1 ] && [ "${OPDECK_KEEP_PEERS:-0}" != 1 ]; then
+    bash tests/peers/zou.sh stop >&2 || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "${OPDECK_NO_PEERS:-0}" != 1 ]; then
+  say "peers: Zou"
+  if bash tests/peers/zou.sh status; then
+    echo "reusing the running Zou"
+  else
+    started_zou=1
+  fi
+  # start is idempotent: with Zou already up it only prints the env.
+  zou_env="$(bash tests/peers/zou.sh start)"
+  eval "$zou_env"
+  export OPDECK_KITSU_URL OPDECK_KITSU_USERNAME OPDECK_KITSU_PASSWORD OPDECK_KITSU_SECRET_KEY
+  echo "OPDECK_KITSU_URL=$OPDECK_KITSU_URL"
+fi
+
+# ---- steps ----------------------------------------------------------------------
+failed=()
+passed=()
+step() { # name, command...
+  local name="$1"; shift
+  say "$name: $*"
+  local t0=$SECONDS
+  if "$@"; then
+    passed+=("$name")
+    echo "---- $name ok ($((SECONDS - t0)) s)"
+  else
+    failed+=("$name")
+    echo "---- $name FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+step fmt cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step test cargo test --workspace
+step bench-build cargo bench --workspace --no-run
+
+# ---- Python tests (placeholder) --------------------------------------------------
+# TODO(opdeck): Python binding / conformance tests go here, e.g.
+#   step python "$OPDECK_PEERS_DIR/venv/bin/python" -m pytest -q tests/python
+# pytest exits 5 when it collects no test: map that to success or fail explicitly.
+
+# ---- Lua tests (placeholder) -----------------------------------------------------
+# TODO(opdeck): Lua tests go here (lua5.4 + liblua5.4-dev are installed by
+# tests/peers/install.sh), e.g.
+#   step lua lua5.4 tests/lua/run.lua
+
+# ---- Prism conformance tests (placeholder) ----------------------------------------
+# Start a mock per spec with tests/peers/prism.sh start NAME SPEC PORT; the EXIT trap
+# stops them all.
+
+say "summary"
+echo "run-all: steps ok: ${passed[*]:-none}"
+if ((${#failed[@]})); then
+  echo "run-all: steps FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "run-all: all steps ok"
