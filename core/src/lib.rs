@@ -30,12 +30,16 @@ pub mod context;
 pub mod deck;
 pub mod error;
 pub mod http;
+pub mod mock;
+pub mod naming;
 pub mod operation;
 pub mod paginate;
 pub mod registry;
 pub mod runtime;
 pub mod schema;
+pub mod script;
 pub mod services;
+pub mod spec;
 
 pub use config::Config;
 pub use context::{CallOptions, Context};

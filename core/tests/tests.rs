@@ -1,2 +1,26 @@
 //! opdeck's integration tests, one module per concern.
 //! Each module's first line says what it covers.
+// Loading the shared real-world specs: counts, names, schemas, warnings.
+mod spec_ingest;
+// A hermetic loopback HTTP server that records the bytes on the wire.
+mod support;
+// The loopback server's own behaviour.
+mod wire_support;
+// Parameters on the wire: styles, explode, locations, path and header safety.
+mod wire_params;
+// Request bodies on the wire: JSON, form, multipart, raw and text, files streamed.
+mod wire_bodies;
+// Transport on the wire: redirects, retries, timeouts, downloads, errors, events.
+mod wire_transport;
+// Spec loading edge cases on hand-written fixtures: refs, cycles, dialects, forms, external refs.
+mod spec_edges;
+// The `openapi.previewSpec` and `openapi.addSource` meta-operations beside a native Rust operation.
+mod spec_meta;
+// Native operations and a captured-output engine shared by the script tests.
+mod script_support;
+// The Rhai script API: calls, errors, paging, parallel calls, discovery, host functions.
+mod script_engine;
+// Hostile Rhai scripts against the sandbox's limits.
+mod script_sandbox;
+// The offline simulator on hand-built operations: routing, request checks, generated answers.
+mod mock_sim;

@@ -1,57 +1,290 @@
-//! The network transport: reqwest on the shared runtime.
+//! The network transport: one pooled reqwest client on the shared runtime.
+//!
+//! Redirects are followed here rather than by reqwest, because only the
+//! [`Request`] knows which headers and query pairs are credentials: when a
+//! redirect leaves the origin (scheme, host or port), those are dropped along
+//! with `Authorization` and `Cookie`, so a credential never reaches a host it
+//! was not meant for.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::{StreamExt, TryStreamExt};
+use url::Url;
 
+use crate::config::HttpSettings;
 use crate::error::{Error, Result};
-use crate::http::{Delivery, Payload, Request, Response, ResponseBody, Transport};
+use crate::http::{Delivery, Pair, PartData, Payload, Request, Response, ResponseBody, Transport};
+use crate::operation::Method;
+
+/// How many redirects one send follows.
+pub const MAX_REDIRECTS: usize = 10;
 
 /// Sends requests over the network with one pooled reqwest client.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
+    settings: HttpSettings,
 }
 
 impl HttpTransport {
     /// A transport with default settings.
     pub fn new() -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the http client: {e}")))?;
-        Ok(HttpTransport { client })
+        HttpTransport::with_settings(&HttpSettings::default())
     }
+
+    /// A transport with these timeouts and body cap.
+    pub fn with_settings(settings: &HttpSettings) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the http client: {}", e.without_url())))?;
+        Ok(HttpTransport { client, settings: settings.clone() })
+    }
+
+    /// The settings the transport was built with.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    fn map_err(&self, operation: &str, e: reqwest::Error) -> Error {
+        if e.is_timeout() {
+            let after = if e.is_connect() { self.settings.connect_timeout } else { self.settings.timeout };
+            return Error::Timeout { operation: operation.to_owned(), after };
+        }
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport { operation: operation.to_owned(), message }
+    }
+
+    async fn send_once(&self, hop: &Hop<'_>, delivery: Delivery) -> Result<reqwest::Response> {
+        let op = hop.request.operation.as_str();
+        let method = reqwest::Method::from_bytes(hop.method.as_str().as_bytes())
+            .map_err(|e| Error::usage(format!("bad method: {e}")))?;
+        let mut builder = self.client.request(method, hop.url.clone());
+        for h in &hop.headers {
+            builder = builder.header(&h.name, &h.value);
+        }
+        if hop.with_body {
+            builder = attach_body(builder, &hop.request.body).await?;
+        }
+        let send = builder.send();
+        let result = match delivery {
+            // A buffered call must finish within the total timeout; a streamed
+            // one only has to start in time, then each read has its own limit.
+            Delivery::Buffered => send.await,
+            Delivery::Streamed => match tokio::time::timeout(self.settings.timeout, send).await {
+                Ok(r) => r,
+                Err(_) => return Err(Error::Timeout { operation: op.to_owned(), after: self.settings.timeout }),
+            },
+        };
+        result.map_err(|e| self.map_err(op, e))
+    }
+
+    async fn read_body(&self, operation: &str, resp: reqwest::Response) -> Result<Bytes> {
+        let cap = self.settings.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n > cap) {
+            return Err(too_big(operation, cap));
+        }
+        let mut stream = resp.bytes_stream();
+        let mut out = BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.map_err(operation, e))?;
+            if (out.len() + chunk.len()) as u64 > cap {
+                return Err(too_big(operation, cap));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
+    }
+}
+
+/// The error for a body over `max_body_bytes`.
+pub fn too_big(operation: &str, cap: u64) -> Error {
+    Error::Limit {
+        limit: "max_body_bytes".into(),
+        detail: format!(
+            "the response of `{operation}` is larger than {cap} bytes; stream it to a file with --out (download_to)"
+        ),
+    }
+}
+
+/// One hop of a request through its redirects.
+struct Hop<'a> {
+    request: &'a Request,
+    method: Method,
+    url: Url,
+    headers: Vec<Pair>,
+    with_body: bool,
+}
+
+fn origin(url: &Url) -> (String, Option<String>, Option<u16>) {
+    (url.scheme().to_owned(), url.host_str().map(str::to_owned), url.port_or_known_default())
+}
+
+fn is_credential_header(p: &Pair) -> bool {
+    p.sensitive || ["authorization", "cookie", "proxy-authorization"].iter().any(|n| p.name.eq_ignore_ascii_case(n))
+}
+
+async fn open_file(path: &std::path::Path) -> Result<(reqwest::Body, u64)> {
+    let file = tokio::fs::File::open(path).await.map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().await.map_err(|e| Error::io(path, e))?.len();
+    let stream = tokio_util::io::ReaderStream::new(file);
+    Ok((reqwest::Body::wrap_stream(stream), len))
+}
+
+/// Builds the reqwest body; files are opened anew on every attempt.
+async fn attach_body(builder: reqwest::RequestBuilder, payload: &Payload) -> Result<reqwest::RequestBuilder> {
+    Ok(match payload {
+        Payload::Empty => builder,
+        Payload::Bytes { content_type, data } => builder.header("content-type", content_type).body(data.clone()),
+        Payload::File { content_type, path } => {
+            let (body, len) = open_file(path).await?;
+            builder.header("content-type", content_type).header("content-length", len).body(body)
+        }
+        Payload::Multipart(parts) => {
+            let mut form = reqwest::multipart::Form::new();
+            for part in parts {
+                let mut p = match &part.data {
+                    PartData::Bytes(b) => reqwest::multipart::Part::bytes(b.to_vec()),
+                    PartData::File(path) => {
+                        let (body, len) = open_file(path).await?;
+                        reqwest::multipart::Part::stream_with_length(body, len)
+                    }
+                };
+                if let Some(f) = &part.filename {
+                    p = p.file_name(f.clone());
+                }
+                if let Some(ct) = &part.content_type {
+                    p = p
+                        .mime_str(ct)
+                        .map_err(|_| Error::usage(format!("bad content type `{ct}` of part `{}`", part.name)))?;
+                }
+                form = form.part(part.name.clone(), p);
+            }
+            builder.multipart(form)
+        }
+    })
+}
+
+fn headers_of(resp: &reqwest::Response) -> Vec<(String, String)> {
+    resp.headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
 }
 
 #[async_trait]
 impl Transport for HttpTransport {
-    async fn send(&self, request: &Request, _delivery: Delivery) -> Result<Response> {
-        let method =
-            reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|e| Error::usage(e.to_string()))?;
-        let mut url = request.url.clone();
-        if !request.query.is_empty() {
-            let mut q = url.query_pairs_mut();
-            for p in &request.query {
-                q.append_pair(&p.name, &p.value);
-            }
-        }
-        let mut builder = self.client.request(method, url);
-        for h in &request.headers {
-            builder = builder.header(&h.name, &h.value);
-        }
-        if let Payload::Bytes { content_type, data } = &request.body {
-            builder = builder.header("content-type", content_type).body(data.clone());
-        }
-        let transport = |e: reqwest::Error| Error::Transport {
-            operation: request.operation.clone(),
-            message: e.without_url().to_string(),
+    async fn send(&self, request: &Request, delivery: Delivery) -> Result<Response> {
+        let mut hop = Hop {
+            request,
+            method: request.method,
+            url: request.full_url(),
+            headers: request.headers.clone(),
+            with_body: !matches!(request.body, Payload::Empty),
         };
-        let resp = builder.send().await.map_err(transport)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = resp.bytes().await.map_err(transport)?;
-        Ok(Response { status, headers, body: ResponseBody::Full(body) })
+        let first_origin = origin(&hop.url);
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+        let mut redirects = 0;
+        loop {
+            let resp = match delivery {
+                Delivery::Buffered => {
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    match tokio::time::timeout(left.max(Duration::from_millis(1)), self.send_once(&hop, delivery)).await
+                    {
+                        Ok(r) => r?,
+                        Err(_) => return Err(timeout(request, self.settings.timeout)),
+                    }
+                }
+                Delivery::Streamed => self.send_once(&hop, delivery).await?,
+            };
+            let status = resp.status().as_u16();
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            if matches!(status, 301 | 302 | 303 | 307 | 308)
+                && let Some(location) = location
+            {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(Error::Limit {
+                        limit: "redirects".into(),
+                        detail: format!("`{}` was redirected more than {MAX_REDIRECTS} times", request.operation),
+                    });
+                }
+                let next = hop.url.join(&location).map_err(|e| Error::Transport {
+                    operation: request.operation.clone(),
+                    message: format!("bad redirect location: {e}"),
+                })?;
+                if !matches!(next.scheme(), "http" | "https") {
+                    return Err(Error::Transport {
+                        operation: request.operation.clone(),
+                        message: "redirect to a non-http url".into(),
+                    });
+                }
+                if origin(&next) != first_origin {
+                    hop.headers.retain(|p| !is_credential_header(p));
+                    if request.query.iter().any(|p| p.sensitive) {
+                        // The next URL comes from the server; a credential the
+                        // auth layer put in the query must not follow it.
+                        let secrets: Vec<&str> =
+                            request.query.iter().filter(|p| p.sensitive).map(|p| p.name.as_str()).collect();
+                        let kept: Vec<(String, String)> = next
+                            .query_pairs()
+                            .filter(|(k, _)| !secrets.contains(&k.as_ref()))
+                            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                            .collect();
+                        let mut cleaned = next.clone();
+                        cleaned.set_query(None);
+                        if !kept.is_empty() {
+                            cleaned.query_pairs_mut().extend_pairs(kept);
+                        }
+                        hop.url = cleaned;
+                    } else {
+                        hop.url = next;
+                    }
+                } else {
+                    hop.url = next;
+                }
+                let to_get = status == 303 || (matches!(status, 301 | 302) && hop.method == Method::Post);
+                if to_get {
+                    if hop.method != Method::Head {
+                        hop.method = Method::Get;
+                    }
+                    hop.with_body = false;
+                    hop.headers.retain(|p| !p.name.eq_ignore_ascii_case("content-type"));
+                }
+                continue;
+            }
+            let headers = headers_of(&resp);
+            let body = match delivery {
+                Delivery::Buffered => {
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    match tokio::time::timeout(left, self.read_body(&request.operation, resp)).await {
+                        Ok(b) => ResponseBody::Full(b?),
+                        Err(_) => return Err(timeout(request, self.settings.timeout)),
+                    }
+                }
+                Delivery::Streamed => {
+                    let this = self.clone();
+                    let op = request.operation.clone();
+                    ResponseBody::Stream(resp.bytes_stream().map_err(move |e| this.map_err(&op, e)).boxed())
+                }
+            };
+            return Ok(Response { status, headers, body });
+        }
     }
+}
+
+fn timeout(request: &Request, after: Duration) -> Error {
+    Error::Timeout { operation: request.operation.clone(), after }
 }

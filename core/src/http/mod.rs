@@ -17,8 +17,15 @@ use futures::stream::BoxStream;
 use crate::error::Result;
 use crate::operation::Method;
 
+pub mod body;
 pub mod client;
+pub mod curl;
 pub mod operation;
+pub mod params;
+pub mod request;
+pub mod response;
+pub mod retry;
+pub mod sse;
 
 /// What the redacted form of a secret looks like everywhere.
 pub const REDACTED: &str = "<redacted>";
@@ -127,6 +134,10 @@ pub struct Request {
     /// Whether each query value may keep reserved characters (`allowReserved`).
     /// Holds the names of those parameters.
     pub query_reserved: Vec<String>,
+    /// Names of query pairs whose name and value [`request::build`] already
+    /// percent-encoded by their style, so that delimiters stay literal
+    /// (`color=a%2Cb,c`); every other pair is encoded when the URL is rendered.
+    pub query_encoded: Vec<String>,
     /// Headers in order, cookies included as one `Cookie` header.
     pub headers: Vec<Pair>,
     /// The body.
@@ -142,6 +153,7 @@ impl Request {
             url,
             query: Vec::new(),
             query_reserved: Vec::new(),
+            query_encoded: Vec::new(),
             headers: Vec::new(),
             body: Payload::Empty,
         }
@@ -156,6 +168,49 @@ impl Request {
     pub fn set_header(&mut self, pair: Pair) {
         self.headers.retain(|p| !p.name.eq_ignore_ascii_case(&pair.name));
         self.headers.push(pair);
+    }
+
+    /// The encoded query string (without `?`); sensitive values become
+    /// [`REDACTED`] when `redact` is set. Every rendering of a request
+    /// (transport, curl, simulator) goes through here so they agree.
+    pub fn query_string(&self, redact: bool) -> String {
+        let mut out = String::new();
+        for p in &self.query {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            if redact && p.sensitive {
+                out.push_str(&params::encode(&p.name));
+                out.push('=');
+                out.push_str(REDACTED);
+            } else if self.query_encoded.contains(&p.name) {
+                out.push_str(&p.name);
+                out.push('=');
+                out.push_str(&p.value);
+            } else {
+                let enc = if self.query_reserved.contains(&p.name) { params::encode_reserved } else { params::encode };
+                out.push_str(&params::encode(&p.name));
+                out.push('=');
+                out.push_str(&enc(&p.value));
+            }
+        }
+        out
+    }
+
+    /// The URL with the query appended, as it goes on the wire.
+    pub fn full_url(&self) -> url::Url {
+        let mut url = self.url.clone();
+        let q = self.query_string(false);
+        url.set_query(if q.is_empty() { None } else { Some(&q) });
+        url
+    }
+
+    /// The URL as text with sensitive query values shown as [`REDACTED`].
+    pub fn redacted_url(&self) -> String {
+        let mut url = self.url.clone();
+        url.set_query(None);
+        let q = self.query_string(true);
+        if q.is_empty() { url.to_string() } else { format!("{url}?{q}") }
     }
 }
 

@@ -1,26 +1,37 @@
 //! [`HttpOperation`]: an operation described by a spec and run over HTTP.
+//!
+//! The pipeline: validate the input → resolve the base URL → build the
+//! [`Request`] → authorize → send with retries → decode. `prepare` stops
+//! after authorization so `--dry-run` shows exactly what `invoke` would send.
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use serde_json::Value;
+use url::Url;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::http::sse::{self, Event};
+use crate::http::{Delivery, Pair, Request, request, response, retry};
 use crate::operation::{Operation, OperationMeta, Output};
 use crate::schema::Validator;
+use crate::services::Profile;
 
 /// An operation from a spec or a catalog, run over HTTP.
 #[derive(Debug)]
 pub struct HttpOperation {
     meta: OperationMeta,
     validator: OnceLock<std::result::Result<Validator, String>>,
+    /// The last base URL used, parsed, so a hot loop does not re-parse it.
+    base: RwLock<Option<(String, Url)>>,
 }
 
 impl HttpOperation {
     /// Wraps a description.
     pub fn new(meta: OperationMeta) -> Self {
-        HttpOperation { meta, validator: OnceLock::new() }
+        HttpOperation { meta, validator: OnceLock::new(), base: RwLock::new(None) }
     }
 
     /// Validates `input` against the input schema (compiled on first use).
@@ -28,6 +39,55 @@ impl HttpOperation {
         match self.validator.get_or_init(|| Validator::new(&self.meta).map_err(|e| e.to_string())) {
             Ok(v) => v.validate(input),
             Err(message) => Err(Error::spec(format!("#/operations/{}", self.meta.id), message.clone())),
+        }
+    }
+
+    /// The base URL of the service, parsed (cached while it does not change).
+    fn base_url(&self, ctx: &Context) -> Result<Url> {
+        let raw = ctx.base_url(&self.meta.service)?;
+        if let Some((cached_raw, url)) = self.base.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && *cached_raw == raw
+        {
+            return Ok(url.clone());
+        }
+        let url = request::parse_base(&self.meta.service, &raw)?;
+        *self.base.write().unwrap_or_else(|e| e.into_inner()) = Some((raw, url.clone()));
+        Ok(url)
+    }
+
+    /// The request `invoke` would send, authorized, without sending it
+    /// (`--dry-run`; render it with [`crate::http::curl::render`]).
+    pub async fn prepare(&self, ctx: &Context, input: &Value) -> Result<Request> {
+        self.validate(input)?;
+        let base = self.base_url(ctx)?;
+        let request = request::build(&self.meta, input, &base, &ctx.options)?;
+        // AUTH: crate::auth::authorize(ctx, &self.meta, &mut request).await?;
+        // (make `request` mutable when the auth layer lands)
+        Ok(request)
+    }
+
+    async fn send(&self, ctx: &Context, request: &Request, delivery: Delivery) -> Result<crate::http::Response> {
+        let settings = &ctx.config().http;
+        let may_retry = ctx.options.force_retry || Profile::for_service(&self.meta.service).may_retry(&self.meta);
+        retry::send(ctx.transport().as_ref(), request, delivery, settings, may_retry).await
+        // AUTH: after a 401 (or the profile's expired-token signal):
+        //   if crate::auth::refresh(ctx, &self.meta, status, &body).await? { re-authorize and resend once }
+    }
+
+    /// Subscribes to a `text/event-stream` operation and yields its events
+    /// as they arrive.
+    pub async fn events(&self, ctx: &Context, input: Value) -> Result<BoxStream<'static, Result<Event>>> {
+        let mut request = self.prepare(ctx, &input).await?;
+        request.set_header(Pair::plain("Accept", "text/event-stream"));
+        let resp = self.send(ctx, &request, Delivery::Streamed).await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(response::status_error(&self.meta.id, resp, ctx.config().http.max_body_bytes).await);
+        }
+        match resp.body {
+            crate::http::ResponseBody::Stream(s) => Ok(sse::events(s)),
+            crate::http::ResponseBody::Full(b) => {
+                Ok(sse::events(Box::pin(futures::stream::once(futures::future::ready(Ok(b))))))
+            }
         }
     }
 }
@@ -38,8 +98,11 @@ impl Operation for HttpOperation {
         &self.meta
     }
 
-    async fn invoke(&self, _ctx: &Context, input: Value) -> Result<Output> {
-        self.validate(&input)?;
-        Err(Error::usage("http execution is not wired yet"))
+    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {
+        let request = self.prepare(ctx, &input).await?;
+        let download_to = ctx.options.download_to.as_deref();
+        let delivery = if download_to.is_some() { Delivery::Streamed } else { Delivery::Buffered };
+        let resp = self.send(ctx, &request, delivery).await?;
+        response::decode(&self.meta.id, resp, ctx.config().http.max_body_bytes, download_to).await
     }
 }

@@ -30,6 +30,12 @@ pub struct Profile {
     pub unsafe_gets: Vec<String>,
     /// How the service pages its lists, if it does.
     pub paging: Option<crate::paginate::Paging>,
+    /// How a username and password become a token when the spec's schemes
+    /// cannot say (Kitsu's `/auth/login`, DRACOON's `/v4/auth/login`).
+    pub login: Option<crate::auth::LoginFlow>,
+    /// The OAuth2 token URL when the spec's is missing or wrong; a relative
+    /// one is resolved against the base URL (DRACOON's `/oauth/token`).
+    pub token_url: Option<String>,
 }
 
 impl Profile {

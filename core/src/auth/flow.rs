@@ -1,0 +1,121 @@
+//! The three entry points the HTTP layer calls: [`authorize`] before sending,
+//! [`refresh`] after a response, [`authorize_offline`] for dry runs.
+
+use serde_json::Value;
+
+use super::schemes::{self, Source, Step};
+use super::session::Session;
+use super::{Secret, login, oauth2};
+use crate::context::Context;
+use crate::error::Result;
+use crate::http::{REDACTED, Request};
+use crate::operation::OperationMeta;
+use crate::services::Profile;
+
+/// Puts the credential `meta` needs on `request`: the first security
+/// alternative the configuration can satisfy, with tokens fetched (OAuth2,
+/// login flows) and cached when needed. An operation without security gets
+/// nothing; one whose security cannot be satisfied fails with
+/// [`Error::Auth`](crate::Error::Auth) naming the variables to set.
+///
+/// With the simulator (`mock`), placeholders stand in for credentials and no
+/// login happens.
+pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Request) -> Result<()> {
+    if is_mock(ctx, &meta.service) {
+        authorize_offline(ctx, meta, request);
+        return Ok(());
+    }
+    let profile = Profile::for_service(&meta.service);
+    for step in schemes::plan(ctx.config(), &profile, meta)? {
+        let value = match &step.source {
+            Source::Static(token) => token.expose().to_owned(),
+            Source::Basic { username, password } => schemes::basic(username, password),
+            Source::OAuth2(_) | Source::Login(_) => current(ctx, &meta.service, &step).await?.expose().to_owned(),
+        };
+        schemes::place(request, &step.target, &value);
+    }
+    Ok(())
+}
+
+/// Called with a response's status and decoded body: when they say the
+/// session expired (401, or what the login flow lists, such as Zou's 422
+/// `Signature has expired`) and a new credential was obtained, returns true
+/// and the caller sends the request again, once. Static tokens and basic
+/// credentials cannot be renewed, so for them this is always false.
+pub async fn refresh(ctx: &Context, meta: &OperationMeta, status: u16, body: &Value) -> Result<bool> {
+    if meta.security.is_empty() || is_mock(ctx, &meta.service) {
+        return Ok(false);
+    }
+    let profile = Profile::for_service(&meta.service);
+    let Ok(steps) = schemes::plan(ctx.config(), &profile, meta) else { return Ok(false) };
+    for step in steps {
+        let expired = match &step.source {
+            Source::OAuth2(_) => status == 401,
+            Source::Login(flow) => flow.is_expired(status, body),
+            Source::Static(_) | Source::Basic { .. } => false,
+        };
+        if expired {
+            let slot = ctx.shared.sessions.slot(&step.key);
+            let mut guard = slot.lock().await;
+            let old = guard.take();
+            *guard = Some(renew(ctx, &meta.service, &step.source, old).await?);
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Adds the same headers, query pairs and cookies [`authorize`] would, with
+/// placeholder values marked sensitive, and no network I/O. Without any
+/// configured credential it shows where the first alternative's would go.
+pub fn authorize_offline(ctx: &Context, meta: &OperationMeta, request: &mut Request) {
+    let profile = Profile::for_service(&meta.service);
+    let targets = match schemes::plan(ctx.config(), &profile, meta) {
+        Ok(steps) => steps.into_iter().map(|s| s.target).collect(),
+        Err(_) => schemes::first_targets(ctx.config(), &profile, meta),
+    };
+    for target in targets {
+        schemes::place(request, &target, REDACTED);
+    }
+}
+
+fn is_mock(ctx: &Context, service: &str) -> bool {
+    ctx.options.mock || ctx.config().service(service).base_url.is_some_and(|u| u.starts_with("mock:"))
+}
+
+/// The cached token of a step, fetched or renewed when missing or stale.
+async fn current(ctx: &Context, service: &str, step: &Step) -> Result<Secret> {
+    let slot = ctx.shared.sessions.slot(&step.key);
+    let mut guard = slot.lock().await;
+    if let Some(session) = guard.as_ref().filter(|s| s.is_fresh()) {
+        return Ok(session.access.clone());
+    }
+    let old = guard.take();
+    let session = renew(ctx, service, &step.source, old).await?;
+    let token = session.access.clone();
+    *guard = Some(session);
+    Ok(token)
+}
+
+/// A new session: by refresh token when there is one and it works, else by a
+/// new grant or login.
+async fn renew(ctx: &Context, service: &str, source: &Source, old: Option<Session>) -> Result<Session> {
+    if let Some(old) = &old {
+        let refreshed = match source {
+            Source::OAuth2(grant) => oauth2::refresh(ctx, service, grant, old).await,
+            Source::Login(flow) => login::refresh(ctx, service, flow, old).await,
+            _ => None,
+        };
+        if let Some(session) = refreshed {
+            return Ok(session);
+        }
+    }
+    match source {
+        Source::OAuth2(grant) => oauth2::fetch(ctx, service, grant).await,
+        Source::Login(flow) => login::login(ctx, service, flow).await,
+        Source::Static(token) => Ok(Session::new(token.clone(), None, None)),
+        Source::Basic { username, password } => {
+            Ok(Session::new(Secret::new(schemes::basic(username, password)), None, None))
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Login flows: services whose credential comes from calling one of their own
+//! operations with a username and password (Kitsu's `POST /auth/login`,
+//! DRACOON's deprecated `POST /v4/auth/login`, Seald's session cookie).
+//!
+//! A flow is data in the service profile ([`LoginFlow`]), so a new service
+//! needs no code. The login request is built here and sent through the
+//! context's transport directly, never through `Operation::invoke`, so it can
+//! never recurse into [`authorize`](super::authorize).
+
+use serde_json::{Map, Value};
+
+use super::Secret;
+use super::session::{Session, endpoint, exchange};
+use crate::config::env_name;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::http::{Pair, Payload, Request};
+use crate::operation::Method;
+
+/// Which call a flow makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// An operation of the registry, by id; its method and path are used.
+    Operation(String),
+    /// A method and a path under the service's base URL.
+    Path(Method, String),
+}
+
+/// Where the token is found in the login (or refresh) response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// A JSON pointer into the response body (`/access_token`).
+    Json(String),
+    /// A cookie the response sets (`sessionid`).
+    Cookie(String),
+}
+
+/// Where the token goes in each later request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// A header, the token after `prefix` (`Authorization`, `Bearer `).
+    Header {
+        /// The header name.
+        name: String,
+        /// What comes before the token, e.g. `Bearer `; empty for none.
+        prefix: String,
+    },
+    /// A cookie of this name.
+    Cookie(String),
+}
+
+/// A response that means the session is over and a new login is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry {
+    /// The HTTP status.
+    pub status: u16,
+    /// Text that must appear in a string of the JSON body (Zou answers 422
+    /// with `Signature has expired`); `None` matches any body.
+    pub message: Option<String>,
+}
+
+impl Expiry {
+    /// Whether `status` and `body` match.
+    pub fn matches(&self, status: u16, body: &Value) -> bool {
+        status == self.status && self.message.as_deref().is_none_or(|m| contains_text(body, m))
+    }
+}
+
+fn contains_text(body: &Value, needle: &str) -> bool {
+    match body {
+        Value::String(s) => s.contains(needle),
+        Value::Array(items) => items.iter().any(|v| contains_text(v, needle)),
+        Value::Object(map) => map.values().any(|v| contains_text(v, needle)),
+        _ => false,
+    }
+}
+
+/// How a service turns a username and password into a credential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginFlow {
+    /// The login call.
+    pub login: Route,
+    /// The JSON body key the username goes into (`email` for Kitsu).
+    pub username_field: String,
+    /// The JSON body key the password goes into.
+    pub password_field: String,
+    /// Fixed keys added to the login body (`{"authType": "basic"}`).
+    pub extra: Map<String, Value>,
+    /// Where the access token is in the login response.
+    pub token: TokenSource,
+    /// JSON pointer of a refresh token in the login response, if one is given.
+    pub refresh_token: Option<String>,
+    /// The call that trades the refresh token (sent where the access token
+    /// goes) for a new access token, found at `token` in its response.
+    pub refresh: Option<Route>,
+    /// Where the token goes in later requests.
+    pub placement: Placement,
+    /// Responses that mean the session expired.
+    pub expired: Vec<Expiry>,
+    /// The security schemes this flow satisfies, by name; empty means all of
+    /// the service's schemes.
+    pub schemes: Vec<String>,
+}
+
+impl LoginFlow {
+    /// A flow that posts `{"username", "password"}` to `login`, reads the
+    /// token at `token` and sends it as `placement`; 401 means expired.
+    pub fn new(login: Route, token: TokenSource, placement: Placement) -> Self {
+        LoginFlow {
+            login,
+            username_field: "username".into(),
+            password_field: "password".into(),
+            extra: Map::new(),
+            token,
+            refresh_token: None,
+            refresh: None,
+            placement,
+            expired: vec![Expiry { status: 401, message: None }],
+            schemes: Vec::new(),
+        }
+    }
+
+    /// Whether the flow can stand in for the scheme named `scheme`.
+    pub fn covers(&self, scheme: &str) -> bool {
+        self.schemes.is_empty() || self.schemes.iter().any(|s| s == scheme)
+    }
+
+    /// Whether a response means the session expired.
+    pub fn is_expired(&self, status: u16, body: &Value) -> bool {
+        self.expired.iter().any(|e| e.matches(status, body))
+    }
+}
+
+/// Logs in with the configured username and password.
+pub(crate) async fn login(ctx: &Context, service: &str, flow: &LoginFlow) -> Result<Session> {
+    let config = ctx.config().service(service);
+    let (Some(user), Some(password)) = (config.username, config.password) else {
+        let var = env_name(service);
+        return Err(Error::Auth {
+            service: service.to_owned(),
+            message: format!("the login flow needs OPDECK_{var}_USERNAME and OPDECK_{var}_PASSWORD"),
+        });
+    };
+    let mut body = flow.extra.clone();
+    body.insert(flow.username_field.clone(), Value::String(user));
+    body.insert(flow.password_field.clone(), Value::String(password.expose().to_owned()));
+    let mut request = route_request(ctx, service, &flow.login)?;
+    request.body = Payload::Bytes {
+        content_type: "application/json".into(),
+        data: serde_json::to_vec(&Value::Object(body)).unwrap_or_default().into(),
+    };
+    let answer = exchange(ctx, service, &request).await?;
+    let access = read_token(service, &request, &flow.token, answer.status, &answer.headers, &answer.body)?;
+    let refresh =
+        flow.refresh_token.as_deref().and_then(|p| answer.body.pointer(p)).and_then(Value::as_str).map(Secret::new);
+    Ok(Session::new(access, refresh, None))
+}
+
+/// Trades the session's refresh token for a new access token; `None` when
+/// the flow or the session has no refresh, or the server refused it.
+pub(crate) async fn refresh(ctx: &Context, service: &str, flow: &LoginFlow, old: &Session) -> Option<Session> {
+    let (route, token) = (flow.refresh.as_ref()?, old.refresh.as_ref()?);
+    let mut request = route_request(ctx, service, route).ok()?;
+    super::schemes::place(&mut request, &flow.placement.clone().into(), token.expose());
+    let answer = exchange(ctx, service, &request).await.ok()?;
+    let access = read_token(service, &request, &flow.token, answer.status, &answer.headers, &answer.body).ok()?;
+    Some(Session::new(access, Some(token.clone()), None))
+}
+
+fn route_request(ctx: &Context, service: &str, route: &Route) -> Result<Request> {
+    let (method, path) = match route {
+        Route::Path(method, path) => (*method, path.clone()),
+        Route::Operation(id) => {
+            let op = ctx.registry().get(id)?;
+            (op.meta().method, op.meta().path.clone())
+        }
+    };
+    let url = endpoint(ctx, service, &path, false)?;
+    let mut request = Request::new(format!("{service} login ({method} {path})"), method, url);
+    request.headers.push(Pair::plain("Accept", "application/json"));
+    Ok(request)
+}
+
+fn read_token(
+    service: &str,
+    request: &Request,
+    source: &TokenSource,
+    status: u16,
+    headers: &[(String, String)],
+    body: &Value,
+) -> Result<Secret> {
+    let fail = |message: String| Error::Auth { service: service.to_owned(), message };
+    if !(200..300).contains(&status) {
+        return Err(fail(format!("`{}` answered http status {status}", request.operation)));
+    }
+    let token = match source {
+        TokenSource::Json(pointer) => body.pointer(pointer).and_then(Value::as_str).map(str::to_owned),
+        TokenSource::Cookie(name) => headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next()?.trim().split_once('='))
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.to_owned()),
+    };
+    match token {
+        Some(t) if !t.is_empty() => Ok(Secret::new(t)),
+        _ => {
+            let wanted = match source {
+                TokenSource::Json(p) => format!("a token at `{p}`"),
+                TokenSource::Cookie(c) => format!("a `{c}` cookie"),
+            };
+            Err(fail(format!("`{}` answered without {wanted}", request.operation)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expiry_matches_status_and_message_anywhere_in_the_body() {
+        let zou = Expiry { status: 422, message: Some("Signature has expired".into()) };
+        assert!(zou.matches(422, &json!({"msg": "Signature has expired"})));
+        assert!(!zou.matches(422, &json!({"msg": "bad input"})));
+        assert!(!zou.matches(401, &json!({"msg": "Signature has expired"})));
+        assert!(Expiry { status: 401, message: None }.matches(401, &Value::Null));
+    }
+
+    #[test]
+    fn tokens_come_from_json_pointers_or_cookies() {
+        let url = url::Url::parse("http://127.0.0.1/").expect("url");
+        let req = Request::new("x login", Method::Post, url);
+        let json_src = TokenSource::Json("/access_token".into());
+        let got = read_token("kitsu", &req, &json_src, 200, &[], &json!({"access_token": "jwt"})).expect("token");
+        assert_eq!(got.expose(), "jwt");
+        let headers = vec![("set-cookie".to_owned(), "sessionid=abc123; Path=/; HttpOnly".to_owned())];
+        let cookie = TokenSource::Cookie("sessionid".into());
+        assert_eq!(read_token("seald", &req, &cookie, 201, &headers, &Value::Null).expect("cookie").expose(), "abc123");
+        let err = read_token("kitsu", &req, &json_src, 200, &[], &json!({})).expect_err("no token");
+        assert!(err.to_string().contains("without a token at `/access_token`"), "{err}");
+        let err = read_token("kitsu", &req, &json_src, 401, &[], &json!({})).expect_err("refused");
+        assert!(err.to_string().contains("http status 401"), "{err}");
+    }
+}

@@ -1,0 +1,187 @@
+//! [`Sessions`]: credentials obtained at run time, cached per service and
+//! flow, and the one exchange helper the flows use to talk to a server.
+//!
+//! Each cache slot has its own async mutex, held while a token is fetched, so
+//! ten concurrent calls that find no token cause one login, not ten.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::Secret;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::http::{Delivery, Request, ResponseBody};
+
+/// The longest a token is used before its announced expiry.
+const MAX_MARGIN: Duration = Duration::from_secs(30);
+
+/// The largest token or login response read; they are a few hundred bytes.
+const MAX_AUTH_BODY: usize = 1024 * 1024;
+
+/// One obtained credential.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// The access token (or session cookie value).
+    pub(crate) access: Secret,
+    /// The refresh token, when the server gave one.
+    pub(crate) refresh: Option<Secret>,
+    /// When to stop using `access`: the announced expiry minus a margin.
+    pub(crate) renew_at: Option<Instant>,
+}
+
+impl Session {
+    /// A session whose token lives `expires_in` seconds, if the server said.
+    pub(crate) fn new(access: Secret, refresh: Option<Secret>, expires_in: Option<f64>) -> Self {
+        let renew_at = expires_in.and_then(|s| Duration::try_from_secs_f64(s).ok()).map(|life| {
+            let margin = MAX_MARGIN.min(life / 2);
+            Instant::now() + (life - margin)
+        });
+        Session { access, refresh, renew_at }
+    }
+
+    /// Whether the token may still be sent.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.renew_at.is_none_or(|t| Instant::now() < t)
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
+
+/// Tokens obtained at run time (OAuth2, login flows), cached per service.
+#[derive(Default)]
+pub struct Sessions {
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mut keys: Vec<_> = slots.keys().collect();
+        keys.sort();
+        f.debug_struct("Sessions").field("keys", &keys).finish()
+    }
+}
+
+impl Sessions {
+    /// The cache slot of `key` (`<service>/<flow>`), created empty.
+    pub(crate) fn slot(&self, key: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Drops every cached credential of `service`, so the next call logs in
+    /// again (after a logout, or when credentials changed).
+    pub fn forget(&self, service: &str) {
+        let prefix = format!("{service}/");
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    /// Whether a credential for `service` is cached right now.
+    pub fn has(&self, service: &str) -> bool {
+        let prefix = format!("{service}/");
+        let slots: Vec<Slot> = {
+            let map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, v)| v.clone()).collect()
+        };
+        slots.iter().any(|s| s.try_lock().map(|g| g.is_some()).unwrap_or(true))
+    }
+}
+
+/// What an auth exchange (token request, login) answered.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Value,
+}
+
+/// Sends an auth request once through the context's transport, within the
+/// configured timeout, and decodes a JSON body (`null` when there is none or
+/// it is not JSON).
+pub(crate) async fn exchange(ctx: &Context, service: &str, request: &Request) -> Result<Answer> {
+    let limit = ctx.config().http.timeout;
+    let send = async {
+        let response = ctx.transport().send(request, Delivery::Buffered).await?;
+        let bytes = match response.body {
+            ResponseBody::Full(b) => b.to_vec(),
+            ResponseBody::Stream(mut s) => {
+                let mut out = Vec::new();
+                while let Some(chunk) = s.next().await {
+                    out.extend_from_slice(&chunk?);
+                    if out.len() > MAX_AUTH_BODY {
+                        return Err(Error::Auth {
+                            service: service.to_owned(),
+                            message: format!("`{}` answered more than {MAX_AUTH_BODY} bytes", request.operation),
+                        });
+                    }
+                }
+                out
+            }
+        };
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer { status: response.status, headers: response.headers, body })
+    };
+    match tokio::time::timeout(limit, send).await {
+        Ok(answer) => answer,
+        Err(_) => Err(Error::Timeout { operation: request.operation.clone(), after: limit }),
+    }
+}
+
+/// The base URL of `service` with its server variables filled in.
+pub(crate) fn base_url(ctx: &Context, service: &str) -> Result<url::Url> {
+    let mut base = ctx.base_url(service)?;
+    for (name, value) in &ctx.config().service(service).variables {
+        base = base.replace(&format!("{{{name}}}"), value);
+    }
+    url::Url::parse(&base).map_err(|e| Error::config(format!("base url of service `{service}` is not a url: {e}")))
+}
+
+/// `path` (`/auth/login`) appended to the base URL, or an absolute URL as is,
+/// or a host-relative one (`/oauth/token` as `//`-less) resolved from the base.
+pub(crate) fn endpoint(ctx: &Context, service: &str, path: &str, host_relative: bool) -> Result<url::Url> {
+    if let Ok(url) = url::Url::parse(path) {
+        return Ok(url);
+    }
+    let base = base_url(ctx, service)?;
+    let joined = if host_relative {
+        base.join(path)
+    } else {
+        let mut text = base.as_str().trim_end_matches('/').to_owned();
+        text.push('/');
+        text.push_str(path.trim_start_matches('/'));
+        url::Url::parse(&text)
+    };
+    joined.map_err(|e| Error::config(format!("cannot build the url of `{path}` for service `{service}`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lived_tokens_renew_at_half_life_and_long_ones_thirty_seconds_early() {
+        let short = Session::new(Secret::new("a"), None, Some(0.0));
+        assert!(!short.is_fresh());
+        let long = Session::new(Secret::new("a"), None, Some(3600.0));
+        assert!(long.is_fresh());
+        let left = long.renew_at.map(|t| t - Instant::now()).unwrap_or_default();
+        assert!(left > Duration::from_secs(3560) && left <= Duration::from_secs(3570), "{left:?}");
+        assert!(Session::new(Secret::new("a"), None, None).is_fresh());
+    }
+
+    #[test]
+    fn debug_shows_keys_only() {
+        let sessions = Sessions::default();
+        let slot = sessions.slot("kitsu/login");
+        *slot.try_lock().expect("fresh slot") = Some(Session::new(Secret::new("jwt-value"), None, None));
+        let shown = format!("{sessions:?}");
+        assert!(shown.contains("kitsu/login") && !shown.contains("jwt-value"), "{shown}");
+        assert!(sessions.has("kitsu"));
+        sessions.forget("kitsu");
+        assert!(!sessions.has("kitsu"));
+    }
+}

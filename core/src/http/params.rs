@@ -1,0 +1,269 @@
+//! Parameter serialization: OpenAPI `style` and `explode` for path, query,
+//! header and cookie values.
+//!
+//! Values are percent-encoded item by item and then joined with their style's
+//! delimiter, so the delimiters stay literal (`color=blue,black`) while a
+//! delimiter inside a value is encoded (`a%2Cb`) and the two stay
+//! distinguishable, as RFC 6570 expansion does. Path values are encoded so
+//! that nothing they hold can leave their segment.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+
+use crate::operation::{Location, Parameter, Style};
+
+/// Everything but RFC 3986 unreserved characters is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// With `allowReserved`, RFC 3986 reserved characters stay as they are,
+/// except the ones that would end the query or the URL.
+const RESERVED_OK: &AsciiSet = &COMPONENT
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+
+/// Characters a cookie value cannot hold unencoded (RFC 6265 cookie-octet).
+const COOKIE: &AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b',').add(b';').add(b'\\').add(b'%').add(b'=');
+
+/// Percent-encodes a path or query component (unreserved characters stay).
+pub fn encode(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// Percent-encodes a query value that may keep reserved characters.
+pub fn encode_reserved(s: &str) -> String {
+    utf8_percent_encode(s, RESERVED_OK).to_string()
+}
+
+fn encode_cookie(s: &str) -> String {
+    utf8_percent_encode(s, COOKIE).to_string()
+}
+
+/// A primitive as text: strings as they are, integers without `.0`,
+/// booleans `true`/`false`, null empty, nested values as JSON.
+pub fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// A value reduced to the three shapes the style table knows.
+enum Shape {
+    Scalar(String),
+    Array(Vec<String>),
+    Object(Vec<(String, String)>),
+}
+
+fn shape(param: &Parameter, v: &Value) -> Shape {
+    if param.content_type.is_some() {
+        return Shape::Scalar(v.to_string());
+    }
+    match v {
+        Value::Array(items) => Shape::Array(items.iter().map(scalar).collect()),
+        Value::Object(map) => Shape::Object(map.iter().map(|(k, v)| (k.clone(), scalar(v))).collect()),
+        other => Shape::Scalar(scalar(other)),
+    }
+}
+
+fn join(items: &[String], enc: fn(&str) -> String, sep: &str) -> String {
+    items.iter().map(|s| enc(s)).collect::<Vec<_>>().join(sep)
+}
+
+fn join_kv(pairs: &[(String, String)], enc: fn(&str) -> String, kv: &str, sep: &str) -> String {
+    pairs.iter().map(|(k, v)| format!("{}{kv}{}", enc(k), enc(v))).collect::<Vec<_>>().join(sep)
+}
+
+/// The encoded text that replaces `{name}` in the path.
+pub fn path_value(param: &Parameter, v: &Value) -> String {
+    let name = encode(&param.name);
+    let e: fn(&str) -> String = encode;
+    match (param.style, shape(param, v)) {
+        (Style::Label, Shape::Scalar(s)) => format!(".{}", e(&s)),
+        (Style::Label, Shape::Array(a)) => format!(".{}", join(&a, e, ".")),
+        (Style::Label, Shape::Object(o)) if param.explode => format!(".{}", join_kv(&o, e, "=", ".")),
+        (Style::Label, Shape::Object(o)) => format!(".{}", join_kv(&o, e, ".", ".")),
+        (Style::Matrix, Shape::Scalar(s)) if s.is_empty() => format!(";{name}"),
+        (Style::Matrix, Shape::Scalar(s)) => format!(";{name}={}", e(&s)),
+        (Style::Matrix, Shape::Array(a)) if a.is_empty() => format!(";{name}"),
+        (Style::Matrix, Shape::Array(a)) if param.explode => {
+            a.iter().map(|s| format!(";{name}={}", e(s))).collect::<Vec<_>>().concat()
+        }
+        (Style::Matrix, Shape::Array(a)) => format!(";{name}={}", join(&a, e, ",")),
+        (Style::Matrix, Shape::Object(o)) if param.explode => format!(";{}", join_kv(&o, e, "=", ";")),
+        (Style::Matrix, Shape::Object(o)) => format!(";{name}={}", join_kv(&o, e, ",", ",")),
+        (_, Shape::Scalar(s)) => e(&s),
+        (_, Shape::Array(a)) => join(&a, e, ","),
+        (_, Shape::Object(o)) if param.explode => join_kv(&o, e, "=", ","),
+        (_, Shape::Object(o)) => join_kv(&o, e, ",", ","),
+    }
+}
+
+/// The query pairs of a parameter, name and value already percent-encoded.
+pub fn query_pairs(param: &Parameter, v: &Value) -> Vec<(String, String)> {
+    let e: fn(&str) -> String = if param.allow_reserved { encode_reserved } else { encode };
+    let name = encode(&param.name);
+    let delimiter = match param.style {
+        Style::SpaceDelimited => "%20",
+        Style::PipeDelimited => "|",
+        _ => ",",
+    };
+    match (param.style, shape(param, v)) {
+        (_, Shape::Scalar(s)) => vec![(name, e(&s))],
+        (Style::DeepObject, _) => {
+            let mut out = Vec::new();
+            deep(&param.name, v, e, &mut out);
+            out
+        }
+        (_, Shape::Array(a)) if param.explode => a.iter().map(|s| (name.clone(), e(s))).collect(),
+        (_, Shape::Array(a)) => vec![(name, join(&a, e, delimiter))],
+        (_, Shape::Object(o)) if param.explode => o.iter().map(|(k, v)| (encode(k), e(v))).collect(),
+        (_, Shape::Object(o)) => vec![(name, join_kv(&o, e, delimiter, delimiter))],
+    }
+}
+
+/// `name[key][sub]=value` pairs; arrays repeat their key.
+fn deep(prefix: &str, v: &Value, e: fn(&str) -> String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                deep(&format!("{prefix}[{k}]"), v, e, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                out.push((encode_deep_name(prefix), e(&scalar(item))));
+            }
+        }
+        other => out.push((encode_deep_name(prefix), e(&scalar(other)))),
+    }
+}
+
+/// Encodes a deepObject name but keeps its brackets literal, as the style shows them.
+fn encode_deep_name(name: &str) -> String {
+    encode(name).replace("%5B", "[").replace("%5D", "]")
+}
+
+/// The header value of a parameter (`simple` style, not percent-encoded).
+pub fn header_value(param: &Parameter, v: &Value) -> String {
+    let raw: fn(&str) -> String = |s| s.to_owned();
+    match shape(param, v) {
+        Shape::Scalar(s) => s,
+        Shape::Array(a) => join(&a, raw, ","),
+        Shape::Object(o) if param.explode => join_kv(&o, raw, "=", ","),
+        Shape::Object(o) => join_kv(&o, raw, ",", ","),
+    }
+}
+
+/// The `name=value` cookie pairs of a parameter (`form` style).
+pub fn cookie_pairs(param: &Parameter, v: &Value) -> Vec<String> {
+    let e: fn(&str) -> String = encode_cookie;
+    let name = encode_cookie(&param.name);
+    match shape(param, v) {
+        Shape::Scalar(s) => vec![format!("{name}={}", e(&s))],
+        Shape::Array(a) if param.explode => a.iter().map(|s| format!("{name}={}", e(s))).collect(),
+        Shape::Array(a) => vec![format!("{name}={}", join(&a, e, ","))],
+        Shape::Object(o) if param.explode => o.iter().map(|(k, v)| format!("{}={}", e(k), e(v))).collect(),
+        Shape::Object(o) => vec![format!("{name}={}", join_kv(&o, e, ",", ","))],
+    }
+}
+
+/// A form-style parameter for extra query keys (`open_query` operations).
+pub fn open_query_param(key: &str) -> Parameter {
+    Parameter {
+        name: key.to_owned(),
+        key: key.to_owned(),
+        location: Location::Query,
+        required: false,
+        style: Style::Form,
+        explode: true,
+        allow_reserved: false,
+        deprecated: false,
+        schema: Value::Object(Default::default()),
+        content_type: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn param(style: Style, explode: bool) -> Parameter {
+        Parameter { style, explode, ..open_query_param("color") }
+    }
+
+    #[test]
+    fn integers_render_without_a_fraction() {
+        assert_eq!(scalar(&json!(1.0)), "1");
+        assert_eq!(scalar(&json!(1.5)), "1.5");
+        assert_eq!(scalar(&json!(-7)), "-7");
+        assert_eq!(scalar(&json!(true)), "true");
+        assert_eq!(scalar(&json!(null)), "");
+        assert_eq!(scalar(&json!({"a": 1})), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn path_values_cannot_leave_their_segment() {
+        let p = param(Style::Simple, false);
+        assert_eq!(path_value(&p, &json!("../a/b?c#d%e f")), "..%2Fa%2Fb%3Fc%23d%25e%20f");
+        assert_eq!(path_value(&p, &json!("é")), "%C3%A9");
+    }
+
+    #[test]
+    fn delimiters_inside_values_are_encoded() {
+        let p = param(Style::Form, false);
+        assert_eq!(query_pairs(&p, &json!(["a,b", "c"])), vec![("color".into(), "a%2Cb,c".into())]);
+        let p = param(Style::PipeDelimited, false);
+        assert_eq!(query_pairs(&p, &json!(["a|b", "c"])), vec![("color".into(), "a%7Cb|c".into())]);
+    }
+
+    #[test]
+    fn allow_reserved_keeps_reserved_but_not_the_fragment() {
+        let mut p = param(Style::Form, true);
+        p.allow_reserved = true;
+        assert_eq!(query_pairs(&p, &json!("a/b:c#d e")), vec![("color".into(), "a/b:c%23d%20e".into())]);
+    }
+
+    #[test]
+    fn deep_objects_nest_and_repeat_arrays() {
+        let p = param(Style::DeepObject, true);
+        let pairs = query_pairs(&p, &json!({"a": {"b": 1}, "c": [1, 2]}));
+        let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(text, ["color[a][b]=1", "color[c]=1", "color[c]=2"]);
+    }
+
+    #[test]
+    fn content_parameters_are_json() {
+        let mut p = param(Style::Form, true);
+        p.content_type = Some("application/json".into());
+        assert_eq!(query_pairs(&p, &json!({"a": 1})), vec![("color".into(), "%7B%22a%22%3A1%7D".into())]);
+    }
+
+    #[test]
+    fn cookies_encode_separators() {
+        let p = param(Style::Form, false);
+        assert_eq!(cookie_pairs(&p, &json!("a;b c")), ["color=a%3Bb%20c"]);
+        assert_eq!(cookie_pairs(&p, &json!(["x", "y"])), ["color=x,y"]);
+    }
+}

@@ -1,0 +1,142 @@
+//! From a transport [`Response`] to an [`Output`] or a typed error.
+//!
+//! Downloads are written to a temporary file beside the target and renamed
+//! into place only once the whole body arrived, so an interrupted transfer
+//! never leaves a half file where a complete one is expected.
+
+use std::path::Path;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{Error, Result};
+use crate::http::client::too_big;
+use crate::http::{Response, ResponseBody};
+use crate::operation::{Body, Output};
+use crate::schema::is_json;
+
+/// Headers servers use to name a request in their logs.
+const REQUEST_ID_HEADERS: [&str; 5] =
+    ["x-request-id", "request-id", "x-correlation-id", "x-amzn-requestid", "x-trace-id"];
+
+/// Reads a body whole, with the in-memory cap.
+pub async fn collect(operation: &str, body: ResponseBody, cap: u64) -> Result<Bytes> {
+    match body {
+        ResponseBody::Full(b) if b.len() as u64 > cap => Err(too_big(operation, cap)),
+        ResponseBody::Full(b) => Ok(b),
+        ResponseBody::Stream(mut s) => {
+            let mut out = BytesMut::new();
+            while let Some(chunk) = s.next().await {
+                let chunk = chunk?;
+                if (out.len() + chunk.len()) as u64 > cap {
+                    return Err(too_big(operation, cap));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out.freeze())
+        }
+    }
+}
+
+/// Decodes bytes by content type: JSON, text, or raw bytes.
+pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) -> Result<Body> {
+    if bytes.is_empty() {
+        return Ok(Body::Empty);
+    }
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if is_json(&ct) && ct != "*/*" {
+        return serde_json::from_slice(&bytes)
+            .map(Body::Json)
+            .map_err(|e| Error::Decode { operation: operation.to_owned(), message: format!("invalid json: {e}") });
+    }
+    if ct.starts_with("text/") || ct.contains("xml") || ct.starts_with("application/x-www-form-urlencoded") {
+        return Ok(Body::Text(String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    Ok(Body::Bytes(bytes))
+}
+
+/// The error for a non-2xx answer, with its body parsed and its request id.
+pub async fn status_error(operation: &str, response: Response, cap: u64) -> Error {
+    let request_id = REQUEST_ID_HEADERS.iter().find_map(|h| response.header(h)).map(str::to_owned);
+    let status = response.status;
+    let bytes = collect(operation, response.body, cap.min(1024 * 1024)).await.unwrap_or_default();
+    let body = serde_json::from_slice::<Value>(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Error::Status { operation: operation.to_owned(), status, body, request_id }
+}
+
+/// Turns a response into an [`Output`]: errors for non-2xx, the body streamed
+/// to `download_to` when given, else decoded in memory.
+pub async fn decode(operation: &str, response: Response, cap: u64, download_to: Option<&Path>) -> Result<Output> {
+    if !(200..300).contains(&response.status) {
+        return Err(status_error(operation, response, cap).await);
+    }
+    let status = response.status;
+    let content_type = response.header("content-type").map(str::to_owned);
+    let headers = response.headers;
+    let body = match download_to {
+        Some(path) => download(response.body, path).await?,
+        None => decode_body(operation, content_type.as_deref(), collect(operation, response.body, cap).await?)?,
+    };
+    Ok(Output { status, headers, body })
+}
+
+/// Streams `body` into `target` through a temporary file in the same directory.
+pub async fn download(body: ResponseBody, target: &Path) -> Result<Body> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let temp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
+    let std_file = temp.as_file().try_clone().map_err(|e| Error::io(temp.path(), e))?;
+    let mut file = tokio::fs::File::from_std(std_file);
+    let mut written: u64 = 0;
+    match body {
+        ResponseBody::Full(b) => {
+            file.write_all(&b).await.map_err(|e| Error::io(temp.path(), e))?;
+            written = b.len() as u64;
+        }
+        ResponseBody::Stream(mut s) => {
+            while let Some(chunk) = s.next().await {
+                // On error `temp` is dropped here, which deletes the partial file.
+                let chunk = chunk?;
+                file.write_all(&chunk).await.map_err(|e| Error::io(temp.path(), e))?;
+                written += chunk.len() as u64;
+            }
+        }
+    }
+    file.flush().await.map_err(|e| Error::io(temp.path(), e))?;
+    file.sync_all().await.map_err(|e| Error::io(temp.path(), e))?;
+    drop(file);
+    temp.persist(target).map_err(|e| Error::io(target, e.error))?;
+    Ok(Body::File { path: target.to_path_buf(), bytes: written })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_decode_by_content_type() {
+        let json = decode_body("o", Some("application/json; charset=utf-8"), Bytes::from("{\"a\":1}")).expect("json");
+        assert_eq!(json, Body::Json(serde_json::json!({"a": 1})));
+        assert_eq!(decode_body("o", Some("text/plain"), Bytes::from("hi")).expect("text"), Body::Text("hi".into()));
+        assert_eq!(
+            decode_body("o", Some("image/png"), Bytes::from_static(b"\x89P")).expect("bytes"),
+            Body::Bytes(Bytes::from_static(b"\x89P"))
+        );
+        assert_eq!(decode_body("o", Some("application/json"), Bytes::new()).expect("empty"), Body::Empty);
+        let err = decode_body("svc.g.op", Some("application/json"), Bytes::from("{")).expect_err("invalid");
+        assert!(matches!(&err, Error::Decode { operation, .. } if operation == "svc.g.op"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn collect_enforces_the_cap() {
+        let err = collect("o", ResponseBody::Full(Bytes::from(vec![0u8; 11])), 10).await.expect_err("cap");
+        assert!(err.to_string().contains("--out"), "{err}");
+        let stream = futures::stream::iter(vec![Ok(Bytes::from("12345")), Ok(Bytes::from("678901"))]).boxed();
+        assert!(collect("o", ResponseBody::Stream(stream), 10).await.is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! The offline simulator: a [`Transport`] that answers for a service from its
+//! spec, so scripts can be tried without touching production and newcomers
+//! see opdeck work with no server at all.
+//!
+//! It receives the request exactly as the network transport would send it
+//! and judges it the way Stoplight Prism does, so a request the simulator
+//! accepts is one a real server following the spec would accept:
+//!
+//! * routing (`route`): the URL's host names the service (see [`base_url`]),
+//!   method and path pick the operation; no path is 404, a path without that
+//!   method 405;
+//! * checking (`check`, `params`, `body`): credentials (401), the body's media
+//!   type (415), then parameters and body against their schemas (422 with a
+//!   `validation` list of every [`Issue`], or 400 when the spec declares only
+//!   that);
+//! * answering (`generate`): the lowest declared 2xx, with the spec's example
+//!   or a value made from the response schema. The value is deterministic for
+//!   the seed and the request, so the same script gives the same output.
+//!   Cursors come back as "no next page" and totals match the items given, so
+//!   pagination always ends after one page.
+//!
+//! Every response carries `x-opdeck-simulated: true`.
+//!
+//! The simulator keeps no state: a POST followed by a GET of the created id
+//! does not read back the posted object. Keeping it would make one request's
+//! answer depend on the ones before it, breaking the determinism above, and
+//! mixing a POST's input into the schema of another operation's answer
+//! cannot be checked against the spec.
+
+mod body;
+mod check;
+mod generate;
+mod input;
+mod params;
+mod route;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::http::{Delivery, Request, Response, ResponseBody, Transport};
+use crate::operation::{Method, OperationMeta, ResponseSpec};
+use crate::registry::Registry;
+use crate::schema::is_json;
+
+pub use check::Issue;
+pub use input::example_input;
+
+use check::Verdict;
+use generate::{Generator, Mode};
+use route::{Found, Router};
+
+/// The domain under which every service has its simulated host.
+pub const MOCK_DOMAIN: &str = "mock.opdeck.invalid";
+
+/// The header that marks a response as simulated.
+pub const SIMULATED_HEADER: &str = "x-opdeck-simulated";
+
+/// The base URL of `service` in the simulator, e.g.
+/// `http://wildduck.mock.opdeck.invalid`. `.invalid` can never resolve, so a
+/// request that reaches the network by mistake fails instead of leaking.
+pub fn base_url(service: &str) -> String {
+    format!("http://{service}.{MOCK_DOMAIN}")
+}
+
+/// The service a simulator URL is for, when `url` is one.
+pub fn service_of(url: &url::Url) -> Option<&str> {
+    url.host_str()?.strip_suffix(MOCK_DOMAIN)?.strip_suffix('.').filter(|s| !s.is_empty())
+}
+
+/// The simulator transport.
+pub struct MockTransport {
+    registry: Arc<Registry>,
+    seed: u64,
+    routers: RwLock<HashMap<String, Arc<Router>>>,
+}
+
+impl std::fmt::Debug for MockTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockTransport").field("seed", &self.seed).finish_non_exhaustive()
+    }
+}
+
+impl MockTransport {
+    /// A simulator answering for the services of `registry`; `seed` varies
+    /// the made-up values while keeping them reproducible.
+    pub fn new(registry: Arc<Registry>, seed: u64) -> Self {
+        MockTransport { registry, seed, routers: RwLock::new(HashMap::new()) }
+    }
+
+    /// The router of `service`, rebuilt when its operations were replaced.
+    fn router(&self, service: &str) -> Result<Arc<Router>> {
+        let ops = self.registry.service(service)?;
+        if let Some(router) = self.routers.read().unwrap_or_else(|e| e.into_inner()).get(service)
+            && router.built_from(&ops)
+        {
+            return Ok(router.clone());
+        }
+        let router = Arc::new(Router::new(&ops));
+        let mut routers = self.routers.write().unwrap_or_else(|e| e.into_inner());
+        routers.insert(service.to_owned(), router.clone());
+        Ok(router)
+    }
+
+    /// Answers one request, whole.
+    pub fn respond(&self, request: &Request) -> Result<Response> {
+        let service = match service_of(&request.url) {
+            Some(s) => s,
+            None => request.operation.split('.').next().filter(|s| !s.is_empty()).ok_or_else(|| {
+                Error::usage(format!("the simulator cannot tell the service of a request to {}", request.url.path()))
+            })?,
+        };
+        let router = self.router(service)?;
+        let path = request.url.path();
+        let (route, values) = match router.find(request.method, path) {
+            Found::Route(route, values) => (route, values),
+            Found::NoPath => {
+                let detail = format!("no path of service `{service}` matches {path}");
+                return Ok(problem(404, "NO_PATH_MATCHED_ERROR", "Route not resolved, no path matched", &detail));
+            }
+            Found::NoMethod(allowed) => {
+                let names: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+                let detail = format!("{path} takes {}, not {}", names.join(", "), request.method);
+                let mut r = problem(405, "NO_METHOD_MATCHED_ERROR", "Route resolved, but no method matched", &detail);
+                r.headers.push(("allow".into(), names.join(", ")));
+                return Ok(r);
+            }
+        };
+        let meta = route.op.meta();
+        Ok(match check::check(meta, route.checks(), request, &values) {
+            Verdict::Valid => self.success(meta, request),
+            Verdict::Unauthorized(challenges) => {
+                let detail = "credentials of no security alternative of this operation were sent";
+                let mut r = problem(401, "UNAUTHORIZED", "Invalid security scheme used", detail);
+                if !challenges.is_empty() {
+                    r.headers.push(("www-authenticate".into(), challenges.join(", ")));
+                }
+                r
+            }
+            Verdict::UnsupportedMediaType { sent, offered } => {
+                let detail = if offered.is_empty() {
+                    format!("the operation takes no body, but one was sent as `{sent}`")
+                } else {
+                    format!("the body is sent as `{sent}`, but the operation takes {}", offered.join(", "))
+                };
+                problem(415, "INVALID_CONTENT_TYPE", "Unsupported media type", &detail)
+            }
+            Verdict::Invalid(issues) => {
+                let declared = |s: &str| meta.responses.iter().any(|r| r.status == s);
+                let status = if declared("400") && !declared("422") { 400 } else { 422 };
+                let detail = "the request breaks the spec; every violation is listed under `validation`";
+                let mut body = problem_body(status, "UNPROCESSABLE_ENTITY", "Invalid request", detail);
+                body["validation"] = serde_json::to_value(&issues).unwrap_or_default();
+                json_response(status, "application/problem+json", &body)
+            }
+        })
+    }
+
+    fn success(&self, meta: &OperationMeta, request: &Request) -> Response {
+        let (status, spec) = success_status(meta);
+        let media = spec.and_then(|r| r.media.iter().find(|m| is_json(&m.content_type)).or(r.media.first()));
+        let no_body = matches!(status, 204 | 205 | 304) || request.method == Method::Head;
+        let Some(media) = media.filter(|_| !no_body) else {
+            return with_marker(Response { status, headers: Vec::new(), body: ResponseBody::Full(Bytes::new()) });
+        };
+        let content_type = if media.content_type == "*/*" { "application/json" } else { &media.content_type };
+        let mut value = match &media.example {
+            Some(example) => example.clone(),
+            None => {
+                Generator::new(&meta.definitions, self.request_seed(meta, request), Mode::Response).value(&media.schema)
+            }
+        };
+        generate::end_paging(&meta.definitions, &media.schema, &mut value);
+        if is_json(content_type) {
+            return json_response(status, content_type, &value);
+        }
+        let text = match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        with_marker(Response {
+            status,
+            headers: vec![("content-type".into(), content_type.to_owned())],
+            body: ResponseBody::Full(Bytes::from(text)),
+        })
+    }
+
+    /// A seed unique to this simulator's seed, the operation and the request.
+    fn request_seed(&self, meta: &OperationMeta, request: &Request) -> u64 {
+        let mut h = input::fnv(&self.seed.to_le_bytes());
+        let mut mix = |bytes: &[u8]| h = (h ^ input::fnv(bytes)).wrapping_mul(0x0100_0000_01b3);
+        mix(meta.id.as_bytes());
+        mix(request.url.path().as_bytes());
+        for q in &request.query {
+            mix(q.name.as_bytes());
+            mix(q.value.as_bytes());
+        }
+        mix(check::payload_bytes(&request.body));
+        h
+    }
+}
+
+/// The lowest declared 2xx status and its response, else `default` as 200.
+fn success_status(meta: &OperationMeta) -> (u16, Option<&ResponseSpec>) {
+    let code = |r: &ResponseSpec| match r.status.as_str() {
+        "2XX" | "2xx" => Some(200),
+        s => s.parse::<u16>().ok().filter(|c| (200..300).contains(c)),
+    };
+    match meta.responses.iter().filter_map(|r| code(r).map(|c| (c, r))).min_by_key(|(c, _)| *c) {
+        Some((c, r)) => (c, Some(r)),
+        None => (200, meta.responses.iter().find(|r| r.status == "default")),
+    }
+}
+
+fn with_marker(mut response: Response) -> Response {
+    response.headers.push((SIMULATED_HEADER.into(), "true".into()));
+    response
+}
+
+fn json_response(status: u16, content_type: &str, value: &Value) -> Response {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    with_marker(Response {
+        status,
+        headers: vec![("content-type".into(), content_type.to_owned())],
+        body: ResponseBody::Full(Bytes::from(bytes)),
+    })
+}
+
+fn problem_body(status: u16, kind: &str, title: &str, detail: &str) -> Value {
+    json!({
+        "type": format!("https://opdeck.invalid/simulator#{kind}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    })
+}
+
+fn problem(status: u16, kind: &str, title: &str, detail: &str) -> Response {
+    json_response(status, "application/problem+json", &problem_body(status, kind, title, detail))
+}
+
+#[async_trait]
+impl Transport for MockTransport {
+    async fn send(&self, request: &Request, delivery: Delivery) -> Result<Response> {
+        let mut response = self.respond(request)?;
+        if delivery == Delivery::Streamed
+            && let ResponseBody::Full(bytes) = std::mem::replace(&mut response.body, ResponseBody::Full(Bytes::new()))
+        {
+            response.body = ResponseBody::Stream(Box::pin(futures::stream::once(async move { Ok(bytes) })));
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,72 @@
+//! `read_json` and `read_csv`: the only file access a script has, and only
+//! when the host allows it (`--allow-read`). Files larger than the string
+//! limit are refused before they are read.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Map};
+
+use super::convert;
+use super::host::{Host, RhaiResult};
+use crate::error::Error;
+
+/// Registers `read_json` and `read_csv`.
+pub(crate) fn register(engine: &mut rhai::Engine, host: &Arc<Host>) {
+    let h = host.clone();
+    engine.register_fn("read_json", move |path: &str| read_json(&h, path));
+    let h = host.clone();
+    engine.register_fn("read_csv", move |path: &str| read_csv(&h, path));
+}
+
+fn read(host: &Host, function: &str, path: &str) -> RhaiResult<Vec<u8>> {
+    if !host.allow_read {
+        return Host::fail(Error::usage(format!(
+            "{function}(\"{path}\") is disabled: file reading is off unless the host allows it \
+             (run with --allow-read, or Engine::allow_read(true))"
+        )));
+    }
+    let path = Path::new(path);
+    let max = host.limits.max_string_size as u64;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > max => {
+            return Host::fail(Error::Limit {
+                limit: "max_string_size".into(),
+                detail: format!("{} is {} bytes, configured {max} bytes", path.display(), meta.len()),
+            });
+        }
+        Ok(_) => {}
+        Err(e) => return Host::fail(Error::io(path, e)),
+    }
+    std::fs::read(path).or_else(|e| Host::fail(Error::io(path, e)))
+}
+
+fn read_json(host: &Host, path: &str) -> RhaiResult<Dynamic> {
+    let bytes = read(host, "read_json", path)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(value) => Ok(convert::to_dynamic(value)),
+        Err(e) => Host::fail(Error::usage(format!("read_json: {path} is not valid json: {e}"))),
+    }
+}
+
+/// Every row as a map from the header row's names to the cell text.
+fn read_csv(host: &Host, path: &str) -> RhaiResult<Array> {
+    let bytes = read(host, "read_csv", path)?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes.as_slice());
+    let bad = |e: csv::Error| Host::fail(Error::usage(format!("read_csv: {path}: {e}")));
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return bad(e),
+    };
+    let mut rows = Array::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => return bad(e),
+        };
+        let row: Map =
+            headers.iter().zip(record.iter()).map(|(k, v)| (k.into(), Dynamic::from(v.to_owned()))).collect();
+        rows.push(Dynamic::from_map(row));
+    }
+    Ok(rows)
+}

@@ -1,0 +1,103 @@
+//! The state one script run shares with the functions it calls, and the one
+//! place where a synchronous script waits for asynchronous work.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rhai::EvalAltResult;
+use serde_json::Value;
+
+use super::errors;
+use super::limits::Limits;
+use crate::deck::Deck;
+use crate::error::{Error, Result};
+
+/// Where printed text goes: one line per call, without its newline.
+pub type Sink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A Rhai result whose error is a thrown Rhai error.
+pub(crate) type RhaiResult<T> = std::result::Result<T, Box<EvalAltResult>>;
+
+/// What the functions of one run share.
+pub(crate) struct Host {
+    pub(crate) deck: Deck,
+    pub(crate) limits: Limits,
+    pub(crate) start: Instant,
+    pub(crate) allow_read: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) out: Sink,
+    pub(crate) err: Sink,
+}
+
+impl Host {
+    /// Waits for `future` on the shared runtime, bounded by the wall time
+    /// left. The script runs on a thread with no runtime of its own (see
+    /// [`Engine::run`](super::Engine::run)), so blocking here is safe.
+    pub(crate) fn block<T>(&self, future: impl Future<Output = Result<T>>) -> RhaiResult<T> {
+        let remaining = self.limits.remaining(self.start);
+        let bounded = async move { tokio::time::timeout(remaining, future).await };
+        match crate::runtime::block_on(bounded) {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(err))) | Err(err) => Err(errors::throw(&err)),
+            Ok(Err(_elapsed)) => Err(errors::wall_time_exceeded()),
+        }
+    }
+
+    /// In a dry run, an operation that writes is not sent: the plan line is
+    /// printed and `Some` placeholder result returned. Reads still run, so a
+    /// plan can be built from real data.
+    pub(crate) fn skip_in_dry_run(&self, id: &str, input: &Value) -> Result<Option<Value>> {
+        if !self.dry_run {
+            return Ok(None);
+        }
+        let op = self.deck.registry().get(id)?;
+        let meta = op.meta();
+        if meta.method.is_read_only() {
+            return Ok(None);
+        }
+        let shown = serde_json::to_string(&redact(input)).unwrap_or_default();
+        (self.out)(&format!("dry-run: {} {} {shown}", meta.method, meta.id));
+        Ok(Some(serde_json::json!({ "dry_run": true, "operation": meta.id })))
+    }
+
+    /// Raises `err` as a catchable script error.
+    pub(crate) fn fail<T>(err: Error) -> RhaiResult<T> {
+        Err(errors::throw(&err))
+    }
+}
+
+/// Whether an input key names a secret that a plan must not show.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "token", "passphrase", "apikey", "api_key", "private"].iter().any(|s| key.contains(s))
+}
+
+/// `input` with the values of secret-looking keys replaced, at any depth.
+pub(crate) fn redact(input: &Value) -> Value {
+    match input {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_secret_key(k) { Value::String(crate::http::REDACTED.into()) } else { redact(v) };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_reaches_nested_secret_keys() {
+        let input = serde_json::json!({"name": "ann", "body": {"password": "hunter2", "list": [{"apiKey": "k"}]}});
+        let shown = redact(&input).to_string();
+        assert!(!shown.contains("hunter2") && !shown.contains("\"k\""), "{shown}");
+        assert!(shown.contains("ann"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Service-style calls: `wildduck.users.getUsers(#{ query: "ann" })`.
+//!
+//! Each service is one small variable (a [`ServiceProxy`]); nothing is built
+//! per operation when the engine starts. The first time a script reads a
+//! group (`wildduck.users`), the proxy builds the maps of that service once:
+//! group name → object map of operation name → function pointer curried with
+//! the operation id. Rhai calls a function pointer stored in a map property
+//! with method syntax, so `wildduck.users.getUsers(x)` becomes
+//! `call("wildduck.users.getUsers", x)`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use rhai::{Dynamic, FnPtr, Map};
+
+use super::host::{Host, RhaiResult};
+use crate::error::Error;
+use crate::registry::Registry;
+
+/// The native function the curried pointers name. The leading `opdeck_`
+/// keeps it clear of script names; calling it directly is harmless.
+pub(crate) const OP_FN: &str = "opdeck_op";
+
+/// A service as a script sees it: `service.group` is an object map of the
+/// group's operations.
+#[derive(Clone)]
+pub struct ServiceProxy {
+    service: Arc<str>,
+    registry: Arc<Registry>,
+    groups: Arc<OnceLock<HashMap<String, Map>>>,
+}
+
+impl ServiceProxy {
+    fn groups(&self) -> &HashMap<String, Map> {
+        self.groups.get_or_init(|| {
+            let mut groups: HashMap<String, Map> = HashMap::new();
+            for op in self.registry.service(&self.service).unwrap_or_default() {
+                let m = op.meta();
+                let Ok(mut ptr) = FnPtr::new(OP_FN) else { continue };
+                ptr.add_curry(m.id.clone().into());
+                groups.entry(m.group.clone()).or_default().insert(m.name.as_str().into(), Dynamic::from(ptr));
+            }
+            groups
+        })
+    }
+
+    fn group(&mut self, name: &str) -> RhaiResult<Map> {
+        if let Some(group) = self.groups().get(name) {
+            return Ok(group.clone());
+        }
+        let suggestions = crate::registry::suggest(name, self.groups().keys().map(String::as_str));
+        let hint = match suggestions.first() {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None => String::new(),
+        };
+        Host::fail(Error::usage(format!("service `{}` has no group `{name}`{hint}", self.service)))
+    }
+
+    /// The group names, for `service.groups()`.
+    fn group_names(&mut self) -> rhai::Array {
+        let mut names: Vec<&String> = self.groups().keys().collect();
+        names.sort();
+        names.into_iter().map(|n| Dynamic::from(n.clone())).collect()
+    }
+}
+
+/// The name of the script variable of `service`: letters, digits and `_`.
+pub(crate) fn variable_name(service: &str) -> String {
+    service.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+/// Registers the proxy type and its property access.
+pub(crate) fn register(engine: &mut rhai::Engine) {
+    engine.register_type_with_name::<ServiceProxy>("Service");
+    // Properties with no getter fall back to the string indexer, so this one
+    // function serves `wildduck.users` and `wildduck["users"]` alike.
+    engine.register_indexer_get(|proxy: &mut ServiceProxy, group: &str| proxy.group(group));
+    engine.register_fn("groups", ServiceProxy::group_names);
+    engine.register_fn("to_string", |proxy: &mut ServiceProxy| format!("service `{}`", proxy.service));
+    engine.register_fn("to_debug", |proxy: &mut ServiceProxy| format!("service `{}`", proxy.service));
+}
+
+/// One proxy per registered service, with its variable name.
+pub(crate) fn proxies(registry: &Arc<Registry>) -> Vec<(String, ServiceProxy)> {
+    registry
+        .services()
+        .into_iter()
+        .map(|info| {
+            let proxy = ServiceProxy {
+                service: info.name.as_str().into(),
+                registry: registry.clone(),
+                groups: Arc::new(OnceLock::new()),
+            };
+            (variable_name(&info.name), proxy)
+        })
+        .collect()
+}

@@ -1,0 +1,190 @@
+//! The meta-operations of service `openapi`: `openapi.previewSpec` reads a
+//! spec and says what is in it; `openapi.addSource` registers its operations
+//! in the running deck. They are native operations, so scripts and tool
+//! clients add services the same way they call anything else.
+//!
+//! Their ids have two parts (`openapi.previewSpec`), as the tool listings
+//! they mirror do; group and name are `openapi` and `previewSpec`.
+//!
+//! A `baseUrl` given to `addSource` is kept by the context
+//! ([`Context::set_source_url`]), so calls to the new service go there unless
+//! the configuration names another URL.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{LoadOptions, OpenApiSource};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::operation::{Location, Method, Operation, OperationMeta, Output, Parameter, Style};
+use crate::registry::Source;
+use crate::schema::Validator;
+
+/// The service the meta-operations belong to.
+pub const SERVICE: &str = "openapi";
+
+fn string_param(name: &str, required: bool, schema: Value) -> Parameter {
+    Parameter {
+        name: name.into(),
+        key: name.into(),
+        // Native operations have no wire; `query` is the closest plain input.
+        location: Location::Query,
+        required,
+        style: Style::Form,
+        explode: true,
+        allow_reserved: false,
+        deprecated: false,
+        schema,
+        content_type: None,
+    }
+}
+
+fn meta(name: &str, summary: &str, parameters: Vec<Parameter>) -> OperationMeta {
+    OperationMeta {
+        id: format!("{SERVICE}.{name}"),
+        service: SERVICE.into(),
+        group: SERVICE.into(),
+        name: name.into(),
+        alias: format!("{SERVICE}_{name}"),
+        summary: summary.into(),
+        method: Method::Post,
+        path: String::new(),
+        parameters,
+        body: None,
+        responses: Vec::new(),
+        deprecated: false,
+        since: None,
+        deprecated_since: None,
+        security: Vec::new(),
+        tags: Vec::new(),
+        open_query: false,
+        definitions: crate::operation::Definitions::empty(),
+        security_schemes: Default::default(),
+    }
+}
+
+fn spec_param() -> Parameter {
+    string_param("spec", true, json!({"type": "string", "minLength": 1}))
+}
+
+fn text<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+/// `openapi.previewSpec`: `{spec}` (text, path or URL) → title, version,
+/// format, servers, security schemes, operation count, tags and warnings.
+#[derive(Debug)]
+pub struct PreviewSpec {
+    meta: OperationMeta,
+    validator: Validator,
+}
+
+impl PreviewSpec {
+    /// The operation.
+    pub fn new() -> Result<Self> {
+        let meta = meta("previewSpec", "Preview an API description", vec![spec_param()]);
+        let validator = Validator::new(&meta)?;
+        Ok(PreviewSpec { meta, validator })
+    }
+}
+
+#[async_trait]
+impl Operation for PreviewSpec {
+    fn meta(&self) -> &OperationMeta {
+        &self.meta
+    }
+
+    async fn invoke(&self, _ctx: &Context, input: Value) -> Result<Output> {
+        self.validator.validate(&input)?;
+        let spec = text(&input, "spec").unwrap_or_default();
+        let doc = super::load_input(spec, "preview", &LoadOptions::default()).await?;
+        let mut summary = doc.summary();
+        if let Some(obj) = summary.as_object_mut() {
+            obj.remove("service");
+        }
+        Ok(Output::json(summary))
+    }
+}
+
+/// `openapi.addSource`: `{spec, service, baseUrl?}` → registers every
+/// operation of the spec as `<service>.*` and returns `{service, ids}`.
+#[derive(Debug)]
+pub struct AddSource {
+    meta: OperationMeta,
+    validator: Validator,
+}
+
+impl AddSource {
+    /// The operation.
+    pub fn new() -> Result<Self> {
+        let meta = meta(
+            "addSource",
+            "Add the operations of an API description",
+            vec![
+                spec_param(),
+                string_param("service", true, json!({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,63}$"})),
+                string_param("baseUrl", false, json!({"type": "string", "pattern": "^https?://"})),
+            ],
+        );
+        let validator = Validator::new(&meta)?;
+        Ok(AddSource { meta, validator })
+    }
+}
+
+#[async_trait]
+impl Operation for AddSource {
+    fn meta(&self) -> &OperationMeta {
+        &self.meta
+    }
+
+    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {
+        self.validator.validate(&input)?;
+        let spec = text(&input, "spec").unwrap_or_default();
+        let service = text(&input, "service").unwrap_or_default();
+        if service == SERVICE {
+            return Err(Error::usage("service `openapi` is reserved for the meta-operations"));
+        }
+        let base_url = text(&input, "baseUrl");
+        if let Some(url) = base_url {
+            url::Url::parse(url).map_err(|e| Error::usage(format!("baseUrl is not a url: {e}")))?;
+        }
+        let doc = super::load_input(spec, service, &LoadOptions::default()).await?;
+        let warnings = doc.warnings.len();
+        let origin = if spec.contains('\n') || spec.trim_start().starts_with('{') {
+            "inline".into()
+        } else {
+            spec.trim().to_owned()
+        };
+        let source = OpenApiSource::new(doc, origin);
+        let ids = ctx.registry().register(&source)?;
+        if let Some(url) = base_url {
+            ctx.set_source_url(service, url);
+        }
+        Ok(Output::json(json!({ "service": service, "ids": ids, "warnings": warnings })))
+    }
+}
+
+/// The source of the meta-operations, service `openapi`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MetaSource;
+
+impl Source for MetaSource {
+    fn service(&self) -> &str {
+        SERVICE
+    }
+
+    fn origin(&self) -> String {
+        "builtin".into()
+    }
+
+    fn operations(&self) -> Result<Vec<Arc<dyn Operation>>> {
+        Ok(vec![Arc::new(PreviewSpec::new()?), Arc::new(AddSource::new()?)])
+    }
+}
+
+/// The meta-operations as a [`Source`] to register.
+pub fn meta_source() -> MetaSource {
+    MetaSource
+}

@@ -1,0 +1,194 @@
+//! API descriptions in, operations out.
+//!
+//! [`load`] turns the bytes of an OpenAPI 3.0 / 3.1 or Swagger 2.0 document
+//! (JSON or YAML) into a [`Document`]: its header, its servers and security
+//! schemes, and one [`OperationMeta`] per operation, named by
+//! [`crate::naming`], whose schemas are JSON Schema 2020-12 sharing one set of
+//! [`Definitions`]. The steps live in their own files:
+//!
+//! * `load`: bytes → `serde_json::Value`, dialect detection;
+//! * `refs`: `$ref` following, external refs (off by default);
+//! * `schema`: OpenAPI / Swagger schemas → JSON Schema 2020-12;
+//! * `model`: the walk over paths shared by both dialects, parameter keys,
+//!   naming and warnings; `v3` and `v2` hold what differs;
+//! * `source`: [`OpenApiSource`], a registry [`Source`](crate::Source);
+//! * `meta`: the `openapi.previewSpec` and `openapi.addSource` operations.
+//!
+//! Loading never panics and never half succeeds: a document opdeck cannot use
+//! is an [`Error::Spec`] with the JSON pointer of the fault; what it can use
+//! despite a fault becomes a [`Warning`].
+
+mod load;
+mod meta;
+mod model;
+mod refs;
+mod schema;
+mod source;
+mod v2;
+mod v3;
+mod warnings;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::operation::{Definitions, OperationMeta, SecurityScheme};
+
+pub use load::Dialect;
+pub use meta::{AddSource, MetaSource, PreviewSpec, meta_source};
+pub use source::OpenApiSource;
+pub use warnings::Warning;
+
+/// How a document may be loaded.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The directory external file refs may read from; `None` (the default)
+    /// refuses every external ref. URL refs are always refused.
+    pub external_dir: Option<PathBuf>,
+    /// The directory the document's own relative refs start from; defaults
+    /// to `external_dir`.
+    pub base_dir: Option<PathBuf>,
+}
+
+/// A server the document declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Server {
+    /// The URL template, e.g. `https://{tenant}/api`.
+    pub url: String,
+    /// Its variables with their defaults and allowed values.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub variables: IndexMap<String, ServerVariable>,
+}
+
+/// One `{variable}` of a server URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerVariable {
+    /// The value used when none is configured.
+    pub default: String,
+    /// The values allowed, when the spec restricts them.
+    #[serde(rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// A loaded API description.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The service its operations are registered under.
+    pub service: String,
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// The dialect and its version as written, e.g. `openapi 3.0.3`, `swagger 2.0`.
+    pub format: String,
+    /// The dialect.
+    pub dialect: Dialect,
+    /// Servers; for Swagger 2, built from `schemes`, `host` and `basePath`.
+    pub servers: Vec<Server>,
+    /// Security schemes by name.
+    pub security_schemes: IndexMap<String, SecurityScheme>,
+    /// Tag names: the declared ones in order, then any others operations use.
+    pub tags: Vec<String>,
+    /// The operations, in the spec's order.
+    pub operations: Vec<OperationMeta>,
+    /// The models every operation's schemas refer to.
+    pub definitions: Arc<Definitions>,
+    /// What was wrong but usable.
+    pub warnings: Vec<Warning>,
+}
+
+impl Document {
+    /// A JSON summary: title, version, format, servers, security schemes,
+    /// operation count, tags and warnings (what `openapi.previewSpec` returns).
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "service": self.service,
+            "title": self.title,
+            "version": self.version,
+            "format": self.format,
+            "servers": self.servers,
+            "securitySchemes": self.security_schemes,
+            "operationCount": self.operations.len(),
+            "tags": self.tags,
+            "warnings": self.warnings,
+        })
+    }
+}
+
+/// Loads a document from its bytes (JSON or YAML) for `service`.
+pub fn load(bytes: &[u8], service: &str, options: &LoadOptions) -> Result<Document> {
+    let mut doc = load::parse(bytes)?;
+    let (dialect, format) = load::detect(&doc)?;
+    if let Some(allowed) = &options.external_dir {
+        let base = options.base_dir.as_deref().unwrap_or(allowed);
+        refs::bundle(&mut doc, base, allowed)?;
+    }
+    model::build(&doc, dialect, format, service)
+}
+
+/// Loads a document from a file. External refs stay off unless `options`
+/// allow a directory; relative refs then start at the file's directory.
+pub fn load_path(path: &Path, service: &str, options: &LoadOptions) -> Result<Document> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut options = options.clone();
+    if options.base_dir.is_none() && options.external_dir.is_some() {
+        options.base_dir = path.parent().map(Path::to_owned);
+    }
+    load(&bytes, service, &options)
+}
+
+/// The largest document fetched from a URL (the biggest public specs are
+/// under 100 MB).
+pub const MAX_FETCH_BYTES: usize = 256 * 1024 * 1024;
+
+/// Loads a document given as text, a file path or an `http(s)` URL (what the
+/// meta-operations accept as `spec`).
+pub async fn load_input(input: &str, service: &str, options: &LoadOptions) -> Result<Document> {
+    let trimmed = input.trim();
+    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+        let bytes = fetch(trimmed).await?;
+        return load(&bytes, service, options);
+    }
+    // A spec's text spans lines or starts like JSON; a path does neither.
+    if trimmed.contains('\n') || trimmed.starts_with('{') {
+        return load(trimmed.as_bytes(), service, options);
+    }
+    let path = PathBuf::from(trimmed);
+    let options = options.clone();
+    let service = service.to_owned();
+    tokio::task::spawn_blocking(move || load_path(&path, &service, &options))
+        .await
+        .map_err(|e| Error::usage(format!("loading the spec stopped: {e}")))?
+}
+
+/// [`load_input`], blocking on the shared runtime.
+pub fn load_input_blocking(input: &str, service: &str, options: &LoadOptions) -> Result<Document> {
+    crate::runtime::block_on(load_input(input, service, options))?
+}
+
+async fn fetch(url: &str) -> Result<Vec<u8>> {
+    let shown = url.split(['?', '#']).next().unwrap_or(url).to_owned();
+    let fail = |message: String| Error::Transport { operation: "openapi.fetch".into(), message };
+    let client =
+        reqwest::Client::builder().build().map_err(|e| Error::config(format!("cannot build the http client: {e}")))?;
+    let resp = client.get(url).send().await.map_err(|e| fail(format!("{shown}: {}", e.without_url())))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(fail(format!("{shown} answered http status {}", status.as_u16())));
+    }
+    if resp.content_length().is_some_and(|n| n > MAX_FETCH_BYTES as u64) {
+        return Err(fail(format!("{shown} is larger than {MAX_FETCH_BYTES} bytes")));
+    }
+    let mut out = Vec::new();
+    let mut resp = resp;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(format!("{shown}: {}", e.without_url())))? {
+        if out.len() + chunk.len() > MAX_FETCH_BYTES {
+            return Err(fail(format!("{shown} is larger than {MAX_FETCH_BYTES} bytes")));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

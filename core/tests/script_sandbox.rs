@@ -1,0 +1,77 @@
+//! Hostile Rhai scripts: every limit stops them with an error naming it, and nothing panics.
+
+use std::time::{Duration, Instant};
+
+use opdeck::Error;
+use opdeck::script::Limits;
+use rstest::rstest;
+
+use super::script_support::{engine, fixture, run};
+
+fn small() -> Limits {
+    Limits {
+        max_operations: 200_000,
+        max_call_depth: 32,
+        max_string_size: 10_000,
+        max_array_size: 1_000,
+        max_map_size: 1_000,
+        wall_time: Duration::from_secs(30),
+    }
+}
+
+#[rstest]
+#[case::infinite_loop("loop { }", "max_operations")]
+#[case::huge_string(r#"let s = "x"; loop { s += s; }"#, "max_string_size")]
+#[case::deep_recursion("fn f(n) { f(n + 1) } f(0)", "max_call_depth")]
+#[case::big_array("let a = []; loop { a.push(1); }", "max_array_size")]
+// Rhai checks sizes when a value reaches a function; the operation limit bounds the rest.
+#[case::big_map("let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; m.len(); }", "max_map_size")]
+#[case::caught_loop("try { loop { } } catch (e) { 1 }", "max_operations")]
+fn a_hostile_script_hits_the_named_limit(#[case] source: &str, #[case] limit: &str) {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(small());
+    match run(&engine, source) {
+        Err(Error::Limit { limit: named, detail }) => {
+            assert_eq!(named, limit, "{detail}");
+            assert!(detail.contains("test.rhai:"), "the detail names where: {detail}");
+        }
+        other => panic!("expected the {limit} limit, got {other:?}"),
+    }
+}
+
+#[test]
+fn wall_time_stops_a_loop_that_the_operation_limit_allows() {
+    let fx = fixture();
+    let (mut engine, captured) = engine(&fx.deck);
+    engine.set_limits(Limits { max_operations: u64::MAX, wall_time: Duration::from_millis(300), ..small() });
+    let started = Instant::now();
+    let err = run(&engine, r#"print("before"); loop { }"#).expect_err("runs out of time");
+    assert!(matches!(&err, Error::Limit { limit, .. } if limit == "wall_time"), "{err}");
+    assert!(err.to_string().contains("300ms"), "names the configured value: {err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped promptly: {:?}", started.elapsed());
+    assert_eq!(captured.out(), ["before"], "output printed before the limit stays printed");
+}
+
+#[test]
+fn wall_time_also_bounds_a_call_in_flight() {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(Limits { wall_time: Duration::from_millis(50), ..small() });
+    let err = run(&engine, r#"call("svc.things.slow")"#).expect_err("the call outlives the budget");
+    assert!(matches!(&err, Error::Limit { limit, .. } if limit == "wall_time"), "{err}");
+}
+
+#[rstest]
+#[case::import(r#"import "secrets" as s;"#, "module")]
+#[case::thrown_string(r#"throw "boom""#, "script error: boom")]
+#[case::bad_input(r#"call("svc.things.echo", 5)"#, "must be an object map")]
+#[case::nan_input(r#"call("svc.things.echo", #{ x: 0.0 / 0.0 })"#, "cannot represent")]
+#[case::fn_pointer_input(r#"call("svc.things.echo", #{ f: Fn("ops") })"#, "no JSON form")]
+#[case::unknown_paginate_option(r#"paginate("dracoon.users.list", #{}, #{ pages: 2 })"#, "unknown paginate option")]
+fn bad_scripts_fail_with_a_clear_error(#[case] source: &str, #[case] expected: &str) {
+    let fx = fixture();
+    let (engine, _) = engine(&fx.deck);
+    let err = run(&engine, source).expect_err("fails");
+    assert!(err.to_string().to_lowercase().contains(&expected.to_lowercase()), "{err}");
+}

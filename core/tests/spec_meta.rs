@@ -1,0 +1,119 @@
+//! The `openapi.previewSpec` and `openapi.addSource` meta-operations beside a native Rust operation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use opdeck::operation::{Method, Operation, OperationMeta, Output};
+use opdeck::{Config, Context, Deck, Error, Registry, Result, Source};
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/specs").join(name).display().to_string()
+}
+
+/// A native operation that echoes its input.
+struct Echo(OperationMeta);
+
+#[async_trait]
+impl Operation for Echo {
+    fn meta(&self) -> &OperationMeta {
+        &self.0
+    }
+
+    async fn invoke(&self, _ctx: &Context, input: Value) -> Result<Output> {
+        Ok(Output::json(json!({ "echo": input })))
+    }
+}
+
+fn echo() -> Arc<dyn Operation> {
+    let meta: OperationMeta = serde_json::from_value(json!({
+        "id": "native.tools.echo", "service": "native", "group": "tools", "name": "echo",
+        "alias": "native_tools_echo", "method": "POST", "path": ""
+    }))
+    .expect("meta");
+    Arc::new(Echo(meta))
+}
+
+fn deck() -> Deck {
+    let registry = Arc::new(Registry::new());
+    registry.register(&opdeck::spec::meta_source()).expect("meta source");
+    registry.register_operations("native", "rust".into(), vec![echo()]).expect("native");
+    let transport = Arc::new(opdeck::http::client::HttpTransport::new().expect("transport"));
+    Deck::new(registry, transport, Config::default())
+}
+
+#[test]
+fn meta_operations_have_two_part_ids_and_real_schemas() {
+    let ops = opdeck::spec::meta_source().operations().expect("ops");
+    let ids: Vec<(&str, &str, &str)> =
+        ops.iter().map(|o| (o.meta().id.as_str(), o.meta().group.as_str(), o.meta().name.as_str())).collect();
+    assert_eq!(ids, [("openapi.previewSpec", "openapi", "previewSpec"), ("openapi.addSource", "openapi", "addSource")]);
+    let schema = ops[1].meta().input_schema();
+    assert_eq!(schema["required"], json!(["spec", "service"]));
+    assert_eq!(schema["additionalProperties"], json!(false));
+    assert_eq!(ops[0].meta().method, Method::Post);
+}
+
+#[test]
+fn preview_reports_the_header_without_registering() {
+    let deck = deck();
+    let out =
+        deck.call_blocking("openapi.previewSpec", json!({"spec": fixture("swagger-forms.json")})).expect("preview");
+    assert_eq!(out["title"], "Forms");
+    assert_eq!(out["format"], "swagger 2.0");
+    assert_eq!(out["operationCount"], 4);
+    assert_eq!(out["servers"][0]["url"], "https://files.example.test/v1");
+    assert_eq!(out["securitySchemes"]["key"], json!({"type": "apiKey", "name": "X-Key", "in": "header"}));
+    assert_eq!(out["tags"], json!(["Files"]));
+    assert!(
+        out["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|w| w["message"].as_str().unwrap_or("").contains("tsv"))
+    );
+    assert_eq!(deck.registry().services().len(), 2);
+    // Inline text works too.
+    let text = std::fs::read_to_string(fixture("types31.yaml")).expect("fixture");
+    let out = deck.call_blocking("openapi.previewSpec", json!({"spec": text})).expect("inline");
+    assert_eq!(out["format"], "openapi 3.1.0");
+}
+
+#[test]
+fn add_source_registers_beside_native_operations() {
+    let deck = deck();
+    let out = deck
+        .call_blocking(
+            "openapi.addSource",
+            json!({"spec": fixture("swagger-forms.json"), "service": "files", "baseUrl": "http://127.0.0.1:1/v1"}),
+        )
+        .expect("added");
+    assert_eq!(out["service"], "files");
+    assert_eq!(
+        out["ids"],
+        json!(["files.files.listFiles", "files.files.uploadFile", "files.files.replaceFile", "files.files.removeFile"])
+    );
+    let names: Vec<String> = deck.registry().services().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["openapi", "native", "files"]);
+    assert!(deck.registry().get("files_files_listFiles").is_ok());
+    assert_eq!(deck.context().base_url("files").expect("base url"), "http://127.0.0.1:1/v1");
+    let echoed = deck.call_blocking("native.tools.echo", json!({"a": 1})).expect("native");
+    assert_eq!(echoed, json!({"echo": {"a": 1}}));
+}
+
+#[test]
+fn meta_inputs_are_validated() {
+    let deck = deck();
+    let err = deck.call_blocking("openapi.addSource", json!({"spec": fixture("types31.yaml")})).expect_err("missing");
+    assert!(matches!(&err, Error::Validation { violations, .. } if !violations.is_empty()), "{err}");
+    let err = deck.call_blocking("openapi.previewSpec", json!({"spec": "x", "extra": 1})).expect_err("extra key");
+    assert!(matches!(err, Error::Validation { .. }), "{err}");
+    let err = deck
+        .call_blocking("openapi.addSource", json!({"spec": fixture("types31.yaml"), "service": "openapi"}))
+        .expect_err("reserved");
+    assert!(err.to_string().contains("reserved"), "{err}");
+    let err = deck.call_blocking("openapi.previewSpec", json!({"spec": "/nonexistent/spec.yaml"})).expect_err("io");
+    assert_eq!(err.kind(), opdeck::ErrorKind::Io);
+    assert_eq!(deck.registry().services().len(), 2, "nothing was half registered");
+}
