@@ -32,6 +32,25 @@ impl Deck {
         Ok(Deck::new(Arc::new(Registry::new()), transport, config))
     }
 
+    /// A deck with the built-in services and the `openapi.*` meta-operations,
+    /// sending over the network with `config`'s settings.
+    pub fn builtin(config: Config) -> Result<Self> {
+        let transport = Arc::new(crate::http::client::HttpTransport::with_settings(&config.http)?);
+        let registry = Arc::new(Registry::new());
+        registry.register(&crate::spec::meta_source())?;
+        for source in crate::catalog::builtin() {
+            registry.register(&source)?;
+        }
+        Ok(Deck::new(registry, transport, config))
+    }
+
+    /// The request operation `id` would send for `input`, credentials shown
+    /// as `<redacted>`; nothing is sent. Render it with
+    /// [`crate::http::curl::render`].
+    pub fn prepare(&self, id: &str, input: Value) -> Result<crate::http::Request> {
+        self.registry().get(id)?.dry_run(&self.ctx, &input)
+    }
+
     /// The registry.
     pub fn registry(&self) -> &Arc<Registry> {
         self.ctx.registry()

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod deck;
@@ -39,6 +40,7 @@ pub mod runtime;
 pub mod schema;
 pub mod script;
 pub mod services;
+pub mod store;
 pub mod spec;
 
 pub use config::Config;

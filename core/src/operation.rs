@@ -516,6 +516,15 @@ pub trait Operation: Send + Sync {
     /// Runs the operation with a JSON input that follows
     /// [`OperationMeta::input_schema`].
     async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output>;
+
+    /// The request `invoke` would send, with credentials as placeholders,
+    /// sending nothing (`--dry-run`). Native operations have no request.
+    fn dry_run(&self, _ctx: &Context, _input: &Value) -> Result<crate::http::Request> {
+        Err(crate::error::Error::usage(format!(
+            "`{}` is a native operation: it sends no http request to show",
+            self.meta().id
+        )))
+    }
 }
 
 impl fmt::Debug for dyn Operation {

@@ -218,6 +218,25 @@ fn read_seed(seeds: &Path, prefix: &str) -> Result<String> {
     Err(Error::config(format!("no seed starting with `{prefix}` in {}", seeds.display())))
 }
 
+/// The files under `out` that differ from `compiled` (or are missing).
+pub fn stale(compiled: &[Compiled], out: &Path) -> Result<Vec<String>> {
+    let mut stale = Vec::new();
+    for c in compiled {
+        for (name, text) in
+            [(format!("{}.json", c.service), &c.catalog), (format!("{}.defs.json", c.service), &c.definitions)]
+        {
+            let path = out.join(&name);
+            match std::fs::read_to_string(&path) {
+                Ok(current) if current == *text => {}
+                Ok(_) => stale.push(name),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => stale.push(name),
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+    Ok(stale)
+}
+
 /// Writes compiled catalogs into `out`, each file through a temporary file
 /// renamed into place, so an interrupted build leaves the old files whole.
 pub fn write_all(compiled: &[Compiled], out: &Path) -> Result<()> {
@@ -229,6 +248,13 @@ pub fn write_all(compiled: &[Compiled], out: &Path) -> Result<()> {
             let path = out.join(name);
             let mut tmp = tempfile::NamedTempFile::new_in(out).map_err(|e| Error::io(out, e))?;
             std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+            // Catalogs are committed files, readable by everyone like the rest of the tree.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let perms = std::fs::Permissions::from_mode(0o644);
+                tmp.as_file().set_permissions(perms).map_err(|e| Error::io(&path, e))?;
+            }
             tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
         }
     }

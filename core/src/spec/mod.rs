@@ -126,7 +126,25 @@ pub fn load(bytes: &[u8], service: &str, options: &LoadOptions) -> Result<Docume
         let base = options.base_dir.as_deref().unwrap_or(allowed);
         refs::bundle(&mut doc, base, allowed)?;
     }
-    model::build(&doc, dialect, format, service)
+    let built = model::build(&doc, dialect, format, service);
+    release(doc, bytes.len());
+    built
+}
+
+/// Documents above this size are freed on a helper thread.
+const BACKGROUND_DROP_BYTES: usize = 4 * 1024 * 1024;
+
+/// Frees the parsed document. A 13 MB spec is millions of small allocations
+/// whose freeing costs a third of the load, and nothing waits for it, so big
+/// ones are freed on a short-lived thread (inline if none can start).
+fn release(doc: serde_json::Value, size: usize) {
+    if size < BACKGROUND_DROP_BYTES {
+        return;
+    }
+    let spawned = std::thread::Builder::new().name("opdeck-free".into()).spawn(move || drop(doc));
+    if let Err(e) = spawned {
+        drop(e);
+    }
 }
 
 /// Loads a document from a file. External refs stay off unless `options`
@@ -169,7 +187,8 @@ pub fn load_input_blocking(input: &str, service: &str, options: &LoadOptions) ->
     crate::runtime::block_on(load_input(input, service, options))?
 }
 
-async fn fetch(url: &str) -> Result<Vec<u8>> {
+/// Fetches a document from an `http(s)` URL, up to [`MAX_FETCH_BYTES`].
+pub async fn fetch(url: &str) -> Result<Vec<u8>> {
     let shown = url.split(['?', '#']).next().unwrap_or(url).to_owned();
     let fail = |message: String| Error::Transport { operation: "openapi.fetch".into(), message };
     let client =

@@ -1,0 +1,249 @@
+//! Command-line arguments and how they become an operation's input.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use opdeck::{Error, Method, OperationMeta, Result};
+use serde_json::{Map, Value};
+
+use crate::output::Format;
+
+/// One deck for every operation of your services.
+#[derive(Debug, Parser)]
+#[command(name = "opdeck", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the services on the deck with their operation counts.
+    Services {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or search operations.
+    Ops {
+        /// Words to search for in ids, labels, paths and parameter names.
+        query: Option<String>,
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only this group.
+        #[arg(long)]
+        group: Option<String>,
+        /// Only this HTTP method.
+        #[arg(long)]
+        method: Option<String>,
+        /// Only deprecated operations.
+        #[arg(long)]
+        deprecated: bool,
+        /// Only operations introduced at or after this version (e.g. 4.30).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only operations that read (GET, HEAD, OPTIONS).
+        #[arg(long)]
+        read_only: bool,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an operation's method, path, parameters, body and input schema.
+    Describe {
+        /// The operation id or alias.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect or add API descriptions.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+    /// Call one operation.
+    Call(Call),
+    /// Run a Rhai script.
+    Run(Run),
+    /// Build the built-in catalogs from their specs (for opdeck's developers).
+    #[command(subcommand, hide = true)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Summarize a spec (file, URL or text) without adding it.
+    Preview {
+        /// A file path, an http(s) URL, or the spec's text.
+        spec: String,
+    },
+    /// Add every operation of a spec as service NAME; it stays on the deck.
+    Add {
+        /// The service name for the new operations.
+        name: String,
+        /// A file path or an http(s) URL.
+        spec: String,
+        /// The base URL calls go to (otherwise the spec's first server).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Remove a service added with `spec add`.
+    Remove {
+        /// The service name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Compile the five built-in catalogs.
+    Build {
+        /// The folder of specs.
+        #[arg(long, default_value = "../shared/specs")]
+        specs: PathBuf,
+        /// The folder of seeds (for DRACOON's version markers).
+        #[arg(long, default_value = "../shared/seeds")]
+        seeds: PathBuf,
+        /// Where the catalogs go.
+        #[arg(long, default_value = "core/catalogs")]
+        out: PathBuf,
+        /// Only check that the committed catalogs are current.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Call {
+    /// The operation id or alias.
+    pub id: String,
+    /// Input as JSON, `@file.json`, or `-` for stdin.
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Input fields as `name=value` (`body.name=value` for body fields).
+    pub params: Vec<String>,
+    /// How to print the body.
+    #[arg(long, value_enum, default_value = "json")]
+    pub output: Format,
+    /// Stream the response body into this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the request as a curl command (secrets redacted) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Follow every page and print all items.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: stop after this many pages.
+    #[arg(long)]
+    pub max_pages: Option<u64>,
+    /// With --all: stop after this many items.
+    #[arg(long)]
+    pub max_items: Option<u64>,
+    /// The request content type, when the operation offers several.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Retry even if the method is not idempotent.
+    #[arg(long)]
+    pub force_retry: bool,
+    /// Answer from the built-in simulator instead of the network.
+    #[arg(long)]
+    pub mock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Run {
+    /// The script file.
+    pub script: PathBuf,
+    /// Answer every call from the simulator instead of the network.
+    #[arg(long)]
+    pub mock: bool,
+    /// Let the script read JSON and CSV files (`read_json`, `read_csv`).
+    #[arg(long)]
+    pub allow_read: bool,
+    /// Print what the script would change instead of changing it (reads still run).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Arguments for the script: `key=value` pairs, flags and words.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+impl Run {
+    /// opdeck's own flags may also follow the script
+    /// (`opdeck run x.rhai --mock name=ann`); they are taken out of the
+    /// script's arguments here.
+    pub fn with_flags_from_args(mut self) -> Self {
+        let mut rest = Vec::with_capacity(self.args.len());
+        for arg in std::mem::take(&mut self.args) {
+            match arg.as_str() {
+                "--mock" => self.mock = true,
+                "--allow-read" => self.allow_read = true,
+                "--dry-run" => self.dry_run = true,
+                _ => rest.push(arg),
+            }
+        }
+        self.args = rest;
+        self
+    }
+}
+
+/// Parses a method name.
+pub fn method(name: &str) -> Result<Method> {
+    Method::parse(name).ok_or_else(|| Error::usage(format!("unknown http method `{name}`")))
+}
+
+/// Builds an operation's input from `--input` and `name=value` pairs.
+///
+/// A value is taken as a string when the parameter's schema says string, and
+/// parsed as JSON otherwise (falling back to a string), so `limit=10` is a
+/// number and `name=10` stays text where the spec wants text.
+pub fn input(meta: &OperationMeta, raw: Option<&str>, params: &[String]) -> Result<Value> {
+    let mut input = match raw {
+        None => Map::new(),
+        Some(raw) => match parse_input(raw)? {
+            Value::Object(map) => map,
+            other => return Err(Error::usage(format!("--input must be a JSON object, not {other}"))),
+        },
+    };
+    for pair in params {
+        let (key, text) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::usage(format!("`{pair}` is not a `name=value` pair")))?;
+        if let Some(field) = key.strip_prefix("body.").filter(|_| meta.parameter(key).is_none()) {
+            let body = input.entry("body").or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(body) = body else {
+                return Err(Error::usage("`body.` fields cannot be combined with a non-object body"));
+            };
+            body.insert(field.to_owned(), typed(None, text));
+        } else {
+            let schema = meta.parameter(key).map(|p| &p.schema);
+            input.insert(key.to_owned(), typed(schema, text));
+        }
+    }
+    Ok(Value::Object(input))
+}
+
+fn typed(schema: Option<&Value>, text: &str) -> Value {
+    let wants_string = schema.and_then(|s| s.get("type")).is_some_and(|t| {
+        t == "string" || t.as_array().is_some_and(|a| a.len() <= 2 && a.iter().any(|x| x == "string"))
+    });
+    if wants_string {
+        return Value::String(text.to_owned());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+fn parse_input(raw: &str) -> Result<Value> {
+    let text = if raw == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| Error::io("<stdin>", e))?
+    } else if let Some(path) = raw.strip_prefix('@') {
+        std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
+    } else {
+        raw.to_owned()
+    };
+    serde_json::from_str(&text).map_err(|e| Error::usage(format!("--input is not valid JSON: {e}")))
+}

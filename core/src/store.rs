@@ -1,0 +1,197 @@
+//! Sources a user added with `opdeck spec add`, kept across runs.
+//!
+//! Each added service is two files in `$XDG_CONFIG_HOME/opdeck/sources/`:
+//! `<name>.spec`, a copy of the document as it was added (so the source keeps
+//! working when the original moves or its URL goes away), and `<name>.toml`,
+//! where it came from and its base URL. Both are written to temporary files
+//! and renamed into place, spec first, so a crash never leaves a source that
+//! names a missing document.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::deck::Deck;
+use crate::error::{Error, Result};
+use crate::registry::Source;
+use crate::spec::{LoadOptions, OpenApiSource};
+
+/// What `<name>.toml` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Where the document was added from (a path or URL).
+    pub origin: String,
+    /// The base URL calls go to, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+/// The folder of added sources.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// The store in the user's configuration directory
+    /// (`OPDECK_CONFIG_DIR`, else `$XDG_CONFIG_HOME/opdeck`).
+    pub fn user() -> Result<Store> {
+        let base = match std::env::var_os("OPDECK_CONFIG_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs::config_dir()
+                .ok_or_else(|| Error::config("no configuration directory: set XDG_CONFIG_HOME or OPDECK_CONFIG_DIR"))?
+                .join("opdeck"),
+        };
+        Ok(Store::at(base.join("sources")))
+    }
+
+    /// A store in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Store {
+        Store { dir: dir.into() }
+    }
+
+    /// The names of the stored sources, sorted.
+    pub fn names(&self) -> Result<Vec<String>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&self.dir, e)),
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".toml").map(str::to_owned))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Loads `spec` (a path or URL), registers it as `name` on `deck`, and
+    /// keeps it for later runs. Returns the ids registered.
+    pub fn add(&self, deck: &Deck, name: &str, spec: &str, base_url: Option<&str>) -> Result<Vec<String>> {
+        if crate::catalog::builtin().any(|c| c.service() == name) || name == "openapi" {
+            return Err(Error::usage(format!(
+                "`{name}` is a built-in service; add the spec under another name (e.g. `{name}2`)"
+            )));
+        }
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || name.is_empty() {
+            return Err(Error::usage(format!("`{name}` is not a service name: use letters, digits, `_` and `-`")));
+        }
+        if let Some(url) = base_url {
+            url::Url::parse(url).map_err(|e| Error::usage(format!("--base-url `{url}` is not a url: {e}")))?;
+        }
+        let bytes = crate::runtime::block_on(read_input(spec))??;
+        let doc = crate::spec::load(&bytes, name, &LoadOptions::default())?;
+        let source = OpenApiSource::new(doc, spec);
+        let ids = deck.registry().register(&source)?;
+        if let Some(url) = base_url {
+            deck.context().set_source_url(name, url);
+        }
+        let entry = Entry { origin: spec.to_owned(), base_url: base_url.map(str::to_owned) };
+        let toml = toml::to_string(&entry).map_err(|e| Error::config(format!("cannot record source `{name}`: {e}")))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        write_atomic(&self.dir, &self.spec_path(name), &bytes)?;
+        write_atomic(&self.dir, &self.entry_path(name), toml.as_bytes())?;
+        Ok(ids)
+    }
+
+    /// Forgets a stored source. Returns whether it was there.
+    pub fn remove(&self, name: &str) -> Result<bool> {
+        let entry = self.entry_path(name);
+        if !entry.exists() {
+            return Ok(false);
+        }
+        std::fs::remove_file(&entry).map_err(|e| Error::io(&entry, e))?;
+        let spec = self.spec_path(name);
+        std::fs::remove_file(&spec).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(|e| Error::io(&spec, e))?;
+        Ok(true)
+    }
+
+    /// Registers every stored source on `deck`. A source that no longer loads
+    /// does not stop the others: its error is returned beside its name.
+    pub fn load_into(&self, deck: &Deck) -> Result<Vec<(String, Error)>> {
+        let mut failed = Vec::new();
+        for name in self.names()? {
+            if let Err(e) = self.load_one(deck, &name) {
+                failed.push((name, e));
+            }
+        }
+        Ok(failed)
+    }
+
+    fn load_one(&self, deck: &Deck, name: &str) -> Result<()> {
+        let entry_path = self.entry_path(name);
+        let text = std::fs::read_to_string(&entry_path).map_err(|e| Error::io(&entry_path, e))?;
+        let entry: Entry = toml::from_str(&text)
+            .map_err(|e| Error::config(format!("{}: {}", entry_path.display(), e.message())))?;
+        let doc = crate::spec::load_path(&self.spec_path(name), name, &LoadOptions::default())?;
+        deck.registry().register(&OpenApiSource::new(doc, entry.origin))?;
+        if let Some(url) = &entry.base_url {
+            deck.context().set_source_url(name, url);
+        }
+        Ok(())
+    }
+
+    fn spec_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.spec"))
+    }
+
+    fn entry_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.toml"))
+    }
+}
+
+async fn read_input(spec: &str) -> Result<Vec<u8>> {
+    if spec.starts_with("http://") || spec.starts_with("https://") {
+        return crate::spec::fetch(spec).await;
+    }
+    std::fs::read(spec).map_err(|e| Error::io(spec, e))
+}
+
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},
+        "paths":{"/pets":{"get":{"operationId":"listPets","responses":{"200":{"description":"ok"}}}}}}"#;
+
+    #[test]
+    fn added_sources_survive_a_new_deck_and_can_be_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = dir.path().join("pets.json");
+        std::fs::write(&spec, SPEC).expect("write spec");
+        let store = Store::at(dir.path().join("sources"));
+        let deck = Deck::empty(crate::Config::default()).expect("deck");
+        let ids = store.add(&deck, "pets", spec.to_str().expect("utf8"), Some("http://127.0.0.1:9/")).expect("add");
+        assert_eq!(ids, vec!["pets.pets.listPets".to_owned()]);
+        std::fs::remove_file(&spec).expect("the copy must not need the original");
+
+        let fresh = Deck::empty(crate::Config::default()).expect("deck");
+        assert!(store.load_into(&fresh).expect("load").is_empty());
+        assert!(fresh.registry().get("pets.pets.listPets").is_ok());
+        assert_eq!(fresh.context().base_url("pets").expect("url"), "http://127.0.0.1:9/");
+
+        assert!(store.remove("pets").expect("remove"));
+        assert!(store.names().expect("names").is_empty());
+        assert!(!store.remove("pets").expect("second remove"));
+    }
+
+    #[test]
+    fn builtin_names_and_bad_names_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::at(dir.path());
+        let deck = Deck::empty(crate::Config::default()).expect("deck");
+        let err = store.add(&deck, "wildduck", "x.json", None).expect_err("builtin");
+        assert!(err.to_string().contains("built-in"), "{err}");
+        let err = store.add(&deck, "a.b", "x.json", None).expect_err("dot");
+        assert!(err.to_string().contains("not a service name"), "{err}");
+        assert!(store.names().expect("names").is_empty(), "nothing written on failure");
+    }
+}
