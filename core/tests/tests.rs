@@ -2,6 +2,8 @@
 //! Each module's first line says what it covers.
 // Loading the shared real-world specs: counts, names, schemas, warnings.
 mod spec_ingest;
+// The built-in catalogs: current with their specs, counts, DRACOON's markers and names.
+mod catalogs;
 // A hermetic loopback HTTP server that records the bytes on the wire.
 mod support;
 // The loopback server's own behaviour.
@@ -24,3 +26,17 @@ mod script_engine;
 mod script_sandbox;
 // The offline simulator on hand-built operations: routing, request checks, generated answers.
 mod mock_sim;
+// Configuration: TOML profiles, environment overrides, secret sources, errors, redaction.
+mod config_load;
+// Credentials on the wire: api keys, bearer, basic, OAuth2, login flows, expiry, redaction.
+mod auth_wire;
+// Loading the shared specs for the simulator tests, with valid requests and credentials.
+mod mock_support;
+// The simulator on the five real specs: example inputs accepted, broken raw requests refused.
+mod mock_specs;
+// Locating and starting the live peers (Prism, Zou) and a transport that records exchanges.
+mod peers;
+// Every operation of the eight shared specs, with generated input, accepted by Prism.
+mod prism_conformance;
+// The simulator and Stoplight Prism judge the same raw requests alike.
+mod mock_prism;

@@ -85,7 +85,7 @@ fn seed_markers(seed: &str) -> Vec<(String, Option<String>, Option<String>)> {
     let mut out = Vec::new();
     for line in seed.lines() {
         let Some((group, rest)) = line.split_once('.') else { continue };
-        if group.is_empty() || !group.chars().all(|c| c.is_ascii_alphabetic()) {
+        if !group.starts_with(|c: char| c.is_ascii_lowercase()) || !group.chars().all(|c| c.is_ascii_alphabetic()) {
             continue;
         }
         let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());

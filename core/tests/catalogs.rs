@@ -1,0 +1,147 @@
+//! The built-in catalogs: current with their specs, counts, DRACOON's markers and names, lazy models.
+
+use std::path::PathBuf;
+
+use opdeck::catalog::build::{RECIPES, compile_all, stale};
+use opdeck::{Config, Deck, Filter, Method};
+use rstest::rstest;
+
+fn shared(sub: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(sub)
+}
+
+fn deck() -> Deck {
+    Deck::builtin(Config::default()).expect("the built-in deck loads")
+}
+
+#[test]
+fn committed_catalogs_match_a_rebuild_from_the_shared_specs() {
+    let compiled = compile_all(&shared("specs"), &shared("seeds")).expect("the catalogs build");
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalogs");
+    let stale = stale(&compiled, &out).expect("the committed catalogs are readable");
+    assert!(stale.is_empty(), "stale catalogs (run `opdeck catalog build`): {stale:?}");
+    assert_eq!(compiled.len(), RECIPES.len());
+}
+
+#[rstest]
+#[case("seald", 109)]
+#[case("dracoon", 297)]
+#[case("selfprivacy", 48)]
+#[case("wildduck", 106)]
+#[case("kitsu", 853)]
+fn every_builtin_service_is_on_the_deck_with_its_count(#[case] service: &str, #[case] count: usize) {
+    let services = deck().registry().services();
+    let info = services.iter().find(|s| s.name == service).expect("service listed");
+    assert_eq!(info.operations, count);
+    assert_eq!(info.origin, "builtin");
+}
+
+#[test]
+fn the_deck_holds_1413_builtin_operations_plus_the_meta_operations() {
+    let deck = deck();
+    let all = deck.registry().list(&Filter::default());
+    assert_eq!(all.len(), 1413 + 2);
+    assert!(deck.registry().get("openapi.previewSpec").is_ok());
+    assert!(deck.registry().get("openapi.addSource").is_ok());
+}
+
+/// The tool names of seed 001 (`auth.login🚧 Deprecated since v4.13.0`,
+/// `auth.pingDescription:`), with their markers.
+fn seed_tools() -> Vec<(String, Option<String>, Option<String>)> {
+    let dir = shared("seeds");
+    let file = std::fs::read_dir(&dir)
+        .expect("seeds")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("001_"))
+        .expect("seed 001");
+    let text = std::fs::read_to_string(file.path()).expect("seed text");
+    let mut tools = Vec::new();
+    for line in text.lines() {
+        let Some((group, rest)) = line.split_once('.') else { continue };
+        if !group.starts_with(|c: char| c.is_ascii_lowercase()) || !group.chars().all(|c| c.is_ascii_alphabetic()) || group == "openapi" {
+            continue;
+        }
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let (name, tail) = rest.split_at(end);
+        let name = if tail.starts_with(':') { name.strip_suffix("Description").unwrap_or(name) } else { name };
+        if name.is_empty() {
+            continue;
+        }
+        let version_after = |marker: &str| {
+            tail.split_once(marker).map(|(_, v)| v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect())
+        };
+        let deprecated = version_after("Deprecated since v");
+        let since = if deprecated.is_some() { None } else { version_after("Since v") };
+        tools.push((format!("{group}.{name}"), since, deprecated));
+    }
+    tools
+}
+
+#[test]
+fn every_dracoon_tool_of_seed_001_resolves_with_its_markers() {
+    let deck = deck();
+    let tools = seed_tools();
+    assert_eq!(tools.len(), 297, "seed 001 lists 297 DRACOON tools besides openapi.*");
+    for (name, since, deprecated) in tools {
+        let op = deck.registry().get(&format!("dracoon.{name}")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let meta = op.meta();
+        assert_eq!(meta.since, since, "since of {name}");
+        if deprecated.is_some() {
+            assert!(meta.deprecated, "{name} is deprecated in the seed");
+            assert_eq!(meta.deprecated_since, deprecated, "deprecated since of {name}");
+        }
+    }
+}
+
+#[test]
+fn dracoon_can_be_filtered_on_deprecation_and_since() {
+    let registry = deck().registry().clone();
+    let deprecated = registry.list(&Filter {
+        service: Some("dracoon".into()),
+        deprecated: Some(true),
+        ..Filter::default()
+    });
+    assert!(deprecated.iter().any(|op| op.meta().id == "dracoon.auth.login"));
+    assert!(deprecated.iter().all(|op| op.meta().deprecated));
+    let recent = registry.list(&Filter { service: Some("dracoon".into()), since: Some("4.30".into()), ..Filter::default() });
+    assert!(recent.iter().any(|op| op.meta().id == "dracoon.config.requestClassificationPoliciesConfigInfo"));
+    assert!(!recent.iter().any(|op| op.meta().id == "dracoon.config.requestAlgorithms"), "since 4.24 < 4.30");
+}
+
+#[test]
+fn labels_are_written_from_names_not_copied_from_spec_prose() {
+    let deck = deck();
+    let op = deck.registry().get("dracoon.auth.ping").expect("ping");
+    // The spec's summary is "(authenticated) Ping"; the catalog keeps a label of its own.
+    assert_eq!(op.meta().summary, "Ping");
+    let op = deck.registry().get("selfprivacy.backups.getServicesResticBackupList").expect("backup list");
+    assert_eq!(op.meta().summary, "Get services restic backup list");
+}
+
+#[test]
+fn kitsu_list_routes_accept_filters_on_undeclared_fields_and_others_refuse_unknown_keys() {
+    let deck = deck();
+    let projects = deck.registry().get("kitsu.crud.getDataProjects").expect("projects list");
+    assert!(projects.meta().open_query);
+    assert_eq!(projects.meta().method, Method::Get);
+    let schema = projects.meta().input_schema();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(validator.is_valid(&serde_json::json!({"name": "X", "page": 1})));
+    let users = deck.registry().get("wildduck.users.getUsers").expect("wildduck users");
+    assert!(!users.meta().open_query);
+    let schema = users.meta().input_schema();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(!validator.is_valid(&serde_json::json!({"nonsense": 1})));
+}
+
+#[test]
+fn models_are_parsed_only_when_an_operation_needs_them() {
+    let deck = deck();
+    let op = deck.registry().get("dracoon.auth.login").expect("login");
+    let defs = &op.meta().definitions;
+    // Listing and lookups above did not parse the models; describing does.
+    let schema = op.meta().input_schema();
+    assert_eq!(schema["properties"]["body"]["$ref"], "#/$defs/LoginRequest");
+    assert!(schema["$defs"]["LoginRequest"]["properties"]["password"].is_object());
+    assert!(format!("{defs:?}").contains("parsed"));
+}
