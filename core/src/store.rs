@@ -103,7 +103,9 @@ impl Store {
         }
         std::fs::remove_file(&entry).map_err(|e| Error::io(&entry, e))?;
         let spec = self.spec_path(name);
-        std::fs::remove_file(&spec).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(|e| Error::io(&spec, e))?;
+        std::fs::remove_file(&spec)
+            .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+            .map_err(|e| Error::io(&spec, e))?;
         Ok(true)
     }
 
@@ -122,8 +124,8 @@ impl Store {
     fn load_one(&self, deck: &Deck, name: &str) -> Result<()> {
         let entry_path = self.entry_path(name);
         let text = std::fs::read_to_string(&entry_path).map_err(|e| Error::io(&entry_path, e))?;
-        let entry: Entry = toml::from_str(&text)
-            .map_err(|e| Error::config(format!("{}: {}", entry_path.display(), e.message())))?;
+        let entry: Entry =
+            toml::from_str(&text).map_err(|e| Error::config(format!("{}: {}", entry_path.display(), e.message())))?;
         let doc = crate::spec::load_path(&self.spec_path(name), name, &LoadOptions::default())?;
         deck.registry().register(&OpenApiSource::new(doc, entry.origin))?;
         if let Some(url) = &entry.base_url {

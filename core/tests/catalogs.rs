@@ -58,7 +58,10 @@ fn seed_tools() -> Vec<(String, Option<String>, Option<String>)> {
     let mut tools = Vec::new();
     for line in text.lines() {
         let Some((group, rest)) = line.split_once('.') else { continue };
-        if !group.starts_with(|c: char| c.is_ascii_lowercase()) || !group.chars().all(|c| c.is_ascii_alphabetic()) || group == "openapi" {
+        if !group.starts_with(|c: char| c.is_ascii_lowercase())
+            || !group.chars().all(|c| c.is_ascii_alphabetic())
+            || group == "openapi"
+        {
             continue;
         }
         let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
@@ -96,14 +99,12 @@ fn every_dracoon_tool_of_seed_001_resolves_with_its_markers() {
 #[test]
 fn dracoon_can_be_filtered_on_deprecation_and_since() {
     let registry = deck().registry().clone();
-    let deprecated = registry.list(&Filter {
-        service: Some("dracoon".into()),
-        deprecated: Some(true),
-        ..Filter::default()
-    });
+    let deprecated =
+        registry.list(&Filter { service: Some("dracoon".into()), deprecated: Some(true), ..Filter::default() });
     assert!(deprecated.iter().any(|op| op.meta().id == "dracoon.auth.login"));
     assert!(deprecated.iter().all(|op| op.meta().deprecated));
-    let recent = registry.list(&Filter { service: Some("dracoon".into()), since: Some("4.30".into()), ..Filter::default() });
+    let recent =
+        registry.list(&Filter { service: Some("dracoon".into()), since: Some("4.30".into()), ..Filter::default() });
     assert!(recent.iter().any(|op| op.meta().id == "dracoon.config.requestClassificationPoliciesConfigInfo"));
     assert!(!recent.iter().any(|op| op.meta().id == "dracoon.config.requestAlgorithms"), "since 4.24 < 4.30");
 }

@@ -4,13 +4,38 @@
 //! catalog marks with `open_query`.
 
 use super::Profile;
+use crate::auth::{Expiry, LoginFlow, Placement, Route, TokenSource};
+use crate::operation::Method;
 use crate::paginate::Paging;
+
+/// Zou's answers that mean the token is no longer good: 401 for an expired or
+/// revoked token, 422 for one it cannot verify.
+const EXPIRED: [(u16, Option<&str>); 4] = [
+    (401, None),
+    (422, Some("Signature has expired")),
+    (422, Some("Signature verification failed")),
+    (422, Some("Not enough segments")),
+];
 
 /// The Kitsu profile.
 pub fn profile() -> Profile {
     Profile {
         service: "kitsu".into(),
         base_url_hint: Some("http://<host>/api".into()),
+        login: Some(LoginFlow {
+            username_field: "email".into(),
+            refresh_token: Some("/refresh_token".into()),
+            refresh: Some(Route::Path(Method::Get, "/auth/refresh-token".into())),
+            expired: EXPIRED
+                .iter()
+                .map(|(status, m)| Expiry { status: *status, message: m.map(String::from) })
+                .collect(),
+            ..LoginFlow::new(
+                Route::Path(Method::Post, "/auth/login".into()),
+                TokenSource::Json("/access_token".into()),
+                Placement::Header { name: "Authorization".into(), prefix: "Bearer ".into() },
+            )
+        }),
         paging: Some(Paging::Page {
             page: "page".into(),
             limit: Some("limit".into()),

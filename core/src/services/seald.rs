@@ -4,6 +4,8 @@
 use serde_json::Value;
 
 use super::Profile;
+use crate::auth::{LoginFlow, Placement, Route, TokenSource};
+use crate::operation::Method;
 use crate::paginate::Paging;
 
 /// The Seald profile.
@@ -11,6 +13,16 @@ pub fn profile() -> Profile {
     Profile {
         service: "seald".into(),
         default_base_url: Some("https://dashboard.seald.io".into()),
+        // Without an API key, the password login opens a `sessionid` cookie session.
+        login: Some(LoginFlow {
+            username_field: "email".into(),
+            schemes: vec!["DashboardSession".into(), "DashboardApiKey".into()],
+            ..LoginFlow::new(
+                Route::Path(Method::Post, "/dashboardapi/v2/admin/login/".into()),
+                TokenSource::Cookie("sessionid".into()),
+                Placement::Cookie("sessionid".into()),
+            )
+        }),
         paging: Some(Paging::Cursor {
             param: "cursor".into(),
             next: "/next_cursor".into(),

@@ -210,9 +210,8 @@ pub fn input(meta: &OperationMeta, raw: Option<&str>, params: &[String]) -> Resu
         },
     };
     for pair in params {
-        let (key, text) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::usage(format!("`{pair}` is not a `name=value` pair")))?;
+        let (key, text) =
+            pair.split_once('=').ok_or_else(|| Error::usage(format!("`{pair}` is not a `name=value` pair")))?;
         if let Some(field) = key.strip_prefix("body.").filter(|_| meta.parameter(key).is_none()) {
             let body = input.entry("body").or_insert_with(|| Value::Object(Map::new()));
             let Value::Object(body) = body else {

@@ -85,7 +85,13 @@ pub fn describe(m: &OperationMeta, as_json: bool) {
         for p in &m.parameters {
             let ty = m.definitions.resolve(&p.schema).get("type").map(|t| t.to_string()).unwrap_or_default();
             let req = if p.required { "required" } else { "optional" };
-            out.push_str(&format!("    {:<28} {:<7} {:<10} {}\n", p.key, p.location.as_str(), ty.trim_matches('"'), req));
+            out.push_str(&format!(
+                "    {:<28} {:<7} {:<10} {}\n",
+                p.key,
+                p.location.as_str(),
+                ty.trim_matches('"'),
+                req
+            ));
         }
     }
     if let Some(body) = &m.body {
