@@ -83,9 +83,10 @@ step bench-build cargo bench --workspace --no-run
 # tests/peers/install.sh), e.g.
 #   step lua lua5.4 tests/lua/run.lua
 
-# ---- Prism conformance tests (placeholder) ----------------------------------------
-# Start a mock per spec with tests/peers/prism.sh start NAME SPEC PORT; the EXIT trap
-# stops them all.
+# ---- Prism conformance tests --------------------------------------------------------
+# They run inside `cargo test` (core/tests/prism_conformance.rs): the test process
+# starts one mock per spec from $OPDECK_PEERS_DIR and each mock stops when it exits.
+# Live Kitsu tests (core/tests/live_kitsu.rs) use the OPDECK_KITSU_* exported above.
 
 say "summary"
 echo "run-all: steps ok: ${passed[*]:-none}"

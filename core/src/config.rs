@@ -194,7 +194,7 @@ struct FileDoc {
     #[serde(default)]
     profile: Option<String>,
     #[serde(default)]
-    profiles: indexmap::IndexMap<String, toml::Table>,
+    profiles: std::collections::BTreeMap<String, toml::Table>,
 }
 
 #[derive(Deserialize, Default)]
@@ -257,7 +257,8 @@ fn build(
         Some(t) => t.clone(),
         None if asked.is_none() => toml::Table::new(),
         None => {
-            let known: Vec<_> = doc.profiles.keys().map(|k| format!("`{k}`")).collect();
+            let mut known: Vec<_> = doc.profiles.keys().map(|k| format!("`{k}`")).collect();
+            known.sort();
             let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
             return Err(Error::config(format!("{file}: no profile `{name}` (profiles defined: {known})")));
         }

@@ -28,7 +28,7 @@ impl Deck {
 
     /// An empty deck that sends over the network.
     pub fn empty(config: Config) -> Result<Self> {
-        let transport = Arc::new(crate::http::client::HttpTransport::new()?);
+        let transport = Arc::new(crate::http::client::HttpTransport::with_settings(&config.http)?);
         Ok(Deck::new(Arc::new(Registry::new()), transport, config))
     }
 

@@ -59,48 +59,72 @@ fn definitions() -> opdeck::operation::Definitions {
 fn shop() -> Arc<Registry> {
     let defs = Arc::new(definitions());
     let mut schemes = indexmap::IndexMap::new();
-    schemes.insert("key".to_owned(), SecurityScheme::ApiKey { name: "X-Key".into(), location: opdeck::operation::Location::Header });
+    schemes.insert(
+        "key".to_owned(),
+        SecurityScheme::ApiKey { name: "X-Key".into(), location: opdeck::operation::Location::Header },
+    );
     schemes.insert("token".to_owned(), SecurityScheme::Http { scheme: "bearer".into(), bearer_format: None });
     let schemes = Arc::new(schemes);
-    let ok = |schema: Value| json!([{"status": "200", "media": [{"content_type": "application/json", "schema": schema}]}]);
+    let ok =
+        |schema: Value| json!([{"status": "200", "media": [{"content_type": "application/json", "schema": schema}]}]);
     let metas = vec![
-        op("get", "GET", "/items/{id}", json!({
-            "parameters": [{"name": "id", "key": "id", "in": "path", "required": true, "style": "simple", "schema": {"type": "integer"}}],
-            "responses": ok(json!({"$ref": "#/$defs/Item"})),
-        })),
+        op(
+            "get",
+            "GET",
+            "/items/{id}",
+            json!({
+                "parameters": [{"name": "id", "key": "id", "in": "path", "required": true, "style": "simple", "schema": {"type": "integer"}}],
+                "responses": ok(json!({"$ref": "#/$defs/Item"})),
+            }),
+        ),
         op("mine", "GET", "/items/mine", json!({"responses": ok(json!({"type": "string", "enum": ["mine"]}))})),
-        op("list", "GET", "/items", json!({
-            "parameters": [
-                {"name": "limit", "key": "limit", "in": "query", "required": true, "style": "form", "schema": {"type": "integer", "maximum": 50}},
-                {"name": "kind", "key": "kind", "in": "query", "style": "form", "schema": {"type": "string", "enum": ["book", "pen"]}},
-                {"name": "ids", "key": "ids", "in": "query", "style": "form", "schema": {"type": "array", "items": {"type": "integer"}}},
-                {"name": "X-Trace", "key": "X-Trace", "in": "header", "required": true, "style": "simple", "schema": {"type": "string"}},
-                {"name": "sid", "key": "sid", "in": "cookie", "style": "form", "schema": {"type": "integer"}}
-            ],
-            "responses": ok(json!({"type": "object", "required": ["results", "nextCursor", "total"], "properties": {
-                "results": {"type": "array", "items": {"$ref": "#/$defs/Item"}},
-                "nextCursor": {"oneOf": [{"type": "string"}, {"type": "boolean"}]},
-                "total": {"type": "integer", "minimum": 100}
-            }}))
-        })),
-        op("create", "POST", "/items", json!({
-            "body": {"required": true, "media": [{"content_type": "application/json", "schema": {
-                "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "count": {"type": "integer"}}
-            }}]},
-            "responses": [
-                {"status": "400"},
-                {"status": "201", "media": [{"content_type": "application/json", "schema": {"$ref": "#/$defs/Item"},
-                    "example": {"id": "fixed", "next_cursor": "string"}}]}
-            ],
-            "security": [[["key", []]], [["token", []]]]
-        })),
-        op("upload", "POST", "/items/{id}/files", json!({
-            "parameters": [{"name": "id", "key": "id", "in": "path", "required": true, "style": "simple", "schema": {"type": "string"}}],
-            "body": {"required": true, "media": [{"content_type": "multipart/form-data", "schema": {
-                "type": "object", "required": ["file", "n"], "properties": {"file": {"type": "string", "format": "binary"}, "n": {"type": "integer"}}
-            }}]},
-            "responses": [{"status": "204"}]
-        })),
+        op(
+            "list",
+            "GET",
+            "/items",
+            json!({
+                "parameters": [
+                    {"name": "limit", "key": "limit", "in": "query", "required": true, "style": "form", "schema": {"type": "integer", "maximum": 50}},
+                    {"name": "kind", "key": "kind", "in": "query", "style": "form", "schema": {"type": "string", "enum": ["book", "pen"]}},
+                    {"name": "ids", "key": "ids", "in": "query", "style": "form", "schema": {"type": "array", "items": {"type": "integer"}}},
+                    {"name": "X-Trace", "key": "X-Trace", "in": "header", "required": true, "style": "simple", "schema": {"type": "string"}},
+                    {"name": "sid", "key": "sid", "in": "cookie", "style": "form", "schema": {"type": "integer"}}
+                ],
+                "responses": ok(json!({"type": "object", "required": ["results", "nextCursor", "total"], "properties": {
+                    "results": {"type": "array", "items": {"$ref": "#/$defs/Item"}},
+                    "nextCursor": {"oneOf": [{"type": "string"}, {"type": "boolean"}]},
+                    "total": {"type": "integer", "minimum": 0}
+                }}))
+            }),
+        ),
+        op(
+            "create",
+            "POST",
+            "/items",
+            json!({
+                "body": {"required": true, "media": [{"content_type": "application/json", "schema": {
+                    "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "count": {"type": "integer"}}
+                }}]},
+                "responses": [
+                    {"status": "400"},
+                    {"status": "201", "media": [{"content_type": "application/json", "schema": {"$ref": "#/$defs/Item"},
+                        "example": {"id": "fixed", "next_cursor": "string"}}]}
+                ],
+                "security": [[["key", []]], [["token", []]]]
+            }),
+        ),
+        op(
+            "upload",
+            "POST",
+            "/items/{id}/files",
+            json!({
+                "parameters": [{"name": "id", "key": "id", "in": "path", "required": true, "style": "simple", "schema": {"type": "string"}}],
+                "body": {"required": true, "media": [{"content_type": "multipart/form-data", "schema": {
+                    "type": "object", "required": ["file", "n"], "properties": {"file": {"type": "string", "format": "binary"}, "n": {"type": "integer"}}
+                }}]},
+                "responses": [{"status": "204"}]
+            }),
+        ),
     ];
     let ops: Vec<Arc<dyn Operation>> = metas
         .into_iter()
@@ -152,7 +176,7 @@ fn valid_list() -> Request {
 #[case::literal_beats_template("/items/mine", 200, Some(json!("mine")))]
 #[case::template_when_no_literal("/items/7", 200, None)]
 #[case::encoded_value_is_decoded("/items/%37", 200, None)]
-#[case::trailing_slash("/items/7/", 200, None)]
+#[case::trailing_slash_is_significant("/items/7/", 404, None)]
 #[case::no_path("/nothing/here", 404, None)]
 #[case::too_deep("/items/7/8/9", 404, None)]
 fn routes_match_like_prism(#[case] path: &str, #[case] status: u16, #[case] body: Option<Value>) {
@@ -195,10 +219,37 @@ fn every_parameter_violation_is_listed() {
         .as_array()
         .expect("validation list")
         .iter()
-        .map(|i| format!("{}:{}", i["location"].as_array().expect("list").iter().map(|s| s.as_str().unwrap_or("")).collect::<Vec<_>>().join("/"), i["code"].as_str().unwrap_or("")))
+        .map(|i| {
+            format!(
+                "{}:{}",
+                i["location"]
+                    .as_array()
+                    .expect("list")
+                    .iter()
+                    .map(|s| s.as_str().unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                i["code"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     locations.sort();
-    assert_eq!(locations, ["cookie/sid:type", "header/X-Trace:required", "query/ids/1:type", "query/kind:enum", "query/limit:required"]);
+    assert_eq!(
+        locations,
+        ["cookie/sid:type", "header/X-Trace:required", "query/ids/1:type", "query/kind:enum", "query/limit:required"]
+    );
+}
+
+#[test]
+fn secret_values_are_never_quoted_in_violations() {
+    let mock = MockTransport::new(shop(), 1);
+    let mut req = valid_list();
+    req.headers.push(Pair::secret("Cookie", "sid=hunter2-secret"));
+    req.headers.retain(|h| !(h.name == "Cookie" && !h.sensitive));
+    let answer = send(&mock, &req);
+    assert_eq!(answer.status, 422);
+    assert_eq!(answer.body["validation"][0]["location"], json!(["cookie", "sid"]));
+    assert!(!String::from_utf8_lossy(&answer.raw).contains("hunter2"), "{}", answer.body);
 }
 
 #[test]
@@ -246,10 +297,23 @@ fn bodies_need_a_media_type_the_operation_takes() {
     let mut req = request(Method::Post, "/items");
     req.headers.push(Pair::secret("x-key", "k"));
     req.body = Payload::Bytes { content_type: "text/plain".into(), data: Bytes::from_static(b"name=a") };
-    assert_eq!(send(&mock, &req).status, 415);
+    // The operation declares a 400, which Prism prefers over its own 415.
+    assert_eq!(send(&mock, &req).status, 400);
     let mut get = request(Method::Get, "/items/mine");
     json_body(&mut get, "{}");
     assert_eq!(send(&mock, &get).status, 415);
+}
+
+#[rstest]
+#[case::json("application/json", 200)]
+#[case::any("text/html, */*;q=0.1", 200)]
+#[case::range("application/*", 200)]
+#[case::none_offered("image/png", 406)]
+fn accept_headers_are_negotiated(#[case] accept: &str, #[case] status: u16) {
+    let mock = MockTransport::new(shop(), 1);
+    let mut req = request(Method::Get, "/items/mine");
+    req.headers.push(Pair::plain("Accept", accept));
+    assert_eq!(send(&mock, &req).status, status);
 }
 
 #[test]

@@ -40,3 +40,5 @@ mod peers;
 mod prism_conformance;
 // The simulator and Stoplight Prism judge the same raw requests alike.
 mod mock_prism;
+// Live Kitsu (Zou): login flow, project lifecycle, token renewal, paging.
+mod live_kitsu;

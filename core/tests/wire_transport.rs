@@ -309,3 +309,41 @@ async fn prepare_matches_what_invoke_sends_and_renders_as_curl() {
     assert!(cmd.contains(&format!("'{}/items/a%20b?q=x'", srv.url())), "{cmd}");
     assert!(cmd.contains("--data-binary '{\"k\":1}'"), "{cmd}");
 }
+
+fn api_key_meta(path: &str) -> opdeck::OperationMeta {
+    let mut m = meta(json!({"path": path, "security": [[["key", []]]]}));
+    let scheme = opdeck::operation::SecurityScheme::ApiKey {
+        name: "api_key".into(),
+        location: opdeck::operation::Location::Query,
+    };
+    m.security_schemes = std::sync::Arc::new([("key".to_owned(), scheme)].into_iter().collect());
+    m
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_go_on_the_wire_but_never_into_dry_runs_or_other_origins() {
+    let other = TestServer::always(Reply::text("landed")).await;
+    let srv = TestServer::start({
+        let to = format!("{}/landing?api_key=S3CRET&x=1", other.url());
+        move |r| if r.path() == "/away" { Reply::redirect(302, &to) } else { Reply::json(json!({})) }
+    })
+    .await;
+    let service = opdeck::config::ServiceConfig {
+        base_url: Some(srv.url()),
+        token: Some(opdeck::auth::Secret::new("S3CRET")),
+        ..Default::default()
+    };
+    let h = Harness::with_service(api_key_meta("/items"), service.clone(), quick_settings());
+    h.call(json!({})).await.expect("call");
+    assert_eq!(srv.last().target, "/items?api_key=S3CRET");
+
+    let prepared = h.op.prepare(&h.ctx, &json!({})).await.expect("prepare");
+    let cmd = opdeck::http::curl::render(&prepared);
+    assert!(!cmd.contains("S3CRET") && cmd.contains("api_key=<redacted>"), "{cmd}");
+    assert!(!format!("{prepared:?}").contains("S3CRET"));
+
+    let h = Harness::with_service(api_key_meta("/away"), service, quick_settings());
+    h.call(json!({})).await.expect("redirected call");
+    assert_eq!(srv.last().target, "/away?api_key=S3CRET");
+    assert_eq!(other.last().target, "/landing?x=1");
+}

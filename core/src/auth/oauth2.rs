@@ -82,14 +82,16 @@ async fn post(ctx: &Context, service: &str, grant: &Grant, mut form: Vec<(&str, 
         (Some(id), None) => form.push(("client_id", id.clone())),
         _ => {}
     }
-    let mut body = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &form {
-        body.append_pair(k, v);
-    }
-    request.body = Payload::Bytes {
-        content_type: "application/x-www-form-urlencoded".into(),
-        data: body.finish().into_bytes().into(),
+    // The serializer is not `Send`, so it must be gone before the await.
+    let encoded = {
+        let mut body = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &form {
+            body.append_pair(k, v);
+        }
+        body.finish()
     };
+    request.body =
+        Payload::Bytes { content_type: "application/x-www-form-urlencoded".into(), data: encoded.into_bytes().into() };
     let answer = exchange(ctx, service, &request).await?;
     Ok((answer.status, answer.body))
 }

@@ -136,14 +136,11 @@ fn step(
     };
     match scheme {
         SecurityScheme::ApiKey { name: n, location } => by_token(key_target(n, *location, flow)?).or_else(by_login),
-        SecurityScheme::Http { scheme, .. } if scheme.eq_ignore_ascii_case("basic") => match &user_pass {
-            Some((username, password)) => Some(Step {
-                key: String::new(),
-                target: http_target(scheme),
-                source: Source::Basic { username: username.clone(), password: password.clone() },
-            }),
-            None => by_token(http_target(scheme)),
-        },
+        // Basic needs a user: a token is meant for bearer-like schemes.
+        SecurityScheme::Http { scheme, .. } if scheme.eq_ignore_ascii_case("basic") => {
+            let (username, password) = user_pass.clone()?;
+            Some(Step { key: String::new(), target: http_target(scheme), source: Source::Basic { username, password } })
+        }
         SecurityScheme::Http { scheme, .. } => by_token(http_target(scheme)).or_else(by_login),
         SecurityScheme::OAuth2 { password_token_url, client_credentials_token_url, .. } => by_token(bearer())
             .or_else(|| {

@@ -22,9 +22,13 @@ use crate::operation::Method;
 pub const MAX_REDIRECTS: usize = 10;
 
 /// Sends requests over the network with one pooled reqwest client.
+///
+/// The client is built on the first request, not with the transport: building
+/// it loads the system's root certificates, which costs more than listing the
+/// whole deck, and discovery commands never send anything.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    client: reqwest::Client,
+    client: std::sync::Arc<std::sync::OnceLock<std::result::Result<reqwest::Client, String>>>,
     settings: HttpSettings,
 }
 
@@ -36,14 +40,20 @@ impl HttpTransport {
 
     /// A transport with these timeouts and body cap.
     pub fn with_settings(settings: &HttpSettings) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .read_timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the http client: {}", e.without_url())))?;
-        Ok(HttpTransport { client, settings: settings.clone() })
+        Ok(HttpTransport { client: Default::default(), settings: settings.clone() })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client> {
+        let built = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(self.settings.connect_timeout)
+                .read_timeout(self.settings.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| format!("cannot build the http client: {}", e.without_url()))
+        });
+        built.as_ref().map_err(|message| Error::config(message.clone()))
     }
 
     /// The settings the transport was built with.
@@ -71,7 +81,7 @@ impl HttpTransport {
         let op = hop.request.operation.as_str();
         let method = reqwest::Method::from_bytes(hop.method.as_str().as_bytes())
             .map_err(|e| Error::usage(format!("bad method: {e}")))?;
-        let mut builder = self.client.request(method, hop.url.clone());
+        let mut builder = self.client()?.request(method, hop.url.clone());
         for h in &hop.headers {
             builder = builder.header(&h.name, &h.value);
         }

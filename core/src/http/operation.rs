@@ -1,8 +1,10 @@
 //! [`HttpOperation`]: an operation described by a spec and run over HTTP.
 //!
 //! The pipeline: validate the input → resolve the base URL → build the
-//! [`Request`] → authorize → send with retries → decode. `prepare` stops
-//! after authorization so `--dry-run` shows exactly what `invoke` would send.
+//! [`Request`] → authorize → send with retries → (renew the session and
+//! resend once if it expired) → decode. `prepare` runs the same steps up to
+//! authorization, with placeholders for credentials, so `--dry-run` shows
+//! what `invoke` would send without logging in.
 
 use std::sync::{OnceLock, RwLock};
 
@@ -43,8 +45,11 @@ impl HttpOperation {
     }
 
     /// The base URL of the service, parsed (cached while it does not change).
+    /// With the simulator it is the service's simulated host.
     fn base_url(&self, ctx: &Context) -> Result<Url> {
         let raw = ctx.base_url(&self.meta.service)?;
+        let raw =
+            if ctx.options.mock || raw.starts_with("mock:") { crate::mock::base_url(&self.meta.service) } else { raw };
         if let Some((cached_raw, url)) = self.base.read().unwrap_or_else(|e| e.into_inner()).as_ref()
             && *cached_raw == raw
         {
@@ -55,29 +60,50 @@ impl HttpOperation {
         Ok(url)
     }
 
-    /// The request `invoke` would send, authorized, without sending it
-    /// (`--dry-run`; render it with [`crate::http::curl::render`]).
-    pub async fn prepare(&self, ctx: &Context, input: &Value) -> Result<Request> {
+    /// The request before credentials are added.
+    fn build(&self, ctx: &Context, input: &Value) -> Result<Request> {
         self.validate(input)?;
         let base = self.base_url(ctx)?;
-        let request = request::build(&self.meta, input, &base, &ctx.options)?;
-        // AUTH: crate::auth::authorize(ctx, &self.meta, &mut request).await?;
-        // (make `request` mutable when the auth layer lands)
+        request::build(&self.meta, input, &base, &ctx.options)
+    }
+
+    /// The request `invoke` would send, without sending it or logging in
+    /// (`--dry-run`; render it with [`crate::http::curl::render`]).
+    /// Credentials appear as [`REDACTED`](crate::http::REDACTED) placeholders.
+    pub async fn prepare(&self, ctx: &Context, input: &Value) -> Result<Request> {
+        let mut request = self.build(ctx, input)?;
+        crate::auth::authorize_offline(ctx, &self.meta, &mut request);
         Ok(request)
     }
 
-    async fn send(&self, ctx: &Context, request: &Request, delivery: Delivery) -> Result<crate::http::Response> {
+    /// Authorizes and sends `unsigned`; when the answer says the session
+    /// expired and the auth layer renewed it, signs and sends once more.
+    async fn send(&self, ctx: &Context, unsigned: &Request, delivery: Delivery) -> Result<crate::http::Response> {
         let settings = &ctx.config().http;
         let may_retry = ctx.options.force_retry || Profile::for_service(&self.meta.service).may_retry(&self.meta);
-        retry::send(ctx.transport().as_ref(), request, delivery, settings, may_retry).await
-        // AUTH: after a 401 (or the profile's expired-token signal):
-        //   if crate::auth::refresh(ctx, &self.meta, status, &body).await? { re-authorize and resend once }
+        if self.meta.security.is_empty() {
+            return retry::send(ctx.transport().as_ref(), unsigned, delivery, settings, may_retry).await;
+        }
+        let mut request = unsigned.clone();
+        crate::auth::authorize(ctx, &self.meta, &mut request).await?;
+        let resp = retry::send(ctx.transport().as_ref(), &request, delivery, settings, may_retry).await?;
+        if !(400..500).contains(&resp.status) {
+            return Ok(resp);
+        }
+        let (status, headers) = (resp.status, resp.headers);
+        let bytes = response::collect(&self.meta.id, resp.body, settings.max_body_bytes.min(1024 * 1024)).await?;
+        if crate::auth::refresh(ctx, &self.meta, status, &response::error_body(&bytes)).await? {
+            let mut request = unsigned.clone();
+            crate::auth::authorize(ctx, &self.meta, &mut request).await?;
+            return retry::send(ctx.transport().as_ref(), &request, delivery, settings, may_retry).await;
+        }
+        Err(response::status_error_from(&self.meta.id, status, &headers, &bytes))
     }
 
     /// Subscribes to a `text/event-stream` operation and yields its events
     /// as they arrive.
     pub async fn events(&self, ctx: &Context, input: Value) -> Result<BoxStream<'static, Result<Event>>> {
-        let mut request = self.prepare(ctx, &input).await?;
+        let mut request = self.build(ctx, &input)?;
         request.set_header(Pair::plain("Accept", "text/event-stream"));
         let resp = self.send(ctx, &request, Delivery::Streamed).await?;
         if !(200..300).contains(&resp.status) {
@@ -99,7 +125,7 @@ impl Operation for HttpOperation {
     }
 
     async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {
-        let request = self.prepare(ctx, &input).await?;
+        let request = self.build(ctx, &input)?;
         let download_to = ctx.options.download_to.as_deref();
         let delivery = if download_to.is_some() { Delivery::Streamed } else { Delivery::Buffered };
         let resp = self.send(ctx, &request, delivery).await?;

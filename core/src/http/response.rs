@@ -59,12 +59,22 @@ pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) ->
 
 /// The error for a non-2xx answer, with its body parsed and its request id.
 pub async fn status_error(operation: &str, response: Response, cap: u64) -> Error {
-    let request_id = REQUEST_ID_HEADERS.iter().find_map(|h| response.header(h)).map(str::to_owned);
-    let status = response.status;
     let bytes = collect(operation, response.body, cap.min(1024 * 1024)).await.unwrap_or_default();
-    let body = serde_json::from_slice::<Value>(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    Error::Status { operation: operation.to_owned(), status, body, request_id }
+    status_error_from(operation, response.status, &response.headers, &bytes)
+}
+
+/// [`status_error`] from a body already read.
+pub fn status_error_from(operation: &str, status: u16, headers: &[(String, String)], bytes: &[u8]) -> Error {
+    let request_id = REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|h| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(h)).map(|(_, v)| v.clone()));
+    Error::Status { operation: operation.to_owned(), status, body: error_body(bytes), request_id }
+}
+
+/// An error body as JSON when it parses, else as a string.
+pub fn error_body(bytes: &[u8]) -> Value {
+    serde_json::from_slice::<Value>(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Turns a response into an [`Output`]: errors for non-2xx, the body streamed

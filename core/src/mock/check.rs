@@ -78,7 +78,14 @@ fn issue(location: &[&str], code: &str, message: impl Into<String>) -> Issue {
 }
 
 /// Checks `value` with `validator`, adding one issue per violation under `at`.
-fn schema_issues(validator: Option<&jsonschema::Validator>, value: &Value, at: &[&str], out: &mut Vec<Issue>) {
+/// A `secret` value is never quoted: the message then names only the rule.
+fn schema_issues(
+    validator: Option<&jsonschema::Validator>,
+    value: &Value,
+    at: &[&str],
+    secret: bool,
+    out: &mut Vec<Issue>,
+) {
     let Some(v) = validator else { return };
     for e in v.iter_errors(value) {
         let mut location: Vec<String> = at.iter().map(|s| (*s).to_owned()).collect();
@@ -87,7 +94,11 @@ fn schema_issues(validator: Option<&jsonschema::Validator>, value: &Value, at: &
             location,
             severity: "Error",
             code: e.kind().keyword().to_owned(),
-            message: e.to_string().to_lowercase(),
+            message: if secret {
+                format!("the value breaks the `{}` rule of its schema", e.kind().keyword())
+            } else {
+                e.to_string().to_lowercase()
+            },
         });
     }
 }
@@ -132,7 +143,7 @@ pub(crate) fn check(
         let sent = sent.unwrap_or_default();
         match body::decode(&meta.definitions, &media.schema, &sent, &request.body) {
             Ok(Some(value)) => {
-                schema_issues(checks.bodies.get(i).and_then(Option::as_ref), &value, &["body"], &mut issues)
+                schema_issues(checks.bodies.get(i).and_then(Option::as_ref), &value, &["body"], false, &mut issues)
             }
             Ok(None) => {}
             Err(message) => issues.push(issue(&["body"], "parse", message)),
@@ -149,10 +160,21 @@ fn parameter_issues(
     issues: &mut Vec<Issue>,
 ) {
     let defs = &meta.definitions;
-    let query: Vec<(&str, &str)> = request.query.iter().map(|p| (p.name.as_str(), p.value.as_str())).collect();
-    let cookie_header = request.header("cookie").map(|p| p.value.as_str()).unwrap_or("");
-    let cookies = params::cookies(cookie_header);
+    // The query as a server reads it: rendered as on the wire, then decoded,
+    // so values `request::build` already encoded are judged like the rest.
+    let rendered = request.query_string(false);
+    let decoded: Vec<(String, String)> =
+        url::form_urlencoded::parse(rendered.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let cookie_pair = request.header("cookie");
+    let cookies = params::cookies(cookie_pair.map_or("", |p| p.value.as_str()));
     for (p, validator) in meta.parameters.iter().zip(&checks.params) {
+        let secret = match p.location {
+            Location::Path => false,
+            Location::Query => request.query.iter().any(|q| q.sensitive && q.name == p.name),
+            Location::Header => request.header(&p.name).is_some_and(|h| h.sensitive),
+            Location::Cookie => cookie_pair.is_some_and(|c| c.sensitive),
+        };
         let value = match p.location {
             Location::Path => path_values.iter().find(|(n, _)| *n == p.name).map(|(_, v)| params::single(defs, p, v)),
             Location::Query => params::from_pairs(defs, p, &query),
@@ -162,7 +184,7 @@ fn parameter_issues(
         };
         let at = [p.location.as_str(), p.name.as_str()];
         match value {
-            Some(v) => schema_issues(validator.as_ref(), &v, &at, issues),
+            Some(v) => schema_issues(validator.as_ref(), &v, &at, secret, issues),
             None if p.required => issues.push(issue(&at, "required", format!("`{}` is required", p.name))),
             None => {}
         }

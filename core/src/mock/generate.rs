@@ -397,7 +397,9 @@ fn emit(rng: &mut Rng, hir: &Hir, out: &mut Vec<u8>, depth: usize) {
 /// Names of the next-page cursor in the services' list envelopes.
 const CURSOR_KEYS: [&str; 3] = ["nextCursor", "next_cursor", "next"];
 /// Names of the total count in list envelopes.
-const TOTAL_KEYS: [&str; 4] = ["total", "totalCount", "total_count", "count"];
+const TOTAL_KEYS: [&str; 3] = ["total", "totalCount", "total_count"];
+/// Names of the item list in list envelopes.
+const ITEM_KEYS: [&str; 5] = ["results", "items", "data", "entries", "records"];
 
 /// Makes a list envelope the last page: its next cursor says "none" in the
 /// way the schema allows (`false`, `null`, or empty), its total equals the
@@ -420,10 +422,13 @@ pub(crate) fn end_paging(defs: &Definitions, schema: &Value, body: &mut Value) {
             };
         }
     }
-    let items = obj.values().find_map(|v| v.as_array().map(Vec::len));
+    let items = ITEM_KEYS.iter().find_map(|k| obj.get(*k).and_then(Value::as_array).map(Vec::len));
     if let Some(n) = items {
         for key in TOTAL_KEYS {
-            if let Some(v) = obj.get_mut(key).filter(|v| v.is_u64()) {
+            // A total the schema bounds from below stays as generated.
+            let floor = props.and_then(|p| p.get(key)).map(|s| defs.resolve(s)).and_then(|s| s.get("minimum"));
+            let allowed = floor.and_then(Value::as_f64).is_none_or(|m| m <= n as f64);
+            if let Some(v) = obj.get_mut(key).filter(|v| v.is_u64() && allowed) {
                 *v = Value::from(n);
             }
         }

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::operation::OperationMeta;
-use crate::schema::{BODY_KEY, body_input_schema};
+use crate::operation::{Location, OperationMeta};
+use crate::schema::{BODY_KEY, body_input_schema, is_json};
 
 use super::generate::{Generator, Mode};
 
@@ -13,17 +13,20 @@ use super::generate::{Generator, Mode};
 /// never changes between runs.
 const INPUT_SEED: u64 = 0x6f70_6465_636b;
 
-/// An input that passes `meta`'s input schema: every required parameter, and
-/// the body (required or not) in the spec's preferred media type, with only
-/// required properties. Deterministic for one operation.
+/// An input that passes `meta`'s input schema: every required parameter
+/// (path parameters always, as their template needs them), and the body
+/// (required or not) in the media type opdeck sends by default (JSON when
+/// offered, else the first), with only required properties. Deterministic
+/// for one operation.
 pub fn example_input(meta: &OperationMeta) -> Value {
     let mut generator = Generator::new(&meta.definitions, INPUT_SEED ^ fnv(meta.id.as_bytes()), Mode::Request);
     let mut input = Map::new();
-    for p in meta.parameters.iter().filter(|p| p.required) {
+    for p in meta.parameters.iter().filter(|p| p.required || p.location == Location::Path) {
         let value = generator.value(&p.schema);
         input.insert(p.key.clone(), value);
     }
-    if let Some(media) = meta.body.as_ref().and_then(|b| b.media.first()) {
+    let body = meta.body.as_ref().map(|b| &b.media);
+    if let Some(media) = body.and_then(|m| m.iter().find(|x| is_json(&x.content_type)).or(m.first())) {
         let schema = body_input_schema(&meta.definitions, media);
         let value = if meta.definitions.resolve(&schema).as_object().is_none_or(Map::is_empty) {
             Value::Object(Map::new())

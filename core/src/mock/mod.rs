@@ -10,10 +10,11 @@
 //!   method and path pick the operation; no path is 404, a path without that
 //!   method 405;
 //! * checking (`check`, `params`, `body`): credentials (401), the body's media
-//!   type (415), then parameters and body against their schemas (422 with a
-//!   `validation` list of every [`Issue`], or 400 when the spec declares only
-//!   that);
-//! * answering (`generate`): the lowest declared 2xx, with the spec's example
+//!   type (415, or the 422/400 the spec declares), then parameters and body
+//!   against their schemas (422 with a `validation` list of every [`Issue`],
+//!   or 400 when the spec declares only that);
+//! * answering (`generate`): 406 when no response media type is one the
+//!   `Accept` header takes, else the lowest declared 2xx, with the spec's example
 //!   or a value made from the response schema. The value is deterministic for
 //!   the seed and the request, so the same script gives the same output.
 //!   Cursors come back as "no next page" and totals match the items given, so
@@ -147,7 +148,14 @@ impl MockTransport {
                 } else {
                     format!("the body is sent as `{sent}`, but the operation takes {}", offered.join(", "))
                 };
-                problem(415, "INVALID_CONTENT_TYPE", "Unsupported media type", &detail)
+                // Like Prism, answer with the validation status the spec
+                // declares, and 415 only when it declares none.
+                let status = ["415", "422", "400"]
+                    .into_iter()
+                    .find(|s| meta.responses.iter().any(|r| r.status == *s))
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(415);
+                problem(status, "INVALID_CONTENT_TYPE", "Unsupported media type", &detail)
             }
             Verdict::Invalid(issues) => {
                 let declared = |s: &str| meta.responses.iter().any(|r| r.status == s);
@@ -167,6 +175,15 @@ impl MockTransport {
         let Some(media) = media.filter(|_| !no_body) else {
             return with_marker(Response { status, headers: Vec::new(), body: ResponseBody::Full(Bytes::new()) });
         };
+        if !acceptable(request, spec.map_or(&[][..], |r| &r.media)) {
+            let detail = "no media type of the response is one the `accept` header asks for";
+            return problem(
+                406,
+                "NOT_ACCEPTABLE",
+                "The server cannot produce a representation for your accept header",
+                detail,
+            );
+        }
         let content_type = if media.content_type == "*/*" { "application/json" } else { &media.content_type };
         let mut value = match &media.example {
             Some(example) => example.clone(),
@@ -214,6 +231,17 @@ fn success_status(meta: &OperationMeta) -> (u16, Option<&ResponseSpec>) {
         Some((c, r)) => (c, Some(r)),
         None => (200, meta.responses.iter().find(|r| r.status == "default")),
     }
+}
+
+/// Whether one of the response's media types is one the `Accept` header
+/// takes (no header, or `*/*`, takes all).
+fn acceptable(request: &Request, media: &[crate::operation::Media]) -> bool {
+    let Some(accept) = request.header("accept") else { return true };
+    accept.value.split(',').map(body::essence).any(|range| {
+        range.is_empty()
+            || range == "*/*"
+            || media.iter().any(|m| body::offers(&range, &body::essence(&m.content_type)))
+    })
 }
 
 fn with_marker(mut response: Response) -> Response {

@@ -19,8 +19,9 @@ use super::check::Checks;
 /// Path variable values by name, decoded, in template order.
 pub(crate) type PathValues = Vec<(String, String)>;
 
-/// Which segments of a match were wholly literal, and the variable values.
-type Matched = (Vec<bool>, PathValues);
+/// How literal each segment of a match was (2 wholly, 1 partly, 0 a bare
+/// variable), and the variable values.
+type Matched = (Vec<u8>, PathValues);
 
 /// One piece of a template segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +79,7 @@ impl Router {
     /// Finds the route of `method` and `path` (the URL's raw, encoded path).
     pub(crate) fn find(&self, method: Method, path: &str) -> Found<'_> {
         let raw: Vec<&str> = split_path(path);
-        let mut best: Option<(Vec<bool>, &Route, PathValues)> = None;
+        let mut best: Option<(Vec<u8>, &Route, PathValues)> = None;
         let mut other_methods = Vec::new();
         let mut path_matched = false;
         for route in &self.routes {
@@ -91,8 +92,8 @@ impl Router {
                 }
                 continue;
             }
-            // `shape` is true for literal segments; comparing the vectors
-            // prefers a literal at the first position where they differ.
+            // Comparing the shapes prefers the more literal segment at the
+            // first position where they differ.
             if best.as_ref().is_none_or(|(b, _, _)| shape > *b) {
                 best = Some((shape, route, values));
             }
@@ -105,10 +106,10 @@ impl Router {
     }
 }
 
+/// The segments of a path. A trailing `/` makes an empty last segment, so
+/// `/chats/` and `/chats` stay apart, as real specs declare both.
 fn split_path(path: &str) -> Vec<&str> {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    let trimmed = if trimmed.len() > 1 { trimmed.strip_suffix('/').unwrap_or(trimmed) } else { trimmed };
-    trimmed.split('/').collect()
+    path.strip_prefix('/').unwrap_or(path).split('/').collect()
 }
 
 fn parse_template(template: &str) -> Vec<Vec<Piece>> {
@@ -150,6 +151,7 @@ fn match_segments(template: &[Vec<Piece>], raw: &[&str]) -> Option<Matched> {
     let mut values = Vec::new();
     for (pieces, segment) in template.iter().zip(raw) {
         let literal = pieces.iter().all(|p| matches!(p, Piece::Literal(_)));
+        let partly = pieces.iter().any(|p| matches!(p, Piece::Literal(_)));
         if literal {
             let text: String =
                 pieces.iter().filter_map(|p| if let Piece::Literal(l) = p { Some(l.as_str()) } else { None }).collect();
@@ -159,7 +161,7 @@ fn match_segments(template: &[Vec<Piece>], raw: &[&str]) -> Option<Matched> {
         } else {
             match_pieces(pieces, segment, &mut values)?;
         }
-        shape.push(literal);
+        shape.push(u8::from(literal) + u8::from(partly));
     }
     Some((shape, values))
 }
@@ -224,8 +226,8 @@ mod tests {
     }
 
     #[test]
-    fn paths_split_and_ignore_one_trailing_slash() {
-        assert_eq!(split_path("/users/"), vec!["users"]);
+    fn paths_split_keeping_a_trailing_slash() {
+        assert_eq!(split_path("/users/"), vec!["users", ""]);
         assert_eq!(split_path("/"), vec![""]);
         assert_eq!(parse_template("/a/{b}").len(), 2);
     }

@@ -23,6 +23,9 @@ use serde_json::{Map, Value};
 use super::load::clip;
 use crate::error::{Error, Result};
 
+/// A ref after bundling: the file it needs (if any) and its new text.
+type Rewritten = Option<(Option<PathBuf>, String)>;
+
 /// Where bundled external documents live inside the root document.
 pub(crate) const EXTERNAL_KEY: &str = "x-opdeck-external";
 
@@ -129,13 +132,7 @@ fn file_key(path: &Path) -> String {
 /// Where a ref points once bundled: `None` for a root-local ref, else the
 /// file it needs and the rewritten ref. `key` is the bundled document the ref
 /// sits in (`None` for the root), whose local refs must be re-rooted.
-fn external_target(
-    reference: &str,
-    at: &str,
-    dir: &Path,
-    allowed: &Path,
-    key: Option<&str>,
-) -> Result<Option<(Option<PathBuf>, String)>> {
+fn external_target(reference: &str, at: &str, dir: &Path, allowed: &Path, key: Option<&str>) -> Result<Rewritten> {
     let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
     if file.is_empty() {
         // A local ref inside a bundled file points into that file.
@@ -160,11 +157,7 @@ fn external_target(
 }
 
 /// Rewrites every `$ref` string in `value` with `f` (None keeps it).
-fn rewrite(
-    value: &mut Value,
-    at: &str,
-    f: &mut dyn FnMut(&str, &str) -> Result<Option<(Option<PathBuf>, String)>>,
-) -> Result<()> {
+fn rewrite(value: &mut Value, at: &str, f: &mut dyn FnMut(&str, &str) -> Result<Rewritten>) -> Result<()> {
     match value {
         Value::Object(map) => {
             if let Some(Value::String(reference)) = map.get("$ref") {

@@ -246,47 +246,33 @@ impl<'a> Converter<'a> {
                     }
                 }
             }
-            "format" => {
-                if value.is_string() && !out.contains_key("format") {
-                    out.insert(key.into(), value.clone());
-                }
+            "format" if value.is_string() && !out.contains_key("format") => {
+                out.insert(key.into(), value.clone());
             }
-            "pattern" | "contentMediaType" | "contentEncoding" => {
-                if value.is_string() {
-                    out.insert(key.into(), value.clone());
-                }
+            "pattern" | "contentMediaType" | "contentEncoding" if value.is_string() => {
+                out.insert(key.into(), value.clone());
             }
-            "enum" => {
-                if value.is_array() {
-                    out.insert(key.into(), value.clone());
-                }
+            "enum" if value.is_array() => {
+                out.insert(key.into(), value.clone());
             }
             "const" | "default" => {
                 out.insert(key.into(), value.clone());
             }
-            "multipleOf" => {
-                if value.as_f64().is_some_and(|n| n > 0.0) {
-                    out.insert(key.into(), value.clone());
-                }
+            "multipleOf" if value.as_f64().is_some_and(|n| n > 0.0) => {
+                out.insert(key.into(), value.clone());
             }
-            "maximum" | "minimum" => {
-                if value.is_number() {
-                    out.insert(key.into(), value.clone());
-                }
+            "maximum" | "minimum" if value.is_number() => {
+                out.insert(key.into(), value.clone());
             }
             "maxLength" | "minLength" | "maxItems" | "minItems" | "maxProperties" | "minProperties" | "minContains"
             | "maxContains" => {
-                if let Some(n) = value
-                    .as_u64()
-                    .or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
-                {
+                let whole = value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64);
+                if let Some(n) = value.as_u64().or(whole) {
                     out.insert(key.into(), n.into());
                 }
             }
-            "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" => {
-                if value.is_boolean() {
-                    out.insert(key.into(), value.clone());
-                }
+            "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" if value.is_boolean() => {
+                out.insert(key.into(), value.clone());
             }
             "required" => {
                 if let Some(names) = value.as_array() {
@@ -294,10 +280,8 @@ impl<'a> Converter<'a> {
                     merge_required(out, names);
                 }
             }
-            "dependentRequired" => {
-                if value.is_object() {
-                    out.insert(key.into(), value.clone());
-                }
+            "dependentRequired" if value.is_object() => {
+                out.insert(key.into(), value.clone());
             }
             "items" => match value {
                 Value::Array(items) if self.dialect != Dialect::OpenApi31 || !items.is_empty() => {
@@ -321,11 +305,11 @@ impl<'a> Converter<'a> {
             | "then"
             | "else"
             | "unevaluatedProperties"
-            | "unevaluatedItems" => {
-                if value.is_object() || value.is_boolean() {
-                    let converted = self.sub(key, value, warnings)?;
-                    out.insert(key.into(), converted);
-                }
+            | "unevaluatedItems"
+                if value.is_object() || value.is_boolean() =>
+            {
+                let converted = self.sub(key, value, warnings)?;
+                out.insert(key.into(), converted);
             }
             "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
                 if let Some(items) = value.as_array().filter(|a| !a.is_empty()) {

@@ -34,10 +34,14 @@ pub struct Harness {
 impl Harness {
     /// `meta` sent to `base_url` with `settings`.
     pub fn new(meta: OperationMeta, base_url: &str, settings: HttpSettings) -> Harness {
-        let mut config = Config::default();
-        config.http = settings.clone();
-        let service = meta.service.clone();
-        config.services.insert(service, ServiceConfig { base_url: Some(base_url.to_owned()), ..Default::default() });
+        let service = ServiceConfig { base_url: Some(base_url.to_owned()), ..Default::default() };
+        Harness::with_service(meta, service, settings)
+    }
+
+    /// `meta` with this service configuration (base URL, credentials).
+    pub fn with_service(meta: OperationMeta, service: ServiceConfig, settings: HttpSettings) -> Harness {
+        let mut config = Config { http: settings.clone(), ..Config::default() };
+        config.services.insert(meta.service.clone(), service);
         let transport = Arc::new(HttpTransport::with_settings(&settings).expect("transport"));
         let ctx = Context::new(Arc::new(Registry::new()), transport, Arc::new(config));
         Harness { op: HttpOperation::new(meta), ctx }

@@ -1,0 +1,186 @@
+//! `Operation::invoke` against raw reqwest on a loopback server: the cost of
+//! validation, request building, retries and decoding over the bare client.
+//!
+//! Run with `cargo bench -p opdeck --bench invoke`; after criterion's groups
+//! a summary prints throughput ratios and added latency at concurrency 1 and 64.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use opdeck::config::{Config, HttpSettings, ServiceConfig};
+use opdeck::http::client::HttpTransport;
+use opdeck::http::operation::HttpOperation;
+use opdeck::{Context, Operation, Registry};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BODY: &str = r#"{"success":true,"results":[{"id":"m1","subject":"hello","seen":false},{"id":"m2","subject":"again","seen":true}],"nextCursor":"abc"}"#;
+
+/// A keep-alive HTTP/1.1 server that answers every GET with the same JSON.
+async fn server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let response =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}", BODY.len());
+    let response: Arc<[u8]> = response.into_bytes().into();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(4096);
+                let mut chunk = [0u8; 4096];
+                loop {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        if stream.write_all(&response).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn operation() -> HttpOperation {
+    let meta = serde_json::from_value(json!({
+        "id": "wildduck.messages.list", "service": "bench", "group": "messages", "name": "list", "alias": "list",
+        "method": "GET", "path": "/users/{user}/messages",
+        "parameters": [
+            {"name": "user", "key": "user", "in": "path", "required": true, "style": "simple", "schema": {"type": "string"}},
+            {"name": "limit", "key": "limit", "in": "query", "style": "form", "explode": true, "schema": {"type": "integer"}},
+            {"name": "page", "key": "page", "in": "query", "style": "form", "explode": true, "schema": {"type": "integer"}}
+        ],
+        "responses": [{"status": "200", "media": [{"content_type": "application/json"}]}]
+    }))
+    .expect("meta");
+    HttpOperation::new(meta)
+}
+
+fn context(base: &str) -> Context {
+    let settings = HttpSettings::default();
+    let mut config = Config { http: settings.clone(), ..Config::default() };
+    config.services.insert("bench".into(), ServiceConfig { base_url: Some(base.to_owned()), ..Default::default() });
+    let transport = Arc::new(HttpTransport::with_settings(&settings).expect("transport"));
+    Context::new(Arc::new(Registry::new()), transport, Arc::new(config))
+}
+
+fn input() -> Value {
+    json!({"user": "u1", "limit": 10, "page": 2})
+}
+
+async fn via_opdeck(op: &HttpOperation, ctx: &Context) {
+    let out = op.invoke(ctx, input()).await.expect("invoke");
+    assert_eq!(out.status, 200);
+}
+
+async fn via_reqwest(client: &reqwest::Client, url: &str) {
+    let resp = client.get(url).header("accept", "application/json").send().await.expect("send");
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+    assert!(body.is_object());
+}
+
+/// Runs `total` calls with `concurrency` in flight and returns the elapsed time.
+async fn run<F, Fut>(concurrency: usize, total: usize, call: F) -> Duration
+where
+    F: Fn() -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let per_task = total / concurrency;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_task {
+                    call().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    start.elapsed()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let base = rt.block_on(server());
+    let op = Arc::new(operation());
+    let ctx = context(&base);
+    let client = reqwest::Client::builder().build().expect("client");
+    let url = format!("{base}/users/u1/messages?limit=10&page=2");
+
+    let mut c = Criterion::default().configure_from_args().measurement_time(Duration::from_secs(3)).sample_size(30);
+    let mut group = c.benchmark_group("invoke_c1");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("opdeck", |b| b.to_async(&rt).iter(|| via_opdeck(&op, &ctx)));
+    group.bench_function("reqwest", |b| b.to_async(&rt).iter(|| via_reqwest(&client, &url)));
+    group.finish();
+    {
+        let concurrency = 64usize;
+        let mut group = c.benchmark_group(format!("invoke_c{concurrency}"));
+        group.throughput(Throughput::Elements(concurrency as u64));
+        let (op2, ctx2) = (op.clone(), ctx.clone());
+        group.bench_function("opdeck", |b| {
+            b.to_async(&rt).iter(|| {
+                let (op, ctx) = (op2.clone(), ctx2.clone());
+                async move {
+                    let calls = (0..concurrency).map(|_| {
+                        let (op, ctx) = (op.clone(), ctx.clone());
+                        async move { via_opdeck(&op, &ctx).await }
+                    });
+                    futures::future::join_all(calls).await;
+                }
+            })
+        });
+        let (client2, url2) = (client.clone(), url.clone());
+        group.bench_function("reqwest", |b| {
+            b.to_async(&rt).iter(|| {
+                let (client, url) = (client2.clone(), url2.clone());
+                async move {
+                    let calls = (0..concurrency).map(|_| {
+                        let (client, url) = (client.clone(), url.clone());
+                        async move { via_reqwest(&client, &url).await }
+                    });
+                    futures::future::join_all(calls).await;
+                }
+            })
+        });
+        group.finish();
+    }
+    c.final_summary();
+
+    // Summary: the same work measured directly, so the ratio is printed plainly.
+    for (concurrency, total) in [(1usize, 3000usize), (64, 12800)] {
+        let (op, ctx) = (op.clone(), ctx.clone());
+        let ours = rt.block_on(run(concurrency, total, move || {
+            let (op, ctx) = (op.clone(), ctx.clone());
+            async move { via_opdeck(&op, &ctx).await }
+        }));
+        let (client, url) = (client.clone(), url.clone());
+        let raw = rt.block_on(run(concurrency, total, move || {
+            let (client, url) = (client.clone(), url.clone());
+            async move { via_reqwest(&client, &url).await }
+        }));
+        let per = |d: Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / total as f64;
+        println!(
+            "c={concurrency}: opdeck {:.0} req/s, reqwest {:.0} req/s, throughput ratio {:.1}%, latency {:.1} µs vs {:.1} µs (+{:.1} µs)",
+            total as f64 / ours.as_secs_f64(),
+            total as f64 / raw.as_secs_f64(),
+            100.0 * raw.as_secs_f64() / ours.as_secs_f64(),
+            per(ours),
+            per(raw),
+            per(ours) - per(raw),
+        );
+    }
+}
