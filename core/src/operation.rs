@@ -504,6 +504,55 @@ impl Output {
     }
 }
 
+/// What listings, filters and searches read of an operation.
+///
+/// A catalog operation can hand this out without parsing its parameters and
+/// schemas, which is what keeps listing the whole deck cheap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head<'a> {
+    /// `<service>.<group>.<name>`.
+    pub id: &'a str,
+    /// The short id for tool-calling clients.
+    pub alias: &'a str,
+    /// The service.
+    pub service: &'a str,
+    /// The group.
+    pub group: &'a str,
+    /// The name.
+    pub name: &'a str,
+    /// The short label.
+    pub summary: &'a str,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template.
+    pub path: &'a str,
+    /// Whether the operation is deprecated.
+    pub deprecated: bool,
+    /// The version that introduced it, when known.
+    pub since: Option<&'a str>,
+    /// The names of its parameters, for searches.
+    pub parameters: Vec<&'a str>,
+}
+
+impl<'a> Head<'a> {
+    /// The head of a full description.
+    pub fn of(m: &'a OperationMeta) -> Self {
+        Head {
+            id: &m.id,
+            alias: &m.alias,
+            service: &m.service,
+            group: &m.group,
+            name: &m.name,
+            summary: &m.summary,
+            method: m.method,
+            path: &m.path,
+            deprecated: m.deprecated,
+            since: m.since.as_deref(),
+            parameters: m.parameters.iter().map(|p| p.name.as_str()).collect(),
+        }
+    }
+}
+
 /// An operation that can be described and run.
 ///
 /// The trait is object-safe so the registry can hold `Arc<dyn Operation>`
@@ -512,6 +561,12 @@ impl Output {
 pub trait Operation: Send + Sync {
     /// The operation's description.
     fn meta(&self) -> &OperationMeta;
+
+    /// What listings read; override it when [`meta`](Operation::meta) is
+    /// costly to produce.
+    fn head(&self) -> Head<'_> {
+        Head::of(self.meta())
+    }
 
     /// Runs the operation with a JSON input that follows
     /// [`OperationMeta::input_schema`].

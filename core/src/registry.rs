@@ -56,15 +56,16 @@ pub struct Filter {
 impl Filter {
     /// Whether `op` passes the filter.
     pub fn matches(&self, op: &dyn Operation) -> bool {
-        let m = op.meta();
+        let m = op.head();
         self.service.as_ref().is_none_or(|s| *s == m.service)
-            && self.group.as_ref().is_none_or(|g| g.eq_ignore_ascii_case(&m.group))
+            && self.group.as_ref().is_none_or(|g| g.eq_ignore_ascii_case(m.group))
             && self.deprecated.is_none_or(|d| d == m.deprecated)
             && self.method.is_none_or(|x| x == m.method)
             && (!self.read_only || m.method.is_read_only())
-            && self.since.as_ref().is_none_or(|since| {
-                m.since.as_deref().is_some_and(|v| compare_versions(v, since) != std::cmp::Ordering::Less)
-            })
+            && self
+                .since
+                .as_ref()
+                .is_none_or(|since| m.since.is_some_and(|v| compare_versions(v, since) != std::cmp::Ordering::Less))
     }
 }
 
@@ -99,14 +100,13 @@ impl Inner {
         self.index.clear();
         for entry in self.services.values() {
             for op in &entry.ops {
-                let m = op.meta();
-                self.index.insert(m.alias.clone(), op.clone());
+                self.index.insert(op.head().alias.to_owned(), op.clone());
             }
         }
         // Ids win over aliases that happen to look the same.
         for entry in self.services.values() {
             for op in &entry.ops {
-                self.index.insert(op.meta().id.clone(), op.clone());
+                self.index.insert(op.head().id.to_owned(), op.clone());
             }
         }
     }
@@ -156,18 +156,18 @@ impl Registry {
     ) -> Result<Vec<String>> {
         let mut seen = std::collections::HashSet::new();
         for op in &ops {
-            let m = op.meta();
+            let m = op.head();
             if m.service != service {
                 return Err(Error::usage(format!(
                     "operation `{}` belongs to service `{}`, not `{service}`",
                     m.id, m.service
                 )));
             }
-            if !seen.insert(m.id.as_str()) {
+            if !seen.insert(m.id) {
                 return Err(Error::usage(format!("operation id `{}` is registered twice", m.id)));
             }
         }
-        let ids = ops.iter().map(|op| op.meta().id.clone()).collect();
+        let ids = ops.iter().map(|op| op.head().id.to_owned()).collect();
         let mut inner = self.write();
         inner.services.insert(service.to_owned(), Entry { origin, ops });
         inner.reindex();
@@ -190,7 +190,7 @@ impl Registry {
         if let Some(op) = inner.index.get(id) {
             return Ok(op.clone());
         }
-        let suggestions = suggest(id, inner.services.values().flat_map(|e| e.ops.iter().map(|o| o.meta().id.as_str())));
+        let suggestions = suggest(id, inner.services.values().flat_map(|e| e.ops.iter().map(|o| o.head().id)));
         Err(Error::UnknownOperation { id: id.to_owned(), suggestions })
     }
 
@@ -250,7 +250,7 @@ impl Registry {
 
 /// How well an operation matches every term; `None` when a term matches nothing.
 fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
-    let m = op.meta();
+    let m = op.head();
     let id = m.id.to_lowercase();
     let name = m.name.to_lowercase();
     let summary = m.summary.to_lowercase();
@@ -273,7 +273,7 @@ fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
         if best < 20 && path.contains(term.as_str()) {
             best = 20;
         }
-        if best < 10 && m.parameters.iter().any(|p| p.name.to_lowercase().contains(term.as_str())) {
+        if best < 10 && m.parameters.iter().any(|p| p.to_lowercase().contains(term.as_str())) {
             best = 10;
         }
         if best == 0 {

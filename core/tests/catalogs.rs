@@ -146,3 +146,17 @@ fn models_are_parsed_only_when_an_operation_needs_them() {
     assert!(schema["$defs"]["LoginRequest"]["properties"]["password"].is_object());
     assert!(format!("{defs:?}").contains("parsed"));
 }
+
+#[test]
+fn every_catalog_line_parses_in_full_and_agrees_with_its_listed_head() {
+    let deck = deck();
+    for source in opdeck::catalog::builtin() {
+        let catalog = source.catalog().expect("the whole catalog parses as operation descriptions");
+        for meta in &catalog.operations {
+            let op = deck.registry().get(&meta.id).expect("listed on the deck");
+            let head = op.head();
+            assert_eq!((head.alias, head.method, head.path), (meta.alias.as_str(), meta.method, meta.path.as_str()));
+            assert_eq!(op.meta().parameters, meta.parameters, "{}", meta.id);
+        }
+    }
+}

@@ -16,6 +16,8 @@ mod wire_bodies;
 mod wire_transport;
 // Spec loading edge cases on hand-written fixtures: refs, cycles, dialects, forms, external refs.
 mod spec_edges;
+// Specs repaired on load: undeclared path variables, impossible schemas, response examples.
+mod spec_repairs;
 // The `openapi.previewSpec` and `openapi.addSource` meta-operations beside a native Rust operation.
 mod spec_meta;
 // Native operations and a captured-output engine shared by the script tests.
@@ -42,3 +44,5 @@ mod prism_conformance;
 mod mock_prism;
 // Live Kitsu (Zou): login flow, project lifecycle, token renewal, paging.
 mod live_kitsu;
+// The automation scripts of scripts/ against Prism mocks, the live Zou and loopback servers.
+mod scripts_live;

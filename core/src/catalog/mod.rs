@@ -14,14 +14,19 @@
 
 pub mod build;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use async_trait::async_trait;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::http::Request;
 use crate::http::operation::HttpOperation;
-use crate::operation::{Definitions, Operation, OperationMeta, SecurityScheme};
+use crate::operation::{Definitions, Head, Method, Operation, OperationMeta, Output, SecurityScheme};
 use crate::registry::Source;
 
 /// The version of the catalog file format.
@@ -87,7 +92,7 @@ impl CatalogSource {
         CatalogSource { embedded }
     }
 
-    /// Parses the catalog's header and operations (not its models).
+    /// Parses the whole catalog: header and every operation in full.
     pub fn catalog(&self) -> Result<Catalog> {
         parse(self.embedded.operations, self.embedded.definitions).map(|(c, _)| c)
     }
@@ -96,14 +101,8 @@ impl CatalogSource {
 /// Parses a catalog, attaching lazily parsed models and the security schemes
 /// to every operation.
 pub fn parse(operations: &str, definitions: &str) -> Result<(Catalog, Arc<Definitions>)> {
-    let mut catalog: Catalog = serde_json::from_str(operations)
-        .map_err(|e| Error::spec(format!("line {} column {}", e.line(), e.column()), format!("bad catalog: {e}")))?;
-    if catalog.format != FORMAT {
-        return Err(Error::spec(
-            "/format",
-            format!("catalog `{}` has format {}, this opdeck reads {FORMAT}", catalog.service, catalog.format),
-        ));
-    }
+    let mut catalog: Catalog = serde_json::from_str(operations).map_err(bad_catalog)?;
+    check_format(&catalog.service, catalog.format)?;
     let defs = Arc::new(Definitions::lazy(definitions.into()));
     let schemes = Arc::new(catalog.security_schemes.clone());
     for op in &mut catalog.operations {
@@ -111,6 +110,131 @@ pub fn parse(operations: &str, definitions: &str) -> Result<(Catalog, Arc<Defini
         op.security_schemes = schemes.clone();
     }
     Ok((catalog, defs))
+}
+
+fn bad_catalog(e: serde_json::Error) -> Error {
+    Error::spec(format!("line {} column {}", e.line(), e.column()), format!("bad catalog: {e}"))
+}
+
+fn check_format(service: &str, format: u32) -> Result<()> {
+    if format == FORMAT {
+        Ok(())
+    } else {
+        Err(Error::spec("/format", format!("catalog `{service}` has format {format}, this opdeck reads {FORMAT}")))
+    }
+}
+
+/// A catalog as the deck reads it at start: the header, and each operation
+/// still as its JSON text.
+#[derive(Deserialize)]
+struct Lazy<'a> {
+    format: u32,
+    service: String,
+    #[serde(default)]
+    security_schemes: IndexMap<String, SecurityScheme>,
+    #[serde(borrow)]
+    operations: Vec<&'a RawValue>,
+}
+
+/// The fields of an operation that listings read, parsed ahead of the rest.
+#[derive(Deserialize)]
+struct Listed {
+    id: String,
+    service: String,
+    group: String,
+    name: String,
+    alias: String,
+    #[serde(default)]
+    summary: String,
+    method: Method,
+    path: String,
+    #[serde(default)]
+    deprecated: bool,
+    #[serde(default)]
+    since: Option<String>,
+    #[serde(default)]
+    parameters: Vec<ListedParameter>,
+}
+
+#[derive(Deserialize)]
+struct ListedParameter {
+    name: String,
+}
+
+/// An operation of a compiled catalog. Its head is parsed with the catalog;
+/// its full description (parameters, body, responses) on first use.
+struct CatalogOperation {
+    listed: Listed,
+    raw: &'static RawValue,
+    definitions: Arc<Definitions>,
+    schemes: Arc<IndexMap<String, SecurityScheme>>,
+    full: OnceLock<HttpOperation>,
+}
+
+impl CatalogOperation {
+    fn full(&self) -> &HttpOperation {
+        self.full.get_or_init(|| {
+            // Every committed catalog line parses (the catalog tests check
+            // each one), so the fallback only guards a hand-edited file: it
+            // keeps the head and has no parameters.
+            let mut meta: OperationMeta = serde_json::from_str(self.raw.get()).unwrap_or_else(|_| OperationMeta {
+                id: self.listed.id.clone(),
+                service: self.listed.service.clone(),
+                group: self.listed.group.clone(),
+                name: self.listed.name.clone(),
+                alias: self.listed.alias.clone(),
+                summary: self.listed.summary.clone(),
+                method: self.listed.method,
+                path: self.listed.path.clone(),
+                parameters: Vec::new(),
+                body: None,
+                responses: Vec::new(),
+                deprecated: self.listed.deprecated,
+                since: self.listed.since.clone(),
+                deprecated_since: None,
+                security: Vec::new(),
+                tags: Vec::new(),
+                open_query: false,
+                definitions: Definitions::empty(),
+                security_schemes: Arc::default(),
+            });
+            meta.definitions = self.definitions.clone();
+            meta.security_schemes = self.schemes.clone();
+            HttpOperation::new(meta)
+        })
+    }
+}
+
+#[async_trait]
+impl Operation for CatalogOperation {
+    fn meta(&self) -> &OperationMeta {
+        self.full().meta()
+    }
+
+    fn head(&self) -> Head<'_> {
+        let l = &self.listed;
+        Head {
+            id: &l.id,
+            alias: &l.alias,
+            service: &l.service,
+            group: &l.group,
+            name: &l.name,
+            summary: &l.summary,
+            method: l.method,
+            path: &l.path,
+            deprecated: l.deprecated,
+            since: l.since.as_deref(),
+            parameters: l.parameters.iter().map(|p| p.name.as_str()).collect(),
+        }
+    }
+
+    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {
+        self.full().invoke(ctx, input).await
+    }
+
+    fn dry_run(&self, ctx: &Context, input: &Value) -> Result<Request> {
+        self.full().dry_run(ctx, input)
+    }
 }
 
 impl Source for CatalogSource {
@@ -123,12 +247,23 @@ impl Source for CatalogSource {
     }
 
     fn operations(&self) -> Result<Vec<Arc<dyn Operation>>> {
-        Ok(self
-            .catalog()?
-            .operations
+        let lazy: Lazy<'static> = serde_json::from_str(self.embedded.operations).map_err(bad_catalog)?;
+        check_format(&lazy.service, lazy.format)?;
+        let definitions = Arc::new(Definitions::lazy(self.embedded.definitions.into()));
+        let schemes = Arc::new(lazy.security_schemes);
+        lazy.operations
             .into_iter()
-            .map(|meta| Arc::new(HttpOperation::new(meta)) as Arc<dyn Operation>)
-            .collect())
+            .map(|raw| {
+                let listed: Listed = serde_json::from_str(raw.get()).map_err(bad_catalog)?;
+                Ok(Arc::new(CatalogOperation {
+                    listed,
+                    raw,
+                    definitions: definitions.clone(),
+                    schemes: schemes.clone(),
+                    full: OnceLock::new(),
+                }) as Arc<dyn Operation>)
+            })
+            .collect()
     }
 }
 

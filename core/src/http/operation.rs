@@ -71,6 +71,11 @@ impl HttpOperation {
     /// (`--dry-run`; render it with [`crate::http::curl::render`]).
     /// Credentials appear as [`REDACTED`](crate::http::REDACTED) placeholders.
     pub async fn prepare(&self, ctx: &Context, input: &Value) -> Result<Request> {
+        self.prepare_offline(ctx, input)
+    }
+
+    /// [`HttpOperation::prepare`] without a future: nothing in it waits.
+    fn prepare_offline(&self, ctx: &Context, input: &Value) -> Result<Request> {
         let mut request = self.build(ctx, input)?;
         crate::auth::authorize_offline(ctx, &self.meta, &mut request);
         Ok(request)
@@ -122,6 +127,10 @@ impl HttpOperation {
 impl Operation for HttpOperation {
     fn meta(&self) -> &OperationMeta {
         &self.meta
+    }
+
+    fn dry_run(&self, ctx: &Context, input: &Value) -> Result<Request> {
+        self.prepare_offline(ctx, input)
     }
 
     async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {

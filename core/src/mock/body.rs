@@ -81,7 +81,7 @@ fn fields_to_object(
     let mut out = Map::new();
     for (name, text, content_type) in fields {
         let prop = props.and_then(|p| p.get(&name)).unwrap_or(&Value::Bool(true));
-        let is_array = types(defs, prop).iter().any(|t| t == "array");
+        let is_array = types(defs, prop).contains(&"array");
         let item_schema = if is_array { defs.resolve(prop).get("items").unwrap_or(&Value::Bool(true)) } else { prop };
         let value = if content_type.as_deref().is_some_and(is_json) {
             serde_json::from_str(&text).unwrap_or(Value::String(text))

@@ -82,9 +82,10 @@ impl<'a> Generator<'a> {
             }
         }
         let ts = types(self.defs, s);
-        let ty = ts.iter().find(|t| *t != "null").map(String::as_str);
+        let ty = ts.iter().copied().find(|t| *t != "null");
+        let nullable = ts.contains(&"null");
         if depth >= HARD_DEPTH {
-            return smallest(ty, ts.iter().any(|t| t == "null"));
+            return smallest(ty, nullable);
         }
         match ty {
             Some("object") => self.object(obj, depth),
@@ -93,7 +94,7 @@ impl<'a> Generator<'a> {
             Some("number") => self.number(obj),
             Some("boolean") => Value::Bool(self.rng.bool()),
             Some("string") => Value::String(self.string(obj)),
-            None if ts.iter().any(|t| t == "null") => Value::Null,
+            None if nullable => Value::Null,
             _ => self.word(),
         }
     }
@@ -334,7 +335,7 @@ fn smallest(ty: Option<&str>, nullable: bool) -> Value {
 pub(crate) fn fits_type(defs: &Definitions, schema: &Value, value: &Value) -> bool {
     let ts = types(defs, schema);
     ts.is_empty()
-        || ts.iter().any(|t| match (t.as_str(), value) {
+        || ts.iter().any(|t| match (*t, value) {
             ("object", Value::Object(_)) | ("array", Value::Array(_)) | ("string", Value::String(_)) => true,
             ("boolean", Value::Bool(_)) | ("null", Value::Null) => true,
             ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
@@ -413,9 +414,9 @@ pub(crate) fn end_paging(defs: &Definitions, schema: &Value, body: &mut Value) {
     for key in CURSOR_KEYS {
         if let Some(v) = obj.get_mut(key).filter(|v| !v.is_object() && !v.is_array()) {
             let ts = prop_types(key);
-            *v = if ts.iter().any(|t| t == "boolean") {
+            *v = if ts.contains(&"boolean") {
                 Value::Bool(false)
-            } else if ts.iter().any(|t| t == "null") {
+            } else if ts.contains(&"null") {
                 Value::Null
             } else {
                 Value::String(String::new())

@@ -11,35 +11,32 @@ use crate::operation::{Definitions, Location, Parameter, Style};
 
 /// The JSON types a schema allows, looking through `$ref`, `allOf`,
 /// `oneOf` and `anyOf` one level deep.
-pub(crate) fn types(defs: &Definitions, schema: &Value) -> Vec<String> {
+pub(crate) fn types<'a>(defs: &'a Definitions, schema: &'a Value) -> Vec<&'a str> {
     let s = defs.resolve(schema);
-    let mut out: Vec<String> = match s.get("type") {
-        Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => Vec::new(),
+    let mut out: Vec<&str> = Vec::new();
+    let mut add = |t: Option<&'a Value>| match t {
+        Some(Value::String(t)) => out.push(t.as_str()),
+        Some(Value::Array(ts)) => out.extend(ts.iter().filter_map(Value::as_str)),
+        _ => {}
     };
-    if out.is_empty() {
+    add(s.get("type"));
+    if s.get("type").is_none() {
         for key in ["allOf", "oneOf", "anyOf"] {
             for branch in s.get(key).and_then(Value::as_array).into_iter().flatten() {
-                let r = defs.resolve(branch);
-                match r.get("type") {
-                    Some(Value::String(t)) => out.push(t.clone()),
-                    Some(Value::Array(ts)) => out.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned)),
-                    _ => {}
-                }
+                add(defs.resolve(branch).get("type"));
             }
         }
-        if out.is_empty() && s.get("properties").is_some() {
-            out.push("object".into());
-        } else if out.is_empty() && s.get("items").is_some() {
-            out.push("array".into());
-        }
+    }
+    if out.is_empty() && s.get("properties").is_some() {
+        out.push("object");
+    } else if out.is_empty() && s.get("items").is_some() {
+        out.push("array");
     }
     out
 }
 
-fn has(types: &[String], t: &str) -> bool {
-    types.iter().any(|x| x == t)
+fn has(types: &[&str], t: &str) -> bool {
+    types.contains(&t)
 }
 
 /// One scalar from text, typed by what the schema allows.

@@ -56,9 +56,11 @@ pub(crate) enum Found<'a> {
     NoMethod(Vec<Method>),
 }
 
-/// The routes of one service.
+/// The routes of one service, with the indexes of the routes of each
+/// segment count, so a lookup only tries templates of the right depth.
 pub(crate) struct Router {
     routes: Vec<Route>,
+    by_depth: std::collections::HashMap<usize, Vec<usize>>,
 }
 
 impl Router {
@@ -67,8 +69,12 @@ impl Router {
         let routes = ops
             .iter()
             .map(|op| Route { op: op.clone(), segments: parse_template(&op.meta().path), checks: OnceLock::new() })
-            .collect();
-        Router { routes }
+            .collect::<Vec<Route>>();
+        let mut by_depth: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+        for (i, route) in routes.iter().enumerate() {
+            by_depth.entry(route.segments.len()).or_default().push(i);
+        }
+        Router { routes, by_depth }
     }
 
     /// Whether the router was built from exactly these operations.
@@ -79,11 +85,13 @@ impl Router {
     /// Finds the route of `method` and `path` (the URL's raw, encoded path).
     pub(crate) fn find(&self, method: Method, path: &str) -> Found<'_> {
         let raw: Vec<&str> = split_path(path);
+        let decoded: Vec<String> = raw.iter().map(|s| decode(s)).collect();
         let mut best: Option<(Vec<u8>, &Route, PathValues)> = None;
         let mut other_methods = Vec::new();
         let mut path_matched = false;
-        for route in &self.routes {
-            let Some((shape, values)) = match_segments(&route.segments, &raw) else { continue };
+        let candidates = self.by_depth.get(&raw.len()).map_or(&[][..], Vec::as_slice);
+        for route in candidates.iter().filter_map(|i| self.routes.get(*i)) {
+            let Some((shape, values)) = match_segments(&route.segments, &raw, &decoded) else { continue };
             path_matched = true;
             let declared = route.op.meta().method;
             if declared != method {
@@ -143,19 +151,23 @@ fn decode(raw: &str) -> String {
 
 /// Matches every segment; returns which segments were wholly literal and the
 /// variable values.
-fn match_segments(template: &[Vec<Piece>], raw: &[&str]) -> Option<Matched> {
+fn match_segments(template: &[Vec<Piece>], raw: &[&str], decoded: &[String]) -> Option<Matched> {
     if template.len() != raw.len() {
         return None;
     }
     let mut shape = Vec::with_capacity(raw.len());
     let mut values = Vec::new();
-    for (pieces, segment) in template.iter().zip(raw) {
+    for ((pieces, segment), plain) in template.iter().zip(raw).zip(decoded) {
         let literal = pieces.iter().all(|p| matches!(p, Piece::Literal(_)));
         let partly = pieces.iter().any(|p| matches!(p, Piece::Literal(_)));
-        if literal {
+        if let [Piece::Literal(text)] = pieces.as_slice() {
+            if plain != text {
+                return None;
+            }
+        } else if literal {
             let text: String =
                 pieces.iter().filter_map(|p| if let Piece::Literal(l) = p { Some(l.as_str()) } else { None }).collect();
-            if decode(segment) != text {
+            if *plain != text {
                 return None;
             }
         } else {

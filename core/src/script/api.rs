@@ -79,6 +79,9 @@ pub(crate) fn register(engine: &mut rhai::Engine, host: &Arc<Host>) {
     let h = host.clone();
     engine.register_fn("describe", move |id: &str| describe(&h, id));
 
+    // Polling scripts wait between reads; the wait counts against the wall time.
+    let h = host.clone();
+    engine.register_fn("sleep", move |ms: INT| sleep(&h, ms));
     engine.register_fn("env", |name: &str| std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from));
     let h = host.clone();
     engine.register_fn("log", move |msg: &str| (h.err)(&format!("[info] {msg}")));
@@ -341,6 +344,14 @@ fn describe(host: &Host, id: &str) -> RhaiResult<Dynamic> {
         }
     }
     Ok(convert::to_dynamic(value))
+}
+
+fn sleep(host: &Host, ms: INT) -> RhaiResult<()> {
+    let ms = u64::try_from(ms).unwrap_or(0);
+    host.block(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        Ok::<(), Error>(())
+    })
 }
 
 fn log(host: &Host, level: &str, msg: &str) -> RhaiResult<()> {

@@ -52,7 +52,9 @@ impl Limits {
             .set_max_call_levels(self.max_call_depth)
             .set_max_string_size(self.max_string_size)
             .set_max_array_size(self.max_array_size)
-            .set_max_map_size(self.max_map_size);
+            .set_max_map_size(self.max_map_size)
+            // Rhai's defaults halve in debug builds; fixed here so a script parses alike in both.
+            .set_max_expr_depths(64, 64);
         let wall = self.wall_time;
         engine.on_progress(move |ops| {
             // Reading the clock costs more than an operation; every 256th is enough.

@@ -36,6 +36,7 @@
 //! describe("wildduck.users.getUsers")  // method, path, parameters, body, input schema, ...
 //! wildduck.groups()                    // the group names of a service
 //!
+//! sleep(500)                           // milliseconds, counted against the wall time
 //! env("HOME")                          // a string, or () when unset
 //! args.email; args["dry-run"]; argv[0] // `key=value` and `--flag` words; the rest
 //! dry_run                              // true under --dry-run: writes are printed, not sent

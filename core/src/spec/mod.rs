@@ -9,6 +9,7 @@
 //! * `load`: bytes → `serde_json::Value`, dialect detection;
 //! * `refs`: `$ref` following, external refs (off by default);
 //! * `schema`: OpenAPI / Swagger schemas → JSON Schema 2020-12;
+//! * `repair`: schemas no value satisfies, rewritten where the intent is plain;
 //! * `model`: the walk over paths shared by both dialects, parameter keys,
 //!   naming and warnings; `v3` and `v2` hold what differs;
 //! * `source`: [`OpenApiSource`], a registry [`Source`](crate::Source);
@@ -22,6 +23,7 @@ mod load;
 mod meta;
 mod model;
 mod refs;
+mod repair;
 mod schema;
 mod source;
 mod v2;

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::naming::{self, Namer};
 use crate::operation::{
     BodySpec, Definitions, Location, Media, Method, OperationMeta, Parameter, ResponseSpec, SecurityRequirement,
-    SecurityScheme,
+    SecurityScheme, Style,
 };
 use crate::schema::BODY_KEY;
 
@@ -36,6 +36,8 @@ pub(super) struct Builder<'a> {
     /// Swagger 2 (and hybrid) document-wide `consumes` / `produces`.
     pub(super) consumes: Vec<String>,
     pub(super) produces: Vec<String>,
+    /// The warnings [`Builder::warn_once`] has pushed.
+    once: HashSet<(String, String)>,
 }
 
 /// A parameter the walk found, before it is sorted by location.
@@ -56,6 +58,7 @@ pub(super) fn build(root: &Value, dialect: Dialect, format: String, service: &st
         warnings: Warnings::default(),
         consumes: strings(root.get("consumes")),
         produces: strings(root.get("produces")),
+        once: HashSet::new(),
     };
     if dialect != Dialect::Swagger2 {
         for key in ["host", "basePath", "schemes", "consumes", "produces", "definitions", "securityDefinitions"] {
@@ -250,11 +253,16 @@ impl<'a> Builder<'a> {
                 merged.push(o);
             }
         }
+        let variables = template_variables(path);
         let mut parameters: Vec<Parameter> = Vec::new();
         let mut body_param: Option<&RawParam<'a>> = None;
         let mut form: Vec<&RawParam<'a>> = Vec::new();
         for p in merged {
             match p.location.as_str() {
+                "path" if !variables.contains(&p.name.as_str()) => self.warn_once(
+                    &p.pointer,
+                    format!("path parameter `{}` is not in the path `{}`; not sent", clip(&p.name), clip(path)),
+                ),
                 "path" | "query" | "header" | "cookie" => {
                     if let Some(param) = self.parameter(p)? {
                         parameters.push(param);
@@ -278,6 +286,9 @@ impl<'a> Builder<'a> {
                 ),
             }
         }
+        // `at` is the path item's pointer extended by the method.
+        let item_at = at.rsplit_once('/').map_or(at, |(item, _)| item);
+        self.undeclared_variables(&variables, item_at, &mut parameters);
         assign_keys(&mut parameters);
         let consumes = match op.get("consumes") {
             Some(c) => strings(Some(c)),
@@ -351,6 +362,47 @@ impl<'a> Builder<'a> {
         param.required = location == Location::Path || v.get("required").and_then(Value::as_bool).unwrap_or(false);
         param.deprecated = v.get("deprecated").and_then(Value::as_bool).unwrap_or(false);
         Ok(Some(param))
+    }
+
+    /// Pushes a warning unless the same one was already pushed: path-level
+    /// parameters and path templates are shared by every method of a path.
+    fn warn_once(&mut self, pointer: &str, message: String) {
+        if self.once.insert((pointer.to_owned(), message.clone())) {
+            self.warnings.push(pointer, message);
+        }
+    }
+
+    /// Adds a required string path parameter for each template variable no
+    /// parameter declares, ahead of the declared ones so it keeps its plain
+    /// key: without one the operation could never be called, while the
+    /// server plainly expects a value there.
+    fn undeclared_variables(&mut self, variables: &[&str], item_at: &str, parameters: &mut Vec<Parameter>) {
+        let mut added = Vec::new();
+        for name in variables {
+            let declared = parameters.iter().any(|p| p.location == Location::Path && p.name == *name);
+            if declared || added.iter().any(|p: &Parameter| p.name == *name) {
+                continue;
+            }
+            self.warn_once(
+                item_at,
+                format!("path variable `{}` is not declared as a parameter; read as a required string", clip(name)),
+            );
+            added.push(Parameter {
+                name: (*name).to_owned(),
+                key: String::new(),
+                location: Location::Path,
+                required: true,
+                style: Style::Simple,
+                explode: false,
+                allow_reserved: false,
+                deprecated: false,
+                schema: serde_json::json!({"type": "string"}),
+                content_type: None,
+            });
+        }
+        if !added.is_empty() {
+            parameters.splice(0..0, added);
+        }
     }
 
     /// A form body from `formData` parameters: multipart when a field is a
@@ -440,6 +492,23 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The `{name}` variables of a path template, in order; an unclosed or
+/// empty brace is not a variable.
+fn template_variables(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
 /// Gives each parameter its input key (see the module docs).
 fn assign_keys(parameters: &mut [Parameter]) {
     let mut taken: HashSet<String> = HashSet::new();
@@ -479,7 +548,6 @@ fn short_label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::Style;
 
     fn param(name: &str, location: Location) -> Parameter {
         Parameter {
@@ -507,6 +575,15 @@ mod tests {
         assign_keys(&mut ps);
         let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["id", "query.id", "query.body", "limit"]);
+    }
+
+    #[rstest::rstest]
+    #[case("/a/{x}/b/{y}", &["x", "y"])]
+    #[case("/a/{x}.{x}", &["x"])]
+    #[case("/a/{}/{unclosed", &[])]
+    #[case("/files/{path}.json", &["path"])]
+    fn template_variables_are_read_in_order(#[case] path: &str, #[case] expected: &[&str]) {
+        assert_eq!(template_variables(path), expected);
     }
 
     #[test]

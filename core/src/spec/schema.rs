@@ -16,7 +16,9 @@
 //! * Swagger's `type: file` becomes `{type: string, format: binary}`;
 //! * `items` given as an array becomes `prefixItems`;
 //! * `required: true` on a property (invalid, but found in generated specs)
-//!   makes the property required in its parent, with a warning.
+//!   makes the property required in its parent, with a warning;
+//! * schemas no value satisfies are repaired where the intent is plain
+//!   (see `repair`).
 //!
 //! Definition names are the component name for `#/components/schemas/X` and
 //! `#/definitions/X`, otherwise the pointer; either is reduced to
@@ -29,6 +31,7 @@ use serde_json::{Map, Value};
 
 use super::load::{Dialect, clip};
 use super::refs::{local_pointer, lookup};
+use super::repair;
 use super::warnings::{Warnings, escape};
 use crate::error::{Error, Result};
 
@@ -197,6 +200,8 @@ impl<'a> Converter<'a> {
         for (key, value) in map {
             self.keyword(key, value, &mut out, warnings)?;
         }
+        repair::array_enum(&mut out, &self.path, warnings);
+        repair::overlapping_one_of(&mut out, &self.path, warnings);
         exclusive_bounds(map, &mut out);
         if !nullable {
             return Ok(Value::Object(out));

@@ -110,8 +110,11 @@ impl<'a> Builder<'a> {
             if produces.is_empty() {
                 produces.push("application/json".into());
             }
+            // `examples` is keyed by media type; only success ones are kept (see v3).
+            let examples = r.get("examples").filter(|_| status.starts_with('2'));
             for content_type in produces {
-                media.push(Media { content_type, schema: schema.clone(), encoding: Map::new(), example: None });
+                let example = examples.and_then(|e| e.get(&content_type)).cloned();
+                media.push(Media { content_type, schema: schema.clone(), encoding: Map::new(), example });
             }
         }
         let mut headers = Map::new();

@@ -118,7 +118,7 @@ impl<'a> Builder<'a> {
 
     pub(super) fn request_body_v3(&mut self, rb: &'a Value, at: &str) -> Result<Option<BodySpec>> {
         let (rb, pointer) = follow(self.root, rb, at)?;
-        let media = self.content(rb.get("content"), &join(&pointer, "content"))?;
+        let media = self.content(rb.get("content"), &join(&pointer, "content"), false)?;
         if media.is_empty() {
             self.warnings.push(&pointer, "a request body without content; ignored");
             return Ok(None);
@@ -127,7 +127,9 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn response_v3(&mut self, status: &str, r: &'a Value, at: &str) -> Result<ResponseSpec> {
-        let media = self.content(r.get("content"), &join(at, "content"))?;
+        // Only success examples: the simulator answers with them, and error
+        // examples are mostly messages, which the catalogs leave out.
+        let media = self.content(r.get("content"), &join(at, "content"), status.starts_with('2'))?;
         let mut headers = Map::new();
         if let Some(map) = r.get("headers").and_then(Value::as_object) {
             for (name, h) in map {
@@ -143,8 +145,10 @@ impl<'a> Builder<'a> {
         Ok(ResponseSpec { status: status.to_owned(), media, headers })
     }
 
-    /// The media types of a `content` map, in spec order.
-    fn content(&mut self, content: Option<&'a Value>, at: &str) -> Result<Vec<Media>> {
+    /// The media types of a `content` map, in spec order, with their
+    /// examples when `examples` is set (success responses: the simulator
+    /// answers with them; other examples would only weigh down the catalogs).
+    fn content(&mut self, content: Option<&'a Value>, at: &str, examples: bool) -> Result<Vec<Media>> {
         let mut out = Vec::new();
         let Some(map) = content.and_then(Value::as_object) else { return Ok(out) };
         for (content_type, m) in map {
@@ -154,9 +158,31 @@ impl<'a> Builder<'a> {
                 None => Value::Object(Map::new()),
             };
             let encoding = m.get("encoding").and_then(Value::as_object).map(encoding).unwrap_or_default();
-            out.push(Media { content_type: content_type.clone(), schema, encoding, example: None });
+            let example = if examples { self.media_example(m, &m_at) } else { None };
+            out.push(Media { content_type: content_type.clone(), schema, encoding, example });
         }
         Ok(out)
+    }
+}
+
+impl Builder<'_> {
+    /// A media type's `example`, else the `value` of the first of its
+    /// `examples` (refs followed). An example's summary and description are
+    /// prose and stay behind; one that cannot be read is skipped with a
+    /// warning, since the simulator then makes up an answer instead.
+    fn media_example(&mut self, media: &Value, at: &str) -> Option<Value> {
+        if let Some(example) = media.get("example") {
+            return Some(example.clone());
+        }
+        let (name, first) = media.get("examples")?.as_object()?.iter().next()?;
+        let first_at = join(&join(at, "examples"), name);
+        match follow(self.root, first, &first_at) {
+            Ok((example, _)) => example.get("value").cloned(),
+            Err(e) => {
+                self.warnings.push(first_at, format!("an example opdeck cannot read ({e}); skipped"));
+                None
+            }
+        }
     }
 }
 

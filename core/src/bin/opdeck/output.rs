@@ -42,7 +42,7 @@ pub fn ops(ops: &[Arc<dyn Operation>], as_json: bool) {
         let list: Vec<Value> = ops
             .iter()
             .map(|op| {
-                let m = op.meta();
+                let m = op.head();
                 json!({
                     "id": m.id, "alias": m.alias, "method": m.method, "path": m.path,
                     "summary": m.summary, "deprecated": m.deprecated, "since": m.since,
@@ -53,7 +53,7 @@ pub fn ops(ops: &[Arc<dyn Operation>], as_json: bool) {
         out.push('\n');
     } else {
         for op in ops {
-            let m = op.meta();
+            let m = op.head();
             let flag = if m.deprecated { " (deprecated)" } else { "" };
             out.push_str(&format!("{:<60} {:<7} {}{flag}\n", m.id, m.method.as_str(), m.path));
         }
