@@ -126,6 +126,9 @@ pub struct Config {
     pub profile: String,
     /// The file the configuration came from, if any.
     pub source: Option<PathBuf>,
+    /// The seed of the simulator's made-up values (`OPDECK_MOCK_SEED`);
+    /// the same seed gives the same answers.
+    pub mock_seed: u64,
 }
 
 impl Config {
@@ -265,6 +268,12 @@ fn build(
     };
     let place = Place { file: &file, base: path.and_then(Path::parent), profile: &name };
     let mut config = Config { profile: name.clone(), source: path.map(Path::to_path_buf), ..Config::default() };
+    if let Some(seed) = env("OPDECK_MOCK_SEED") {
+        config.mock_seed = seed
+            .trim()
+            .parse()
+            .map_err(|_| Error::config(format!("OPDECK_MOCK_SEED `{seed}` is not a whole number")))?;
+    }
     let mut names: BTreeSet<String> = BUILTIN_SERVICES.iter().map(|s| (*s).to_owned()).collect();
     names.extend(extra);
     for (key, value) in table {

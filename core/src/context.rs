@@ -4,6 +4,7 @@
 //! A `Context` is cheap to clone: the shared state sits behind one `Arc`, and
 //! only the per-call [`CallOptions`] are copied.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,6 +24,28 @@ pub struct CallOptions {
     pub force_retry: bool,
     /// Send the request to the simulator instead of the network.
     pub mock: bool,
+}
+
+/// Sends simulator URLs to the simulator and the rest to the network.
+#[derive(Debug)]
+struct Routed {
+    network: Arc<dyn Transport>,
+    mock: crate::mock::MockTransport,
+}
+
+#[async_trait::async_trait]
+impl Transport for Routed {
+    async fn send(
+        &self,
+        request: &crate::http::Request,
+        delivery: crate::http::Delivery,
+    ) -> crate::error::Result<crate::http::Response> {
+        if crate::mock::service_of(&request.url).is_some() {
+            self.mock.send(request, delivery).await
+        } else {
+            self.network.send(request, delivery).await
+        }
+    }
 }
 
 pub(crate) struct Shared {
@@ -54,7 +77,13 @@ impl std::fmt::Debug for Context {
 
 impl Context {
     /// A context over `registry` that sends with `transport` and reads `config`.
+    ///
+    /// Requests to a simulator URL (see [`crate::mock::base_url`], chosen by
+    /// `--mock` or a `mock:` base URL) are answered by the simulator over the
+    /// same registry; every other request goes to `transport`.
     pub fn new(registry: Arc<Registry>, transport: Arc<dyn Transport>, config: Arc<Config>) -> Self {
+        let mock = crate::mock::MockTransport::new(registry.clone(), config.mock_seed);
+        let transport: Arc<dyn Transport> = Arc::new(Routed { network: transport, mock });
         Context {
             shared: Arc::new(Shared {
                 registry,
@@ -94,13 +123,23 @@ impl Context {
     /// source was added, else the service profile's default. `mock:` selects
     /// the simulator.
     pub fn base_url(&self, service: &str) -> crate::error::Result<String> {
-        if let Some(url) = self.shared.config.services.get(service).and_then(|s| s.base_url.clone()) {
-            return Ok(url);
+        self.base_url_ref(service).map(Cow::into_owned)
+    }
+
+    /// [`Context::base_url`] borrowed from the configuration when it comes
+    /// from there, so the per-call lookup of a configured service allocates
+    /// nothing.
+    pub(crate) fn base_url_ref(&self, service: &str) -> crate::error::Result<Cow<'_, str>> {
+        if let Some(url) = self.shared.config.services.get(service).and_then(|s| s.base_url.as_deref()) {
+            return Ok(Cow::Borrowed(url));
         }
         let added = self.shared.source_urls.read().unwrap_or_else(|e| e.into_inner()).get(service).cloned();
+        if let Some(url) = added {
+            return Ok(Cow::Owned(url));
+        }
         let profile = crate::services::Profile::for_service(service);
-        if let Some(url) = added.or_else(|| profile.default_base_url.clone()) {
-            return Ok(url);
+        if let Some(url) = profile.default_base_url.clone() {
+            return Ok(Cow::Owned(url));
         }
         let var = format!("OPDECK_{}_URL", crate::config::env_name(service));
         let hint = profile.base_url_hint.as_deref().map(|h| format!(" (like {h})")).unwrap_or_default();

@@ -222,6 +222,12 @@ impl Validator {
 
     /// Fails with [`Error::Validation`] listing every violation.
     pub fn validate(&self, input: &Value) -> Result<()> {
+        // The common case, a valid input, is checked without collecting
+        // errors, which is several times cheaper; the full walk runs only to
+        // report what is wrong.
+        if self.inner.is_valid(input) {
+            return Ok(());
+        }
         let violations = self.violations(input);
         if violations.is_empty() {
             Ok(())

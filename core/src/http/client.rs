@@ -6,11 +6,13 @@
 //! with `Authorization` and `Cookie`, so a credential never reaches a host it
 //! was not meant for.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use url::Url;
 
 use crate::config::HttpSettings;
@@ -26,6 +28,12 @@ pub const MAX_REDIRECTS: usize = 10;
 /// The client is built on the first request, not with the transport: building
 /// it loads the system's root certificates, which costs more than listing the
 /// whole deck, and discovery commands never send anything.
+///
+/// Time limits are enforced here, not by the client: a buffered exchange runs
+/// under one total timer (redirects and body included) and a streamed body
+/// gets one timer per read. A client-wide read timeout would add two more
+/// timers to every call, which on a loopback server is a measurable share of
+/// the whole call.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: std::sync::Arc<std::sync::OnceLock<std::result::Result<reqwest::Client, String>>>,
@@ -47,7 +55,6 @@ impl HttpTransport {
         let built = self.client.get_or_init(|| {
             reqwest::Client::builder()
                 .connect_timeout(self.settings.connect_timeout)
-                .read_timeout(self.settings.timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
                 .build()
@@ -62,27 +69,13 @@ impl HttpTransport {
     }
 
     fn map_err(&self, operation: &str, e: reqwest::Error) -> Error {
-        if e.is_timeout() {
-            let after = if e.is_connect() { self.settings.connect_timeout } else { self.settings.timeout };
-            return Error::Timeout { operation: operation.to_owned(), after };
-        }
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        Error::Transport { operation: operation.to_owned(), message }
+        map_reqwest_err(&self.settings, operation, e)
     }
 
     async fn send_once(&self, hop: &Hop<'_>, delivery: Delivery) -> Result<reqwest::Response> {
         let op = hop.request.operation.as_str();
-        let method = reqwest::Method::from_bytes(hop.method.as_str().as_bytes())
-            .map_err(|e| Error::usage(format!("bad method: {e}")))?;
-        let mut builder = self.client()?.request(method, hop.url.clone());
-        for h in &hop.headers {
+        let mut builder = self.client()?.request(reqwest_method(hop.method), hop.url.clone());
+        for h in hop.headers.iter() {
             builder = builder.header(&h.name, &h.value);
         }
         if hop.with_body {
@@ -90,7 +83,7 @@ impl HttpTransport {
         }
         let send = builder.send();
         let result = match delivery {
-            // A buffered call must finish within the total timeout; a streamed
+            // A buffered call runs under the total timer of `send`; a streamed
             // one only has to start in time, then each read has its own limit.
             Delivery::Buffered => send.await,
             Delivery::Streamed => match tokio::time::timeout(self.settings.timeout, send).await {
@@ -101,22 +94,167 @@ impl HttpTransport {
         result.map_err(|e| self.map_err(op, e))
     }
 
-    async fn read_body(&self, operation: &str, resp: reqwest::Response) -> Result<Bytes> {
+    /// Reads a whole body under the in-memory cap. A body that arrives in
+    /// one chunk (most JSON answers) is handed over without a copy.
+    async fn read_body(&self, operation: &str, mut resp: reqwest::Response) -> Result<Bytes> {
         let cap = self.settings.max_body_bytes;
         if resp.content_length().is_some_and(|n| n > cap) {
             return Err(too_big(operation, cap));
         }
-        let mut stream = resp.bytes_stream();
-        let mut out = BytesMut::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.map_err(operation, e))?;
-            if (out.len() + chunk.len()) as u64 > cap {
+        let mut first: Option<Bytes> = None;
+        let mut joined = BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_err(operation, e))? {
+            let so_far = if joined.is_empty() { first.as_ref().map_or(0, Bytes::len) } else { joined.len() };
+            if (so_far + chunk.len()) as u64 > cap {
                 return Err(too_big(operation, cap));
             }
-            out.extend_from_slice(&chunk);
+            match &first {
+                None => first = Some(chunk),
+                Some(head) => {
+                    if joined.is_empty() {
+                        joined.extend_from_slice(head);
+                    }
+                    joined.extend_from_slice(&chunk);
+                }
+            }
         }
-        Ok(out.freeze())
+        Ok(if joined.is_empty() { first.unwrap_or_default() } else { joined.freeze() })
     }
+
+    /// A streamed body where every read must arrive within the timeout.
+    fn timed_stream(&self, operation: &str, resp: reqwest::Response) -> BoxStream<'static, Result<Bytes>> {
+        let settings = self.settings.clone();
+        let operation = operation.to_owned();
+        futures::stream::unfold(Some(resp), move |state| {
+            let settings = settings.clone();
+            let operation = operation.clone();
+            async move {
+                let mut resp = state?;
+                match tokio::time::timeout(settings.timeout, resp.chunk()).await {
+                    Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some(resp))),
+                    Ok(Ok(None)) => None,
+                    Ok(Err(e)) => Some((Err(map_reqwest_err(&settings, &operation, e)), None)),
+                    Err(_) => Some((Err(Error::Timeout { operation, after: settings.timeout }), None)),
+                }
+            }
+        })
+        .boxed()
+    }
+
+    /// Sends through the redirects; the caller bounds the time it takes.
+    async fn exchange(&self, request: &Request, delivery: Delivery) -> Result<Response> {
+        let mut hop = Hop {
+            request,
+            method: request.method,
+            url: request.full_url(),
+            headers: Cow::Borrowed(&request.headers),
+            with_body: !matches!(request.body, Payload::Empty),
+        };
+        let mut redirects = 0;
+        loop {
+            let resp = self.send_once(&hop, delivery).await?;
+            let status = resp.status().as_u16();
+            if matches!(status, 301 | 302 | 303 | 307 | 308)
+                && let Some(location) = resp.headers().get("location").and_then(|v| v.to_str().ok())
+            {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(Error::Limit {
+                        limit: "redirects".into(),
+                        detail: format!("`{}` was redirected more than {MAX_REDIRECTS} times", request.operation),
+                    });
+                }
+                let next = hop.url.join(location).map_err(|e| Error::Transport {
+                    operation: request.operation.clone(),
+                    message: format!("bad redirect location: {e}"),
+                })?;
+                redirect(&mut hop, next, status)?;
+                continue;
+            }
+            let headers = headers_of(&resp);
+            let body = match delivery {
+                Delivery::Buffered => ResponseBody::Full(self.read_body(&request.operation, resp).await?),
+                Delivery::Streamed => ResponseBody::Stream(self.timed_stream(&request.operation, resp)),
+            };
+            return Ok(Response { status, headers, body });
+        }
+    }
+}
+
+/// A reqwest error as opdeck's: timeouts say which limit ran out, and the URL
+/// (which may hold a credential) is left out of the message.
+fn map_reqwest_err(settings: &HttpSettings, operation: &str, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        let after = if e.is_connect() { settings.connect_timeout } else { settings.timeout };
+        return Error::Timeout { operation: operation.to_owned(), after };
+    }
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Transport { operation: operation.to_owned(), message }
+}
+
+fn reqwest_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Put => reqwest::Method::PUT,
+        Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
+        Method::Options => reqwest::Method::OPTIONS,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Trace => reqwest::Method::TRACE,
+    }
+}
+
+/// Points `hop` at a redirect target. Leaving the origin (scheme, host or
+/// port) drops every credential header and credential query pair; a 303, or
+/// a 301/302 after a POST, turns the request into a bodiless GET.
+fn redirect(hop: &mut Hop<'_>, next: Url, status: u16) -> Result<()> {
+    let request = hop.request;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(Error::Transport {
+            operation: request.operation.clone(),
+            message: "redirect to a non-http url".into(),
+        });
+    }
+    if !same_origin(&next, &request.url) {
+        hop.headers.to_mut().retain(|p| !is_credential_header(p));
+        if request.query.iter().any(|p| p.sensitive) {
+            // The next URL comes from the server; a credential the
+            // auth layer put in the query must not follow it.
+            let secrets: Vec<&str> = request.query.iter().filter(|p| p.sensitive).map(|p| p.name.as_str()).collect();
+            let kept: Vec<(String, String)> = next
+                .query_pairs()
+                .filter(|(k, _)| !secrets.contains(&k.as_ref()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let mut cleaned = next;
+            cleaned.set_query(None);
+            if !kept.is_empty() {
+                cleaned.query_pairs_mut().extend_pairs(kept);
+            }
+            hop.url = cleaned;
+        } else {
+            hop.url = next;
+        }
+    } else {
+        hop.url = next;
+    }
+    let to_get = status == 303 || (matches!(status, 301 | 302) && hop.method == Method::Post);
+    if to_get {
+        if hop.method != Method::Head {
+            hop.method = Method::Get;
+        }
+        hop.with_body = false;
+        hop.headers.to_mut().retain(|p| !p.name.eq_ignore_ascii_case("content-type"));
+    }
+    Ok(())
 }
 
 /// The error for a body over `max_body_bytes`.
@@ -134,12 +272,13 @@ struct Hop<'a> {
     request: &'a Request,
     method: Method,
     url: Url,
-    headers: Vec<Pair>,
+    /// The request's own headers until a redirect has to drop some.
+    headers: Cow<'a, [Pair]>,
     with_body: bool,
 }
 
-fn origin(url: &Url) -> (String, Option<String>, Option<u16>) {
-    (url.scheme().to_owned(), url.host_str().map(str::to_owned), url.port_or_known_default())
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn is_credential_header(p: &Pair) -> bool {
@@ -197,100 +336,15 @@ fn headers_of(resp: &reqwest::Response) -> Vec<(String, String)> {
 #[async_trait]
 impl Transport for HttpTransport {
     async fn send(&self, request: &Request, delivery: Delivery) -> Result<Response> {
-        let mut hop = Hop {
-            request,
-            method: request.method,
-            url: request.full_url(),
-            headers: request.headers.clone(),
-            with_body: !matches!(request.body, Payload::Empty),
-        };
-        let first_origin = origin(&hop.url);
-        let deadline = tokio::time::Instant::now() + self.settings.timeout;
-        let mut redirects = 0;
-        loop {
-            let resp = match delivery {
-                Delivery::Buffered => {
-                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    match tokio::time::timeout(left.max(Duration::from_millis(1)), self.send_once(&hop, delivery)).await
-                    {
-                        Ok(r) => r?,
-                        Err(_) => return Err(timeout(request, self.settings.timeout)),
-                    }
+        match delivery {
+            // The whole exchange, redirects and body included, under one timer.
+            Delivery::Buffered => {
+                match tokio::time::timeout(self.settings.timeout, self.exchange(request, delivery)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(timeout(request, self.settings.timeout)),
                 }
-                Delivery::Streamed => self.send_once(&hop, delivery).await?,
-            };
-            let status = resp.status().as_u16();
-            let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            if matches!(status, 301 | 302 | 303 | 307 | 308)
-                && let Some(location) = location
-            {
-                redirects += 1;
-                if redirects > MAX_REDIRECTS {
-                    return Err(Error::Limit {
-                        limit: "redirects".into(),
-                        detail: format!("`{}` was redirected more than {MAX_REDIRECTS} times", request.operation),
-                    });
-                }
-                let next = hop.url.join(&location).map_err(|e| Error::Transport {
-                    operation: request.operation.clone(),
-                    message: format!("bad redirect location: {e}"),
-                })?;
-                if !matches!(next.scheme(), "http" | "https") {
-                    return Err(Error::Transport {
-                        operation: request.operation.clone(),
-                        message: "redirect to a non-http url".into(),
-                    });
-                }
-                if origin(&next) != first_origin {
-                    hop.headers.retain(|p| !is_credential_header(p));
-                    if request.query.iter().any(|p| p.sensitive) {
-                        // The next URL comes from the server; a credential the
-                        // auth layer put in the query must not follow it.
-                        let secrets: Vec<&str> =
-                            request.query.iter().filter(|p| p.sensitive).map(|p| p.name.as_str()).collect();
-                        let kept: Vec<(String, String)> = next
-                            .query_pairs()
-                            .filter(|(k, _)| !secrets.contains(&k.as_ref()))
-                            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                            .collect();
-                        let mut cleaned = next.clone();
-                        cleaned.set_query(None);
-                        if !kept.is_empty() {
-                            cleaned.query_pairs_mut().extend_pairs(kept);
-                        }
-                        hop.url = cleaned;
-                    } else {
-                        hop.url = next;
-                    }
-                } else {
-                    hop.url = next;
-                }
-                let to_get = status == 303 || (matches!(status, 301 | 302) && hop.method == Method::Post);
-                if to_get {
-                    if hop.method != Method::Head {
-                        hop.method = Method::Get;
-                    }
-                    hop.with_body = false;
-                    hop.headers.retain(|p| !p.name.eq_ignore_ascii_case("content-type"));
-                }
-                continue;
             }
-            let headers = headers_of(&resp);
-            let body = match delivery {
-                Delivery::Buffered => {
-                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    match tokio::time::timeout(left, self.read_body(&request.operation, resp)).await {
-                        Ok(b) => ResponseBody::Full(b?),
-                        Err(_) => return Err(timeout(request, self.settings.timeout)),
-                    }
-                }
-                Delivery::Streamed => {
-                    let this = self.clone();
-                    let op = request.operation.clone();
-                    ResponseBody::Stream(resp.bytes_stream().map_err(move |e| this.map_err(&op, e)).boxed())
-                }
-            };
-            return Ok(Response { status, headers, body });
+            Delivery::Streamed => self.exchange(request, delivery).await,
         }
     }
 }

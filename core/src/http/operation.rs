@@ -6,7 +6,7 @@
 //! authorization, with placeholders for credentials, so `--dry-run` shows
 //! what `invoke` would send without logging in.
 
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -26,14 +26,18 @@ use crate::services::Profile;
 pub struct HttpOperation {
     meta: OperationMeta,
     validator: OnceLock<std::result::Result<Validator, String>>,
-    /// The last base URL used, parsed, so a hot loop does not re-parse it.
-    base: RwLock<Option<(String, Url)>>,
+    /// The last base URL used, as configured and parsed, so a hot loop
+    /// neither re-parses nor copies it.
+    base: RwLock<Option<Arc<(String, Url)>>>,
+    /// Whether a failed call may be retried: fixed by the method, the path
+    /// and the service's profile, so decided once.
+    may_retry: OnceLock<bool>,
 }
 
 impl HttpOperation {
     /// Wraps a description.
     pub fn new(meta: OperationMeta) -> Self {
-        HttpOperation { meta, validator: OnceLock::new(), base: RwLock::new(None) }
+        HttpOperation { meta, validator: OnceLock::new(), base: RwLock::new(None), may_retry: OnceLock::new() }
     }
 
     /// Validates `input` against the input schema (compiled on first use).
@@ -46,25 +50,29 @@ impl HttpOperation {
 
     /// The base URL of the service, parsed (cached while it does not change).
     /// With the simulator it is the service's simulated host.
-    fn base_url(&self, ctx: &Context) -> Result<Url> {
-        let raw = ctx.base_url(&self.meta.service)?;
-        let raw =
-            if ctx.options.mock || raw.starts_with("mock:") { crate::mock::base_url(&self.meta.service) } else { raw };
-        if let Some((cached_raw, url)) = self.base.read().unwrap_or_else(|e| e.into_inner()).as_ref()
-            && *cached_raw == raw
+    fn base_url(&self, ctx: &Context) -> Result<Arc<(String, Url)>> {
+        let raw = ctx.base_url_ref(&self.meta.service)?;
+        let raw = if ctx.options.mock || raw.starts_with("mock:") {
+            std::borrow::Cow::Owned(crate::mock::base_url(&self.meta.service))
+        } else {
+            raw
+        };
+        if let Some(cached) = self.base.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && cached.0 == raw
         {
-            return Ok(url.clone());
+            return Ok(cached.clone());
         }
         let url = request::parse_base(&self.meta.service, &raw)?;
-        *self.base.write().unwrap_or_else(|e| e.into_inner()) = Some((raw, url.clone()));
-        Ok(url)
+        let fresh = Arc::new((raw.into_owned(), url));
+        *self.base.write().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
     }
 
     /// The request before credentials are added.
     fn build(&self, ctx: &Context, input: &Value) -> Result<Request> {
         self.validate(input)?;
         let base = self.base_url(ctx)?;
-        request::build(&self.meta, input, &base, &ctx.options)
+        request::build(&self.meta, input, &base.1, &ctx.options)
     }
 
     /// The request `invoke` would send, without sending it or logging in
@@ -85,7 +93,8 @@ impl HttpOperation {
     /// expired and the auth layer renewed it, signs and sends once more.
     async fn send(&self, ctx: &Context, unsigned: &Request, delivery: Delivery) -> Result<crate::http::Response> {
         let settings = &ctx.config().http;
-        let may_retry = ctx.options.force_retry || Profile::for_service(&self.meta.service).may_retry(&self.meta);
+        let may_retry = ctx.options.force_retry
+            || *self.may_retry.get_or_init(|| Profile::for_service(&self.meta.service).may_retry(&self.meta));
         if self.meta.security.is_empty() {
             return retry::send(ctx.transport().as_ref(), unsigned, delivery, settings, may_retry).await;
         }

@@ -111,6 +111,9 @@ fn push_query(req: &mut Request, p: &Parameter, v: &Value) {
 /// The `Accept` header: the success response's media types, JSON first.
 fn accept(meta: &OperationMeta) -> Option<String> {
     let media = &meta.success_response()?.media;
+    if let [only] = media.as_slice() {
+        return Some(only.content_type.clone()).filter(|t| !t.is_empty());
+    }
     let mut types: Vec<&str> = media.iter().map(|m| m.content_type.as_str()).filter(|t| !t.is_empty()).collect();
     types.dedup();
     if types.is_empty() { None } else { Some(types.join(", ")) }
@@ -147,6 +150,11 @@ fn expand_path(meta: &OperationMeta, obj: &Map<String, Value>) -> Result<String>
         out.insert(0, '/');
     }
     for segment in out.split('/').skip(1) {
+        // Only a short run of `.` and `%2e` can mean `.` or `..`; anything
+        // else is skipped without allocating.
+        if segment.len() > 6 || !segment.bytes().all(|b| matches!(b, b'.' | b'%' | b'2' | b'e' | b'E')) {
+            continue;
+        }
         let lower = segment.to_ascii_lowercase().replace("%2e", ".");
         if lower == "." || lower == ".." {
             return Err(invalid(meta, String::new(), format!("path `{template}` would contain a `{lower}` segment")));

@@ -45,7 +45,12 @@ pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) ->
     if bytes.is_empty() {
         return Ok(Body::Empty);
     }
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    let ct = content_type.unwrap_or("");
+    let ct = if ct.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(ct.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(ct)
+    };
     if is_json(&ct) && ct != "*/*" {
         return serde_json::from_slice(&bytes)
             .map(Body::Json)
@@ -83,12 +88,13 @@ pub async fn decode(operation: &str, response: Response, cap: u64, download_to: 
     if !(200..300).contains(&response.status) {
         return Err(status_error(operation, response, cap).await);
     }
-    let status = response.status;
-    let content_type = response.header("content-type").map(str::to_owned);
-    let headers = response.headers;
+    let Response { status, headers, body } = response;
     let body = match download_to {
-        Some(path) => download(response.body, path).await?,
-        None => decode_body(operation, content_type.as_deref(), collect(operation, response.body, cap).await?)?,
+        Some(path) => download(body, path).await?,
+        None => {
+            let content_type = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+            decode_body(operation, content_type.map(|(_, v)| v.as_str()), collect(operation, body, cap).await?)?
+        }
     };
     Ok(Output { status, headers, body })
 }

@@ -78,6 +78,8 @@ pub(crate) fn register(engine: &mut rhai::Engine, host: &Arc<Host>) {
     engine.register_fn("ops", move |query: &str, filter: Map| ops(&h, query, filter));
     let h = host.clone();
     engine.register_fn("describe", move |id: &str| describe(&h, id));
+    let h = host.clone();
+    engine.register_fn("services", move || services(&h));
 
     // Polling scripts wait between reads; the wait counts against the wall time.
     let h = host.clone();
@@ -320,17 +322,33 @@ fn ops(host: &Host, query: &str, filter: Map) -> RhaiResult<Array> {
     Ok(found
         .iter()
         .map(|op| {
-            let m = op.meta();
+            let m = op.head();
             let mut map = Map::new();
-            map.insert("id".into(), m.id.clone().into());
-            map.insert("alias".into(), m.alias.clone().into());
+            map.insert("id".into(), m.id.into());
+            map.insert("alias".into(), m.alias.into());
             map.insert("method".into(), m.method.as_str().into());
-            map.insert("path".into(), m.path.clone().into());
-            map.insert("summary".into(), m.summary.clone().into());
+            map.insert("path".into(), m.path.into());
+            map.insert("summary".into(), m.summary.into());
             map.insert("deprecated".into(), m.deprecated.into());
             Dynamic::from_map(map)
         })
         .collect())
+}
+
+/// `services()`: `[#{name, operations, origin}]`, in the deck's order.
+fn services(host: &Host) -> Array {
+    host.deck
+        .registry()
+        .services()
+        .into_iter()
+        .map(|s| {
+            let mut map = Map::new();
+            map.insert("name".into(), s.name.into());
+            map.insert("operations".into(), Dynamic::from_int(INT::try_from(s.operations).unwrap_or(INT::MAX)));
+            map.insert("origin".into(), s.origin.into());
+            Dynamic::from_map(map)
+        })
+        .collect()
 }
 
 fn describe(host: &Host, id: &str) -> RhaiResult<Dynamic> {

@@ -31,6 +31,7 @@
 //! // Never raises: [#{ok: true, value}, #{ok: false, error: #{kind, status, ..}}].
 //! let results = parallel_settled(calls, 8);
 //!
+//! services()                           // [#{name, operations, origin}]
 //! ops("create user")                   // [#{id, alias, method, path, summary, deprecated}]
 //! ops("users", #{ service: "wildduck", read_only: true })
 //! describe("wildduck.users.getUsers")  // method, path, parameters, body, input schema, ...

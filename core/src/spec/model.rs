@@ -7,6 +7,12 @@
 //! later parameter's key is `<location>.<name>` (`query.id` beside a path
 //! `id`), and a parameter named `body` is always `<location>.body`, because
 //! `body` holds the request body.
+//!
+//! **Path variables.** The template is what the server routes on, so it
+//! wins over the declarations: a `{variable}` no parameter declares (37
+//! Kitsu operations) becomes a required string path parameter, and a
+//! declared path parameter the template lacks is left out, each with a
+//! warning, rather than leaving an operation that can never be called.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

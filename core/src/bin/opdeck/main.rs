@@ -120,9 +120,6 @@ fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitC
         mock: call.mock,
     };
     let deck = deck.with_options(options);
-    if call.mock {
-        eprintln!("opdeck: simulated response (--mock); nothing was sent");
-    }
     if call.dry_run {
         let request = deck.prepare(&call.id, input)?;
         println!("{}", opdeck::http::curl::render(&request));
@@ -135,6 +132,9 @@ fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitC
         return Ok(ExitCode::SUCCESS);
     }
     let out = deck.call_full_blocking(&call.id, input)?;
+    if out.header(opdeck::mock::SIMULATED_HEADER).is_some() {
+        eprintln!("opdeck: simulated response; nothing was sent to `{}`", op.meta().service);
+    }
     match (call.output, out.body) {
         (output::Format::Raw, opdeck::Body::Bytes(bytes)) => output::raw(&bytes)?,
         (format, body) => output::value(&body.into_value(), format)?,

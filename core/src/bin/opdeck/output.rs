@@ -19,8 +19,13 @@ pub enum Format {
     Raw,
 }
 
-fn stdout_error(e: std::io::Error) -> Error {
-    Error::io("<stdout>", e)
+/// A closed pipe (`opdeck … | head`) ends the output quietly; other write
+/// errors are reported.
+fn stdout_result(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
 }
 
 pub fn services(services: &[ServiceInfo], as_json: bool) {
@@ -58,8 +63,8 @@ pub fn ops(ops: &[Arc<dyn Operation>], as_json: bool) {
             out.push_str(&format!("{:<60} {:<7} {}{flag}\n", m.id, m.method.as_str(), m.path));
         }
     }
-    // A closed pipe (`opdeck ops | head`) is not an error worth reporting.
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    // Listing cannot fail but for a closed pipe, which ends it quietly.
+    let _ = stdout_result(std::io::stdout().lock().write_all(out.as_bytes()));
 }
 
 pub fn describe(m: &OperationMeta, as_json: bool) {
@@ -121,11 +126,11 @@ pub fn value(value: &Value, format: Format) -> Result<()> {
         },
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", text.trim_end()).map_err(stdout_error)
+    stdout_result(writeln!(out, "{}", text.trim_end()))
 }
 
 pub fn raw(bytes: &[u8]) -> Result<()> {
-    std::io::stdout().lock().write_all(bytes).map_err(stdout_error)
+    stdout_result(std::io::stdout().lock().write_all(bytes))
 }
 
 /// Follows every page, with a progress bar on a terminal.
