@@ -73,20 +73,11 @@ step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace
 step bench-build cargo bench --workspace --no-run
 
-# ---- Python tests (placeholder) --------------------------------------------------
-# TODO(opdeck): Python binding / conformance tests go here, e.g.
-#   step python "$OPDECK_PEERS_DIR/venv/bin/python" -m pytest -q tests/python
-# pytest exits 5 when it collects no test: map that to success or fail explicitly.
-
-# ---- Lua tests (placeholder) -----------------------------------------------------
-# TODO(opdeck): Lua tests go here (lua5.4 + liblua5.4-dev are installed by
-# tests/peers/install.sh), e.g.
-#   step lua lua5.4 tests/lua/run.lua
-
-# ---- Prism conformance tests --------------------------------------------------------
-# They run inside `cargo test` (core/tests/prism_conformance.rs): the test process
-# starts one mock per spec from $OPDECK_PEERS_DIR and each mock stops when it exits.
-# Live Kitsu tests (core/tests/live_kitsu.rs) use the OPDECK_KITSU_* exported above.
+# ---- Python and Lua tests of the CLI ----------------------------------------------
+# Both drive the debug build that `cargo test` just made.
+export OPDECK_BIN="$PWD/target/debug/opdeck"
+step python "$OPDECK_PEERS_DIR/pytools/bin/pytest" -c tests/python/pytest.ini tests/python
+step lua lua5.4 tests/lua/test_cli.lua
 
 say "summary"
 echo "run-all: steps ok: ${passed[*]:-none}"

@@ -130,6 +130,9 @@ impl Context {
     /// from there, so the per-call lookup of a configured service allocates
     /// nothing.
     pub(crate) fn base_url_ref(&self, service: &str) -> crate::error::Result<Cow<'_, str>> {
+        if self.options.mock {
+            return Ok(Cow::Owned(crate::mock::base_url(service)));
+        }
         if let Some(url) = self.shared.config.services.get(service).and_then(|s| s.base_url.as_deref()) {
             return Ok(Cow::Borrowed(url));
         }

@@ -74,8 +74,9 @@ pub enum Error {
         operation: String,
         /// The HTTP status code.
         status: u16,
-        /// The decoded response body (JSON, or a string for text).
-        body: Value,
+        /// The decoded response body (JSON, or a string for text), boxed so
+        /// that every `Result` of the crate stays small.
+        body: Box<Value>,
         /// The request id the server gave, if any (`X-Request-Id` and similar).
         request_id: Option<String>,
     },
@@ -246,7 +247,7 @@ impl Error {
         match self {
             Error::Status { status, body, request_id, .. } => {
                 obj.insert("status".into(), (*status).into());
-                obj.insert("body".into(), body.clone());
+                obj.insert("body".into(), (**body).clone());
                 if let Some(id) = request_id {
                     obj.insert("request_id".into(), id.clone().into());
                 }
@@ -330,7 +331,7 @@ mod tests {
         let err = Error::Status {
             operation: "kitsu.projects.get".into(),
             status: 404,
-            body: serde_json::json!({"message": "not found"}),
+            body: Box::new(serde_json::json!({"message": "not found"})),
             request_id: Some("abc".into()),
         };
         let json = err.to_json();

@@ -1,7 +1,6 @@
 //! Native operations and a captured-output engine for the script tests.
 #![allow(dead_code)]
 // Closures here return `opdeck::Result`, whose error size is the crate's choice.
-#![allow(clippy::result_large_err)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -100,7 +99,7 @@ pub fn fixture() -> Fixture {
         Err(Error::Status {
             operation: "svc.things.fail".into(),
             status: u16::try_from(status).unwrap_or(500),
-            body: json!({"message": "no such thing"}),
+            body: Box::new(json!({"message": "no such thing"})),
             request_id: None,
         })
     });

@@ -7,7 +7,6 @@
 //! runs them. A missing Prism or Zou fails the test under `CI` and prints a
 //! notice elsewhere; what a test creates in Zou is deleted even when it fails.
 // Helpers return `opdeck::Result`, whose error size is the crate's choice.
-#![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

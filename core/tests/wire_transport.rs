@@ -198,14 +198,14 @@ async fn non_2xx_is_a_typed_error_with_body_and_request_id() {
     let err = Harness::quick(meta(json!({"path": "/x"})), &srv.url()).call(json!({})).await.expect_err("404");
     let Error::Status { operation, status, body, request_id } = err else { panic!("status error expected") };
     assert_eq!((operation.as_str(), status), ("t.g.op", 404));
-    assert_eq!(body, json!({"error": "no such user"}));
+    assert_eq!(*body, json!({"error": "no such user"}));
     assert_eq!(request_id.as_deref(), Some("req-42"));
 
     let srv = TestServer::always(Reply::text("plain failure").with_status(500).header("x-correlation-id", "c-1")).await;
     let mut settings = quick_settings();
     settings.retries = 0;
     let err = Harness::new(meta(json!({"path": "/x"})), &srv.url(), settings).call(json!({})).await.expect_err("500");
-    assert!(matches!(&err, Error::Status { body, request_id: Some(id), .. } if body == "plain failure" && id == "c-1"));
+    assert!(matches!(&err, Error::Status { body, request_id: Some(id), .. } if **body == "plain failure" && id == "c-1"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -82,6 +82,20 @@ _opdeck_peers_install() (
     touch "$dir/.stamp-zou-$zou_version"
   fi
 
+  # --- pytest for tests/python, in a venv of its own ----------------------------
+  local pytest_version=8.3.4
+  local tools="$dir/pytools"
+  if [ -x "$tools/bin/pytest" ] && [ -f "$dir/.stamp-pytest-$pytest_version" ]; then
+    log "pytest $pytest_version present in $tools"
+  else
+    log "creating $tools with pytest==$pytest_version"
+    rm -rf "$tools"
+    "$venv/bin/python" -m venv "$tools"
+    "$tools/bin/python" -m pip install -q --disable-pip-version-check --no-input "pytest==$pytest_version" </dev/null
+    rm -f "$dir"/.stamp-pytest-*
+    touch "$dir/.stamp-pytest-$pytest_version"
+  fi
+
   # --- prism (npm, local prefix) ---------------------------------------------
   if [ -x "$dir/node_modules/.bin/prism" ] && [ -f "$dir/.stamp-prism-$prism_version" ]; then
     log "prism $prism_version present in $dir/node_modules"

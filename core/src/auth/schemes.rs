@@ -93,7 +93,16 @@ pub(crate) fn plan(config: &Config, profile: &Profile, meta: &OperationMeta) -> 
 /// The targets of the first alternative, for a dry run that has no credentials.
 pub(crate) fn first_targets(config: &Config, profile: &Profile, meta: &OperationMeta) -> Vec<Target> {
     let svc = config.service(&meta.service);
-    let flow = svc.login.as_ref().or(profile.login.as_ref());
+    targets(meta, svc.login.as_ref().or(profile.login.as_ref()))
+}
+
+/// Where the spec itself says the first alternative's credentials go, login
+/// flows aside: what the simulator, which knows only the spec, checks for.
+pub(crate) fn spec_targets(meta: &OperationMeta) -> Vec<Target> {
+    targets(meta, None)
+}
+
+fn targets(meta: &OperationMeta, flow: Option<&LoginFlow>) -> Vec<Target> {
     let Some(alternative) = meta.security.iter().find(|a| !a.0.is_empty()) else { return Vec::new() };
     alternative
         .0

@@ -67,8 +67,10 @@ pub fn label(name: &str) -> String {
             out.push(' ');
         }
         // Acronyms (`SSH`, `DKIM`) keep their case; other words go lowercase.
-        let in_acronym =
-            c.is_uppercase() && (prev.is_some_and(char::is_uppercase) || next.is_some_and(char::is_uppercase));
+        // A capital followed by a lowercase letter starts a word (`Keys`).
+        let in_acronym = c.is_uppercase()
+            && !next.is_some_and(char::is_lowercase)
+            && (prev.is_some_and(char::is_uppercase) || next.is_some_and(char::is_uppercase));
         if i == 0 {
             out.extend(c.to_uppercase());
         } else if in_acronym {

@@ -73,7 +73,7 @@ pub fn status_error_from(operation: &str, status: u16, headers: &[(String, Strin
     let request_id = REQUEST_ID_HEADERS
         .iter()
         .find_map(|h| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(h)).map(|(_, v)| v.clone()));
-    Error::Status { operation: operation.to_owned(), status, body: error_body(bytes), request_id }
+    Error::Status { operation: operation.to_owned(), status, body: Box::new(error_body(bytes)), request_id }
 }
 
 /// An error body as JSON when it parses, else as a string.

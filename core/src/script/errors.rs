@@ -132,7 +132,7 @@ mod tests {
         let err = Error::Status {
             operation: "x.y.z".into(),
             status: 404,
-            body: serde_json::json!({"message": "gone"}),
+            body: Box::new(serde_json::json!({"message": "gone"})),
             request_id: None,
         };
         let mut thrown = throw(&err);
