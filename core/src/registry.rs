@@ -243,45 +243,77 @@ impl Registry {
             .enumerate()
             .filter_map(|(i, op)| score(op.as_ref(), &terms).map(|s| (s, i, op)))
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Best score first; among equals the shorter name, then the spec's order.
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.head().name.len().cmp(&b.2.head().name.len())).then(a.1.cmp(&b.1)));
         scored.into_iter().map(|(_, _, op)| op).collect()
     }
 }
 
 /// How well an operation matches every term; `None` when a term matches nothing.
+///
+/// Whole words count more than fragments: `user` ranks `getUsers` in group
+/// `users` above `getUserAddress` in group `addresses`, and both above an
+/// operation that only mentions users in its path.
 fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
     let m = op.head();
     let id = m.id.to_lowercase();
     let name = m.name.to_lowercase();
+    let words = words(m.name);
+    let group = m.group.to_lowercase();
     let summary = m.summary.to_lowercase();
     let path = m.path.to_lowercase();
     let mut total = 0;
     for term in terms {
-        let mut best = 0;
-        if id == *term || m.alias.eq_ignore_ascii_case(term) {
-            best = 100;
+        let same = |word: &str| word == term || word.strip_suffix('s') == Some(term) || term.strip_suffix('s') == Some(word);
+        let mut best = if id == *term || m.alias.eq_ignore_ascii_case(term) {
+            100
         } else if name == *term {
-            best = 80;
+            90
+        } else if words.iter().any(|w| same(w)) {
+            70
+        } else if same(&group) {
+            60
         } else if name.contains(term.as_str()) {
-            best = 50;
+            50
         } else if id.contains(term.as_str()) {
-            best = 40;
-        }
-        if best < 30 && summary.contains(term.as_str()) {
-            best = 30;
-        }
-        if best < 20 && path.contains(term.as_str()) {
-            best = 20;
-        }
-        if best < 10 && m.parameters.iter().any(|p| p.to_lowercase().contains(term.as_str())) {
-            best = 10;
-        }
-        if best == 0 {
+            40
+        } else if summary.contains(term.as_str()) {
+            30
+        } else if path.contains(term.as_str()) {
+            20
+        } else if m.parameters.iter().any(|p| p.to_lowercase().contains(term.as_str())) {
+            10
+        } else {
             return None;
+        };
+        if best < 100 && same(&group) {
+            best += 5;
         }
         total += best;
     }
     Some(total)
+}
+
+/// The lowercase words of a camelCase name (`getUserAddress` → get, user, address).
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            prev_lower = false;
+            out.push(String::new());
+            continue;
+        }
+        if c.is_uppercase() && prev_lower || out.is_empty() {
+            out.push(String::new());
+        }
+        if let Some(last) = out.last_mut() {
+            last.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    out.retain(|w| !w.is_empty());
+    out
 }
 
 /// Up to three known names closest to `wanted`, best first.
@@ -314,6 +346,12 @@ mod tests {
         assert_eq!(compare_versions("4.9.0", "4.30"), Less);
         assert_eq!(compare_versions("v4.30.0", "4.30"), Equal);
         assert_eq!(compare_versions("4.42", "4.30.1"), Greater);
+    }
+
+    #[test]
+    fn names_split_into_words() {
+        assert_eq!(words("getUserAddress"), ["get", "user", "address"]);
+        assert_eq!(words("downloadFileViaToken1"), ["download", "file", "via", "token1"]);
     }
 
     #[test]

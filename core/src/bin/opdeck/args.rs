@@ -30,7 +30,7 @@ pub enum Command {
     /// List or search operations.
     Ops {
         /// Words to search for in ids, labels, paths and parameter names.
-        query: Option<String>,
+        query: Vec<String>,
         /// Only this service.
         #[arg(long)]
         service: Option<String>,

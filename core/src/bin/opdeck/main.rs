@@ -65,7 +65,7 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
                 read_only,
                 since,
             };
-            let ops = deck.registry().search(query.as_deref().unwrap_or(""), &filter);
+            let ops = deck.registry().search(&query.join(" "), &filter);
             output::ops(&ops, json);
         }
         Command::Describe { id, json } => {
