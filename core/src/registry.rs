@@ -244,7 +244,8 @@ impl Registry {
             .filter_map(|(i, op)| score(op.as_ref(), &terms).map(|s| (s, i, op)))
             .collect();
         // Best score first; among equals the shorter name, then the spec's order.
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.head().name.len().cmp(&b.2.head().name.len())).then(a.1.cmp(&b.1)));
+        scored
+            .sort_by(|a, b| b.0.cmp(&a.0).then(a.2.head().name.len().cmp(&b.2.head().name.len())).then(a.1.cmp(&b.1)));
         scored.into_iter().map(|(_, _, op)| op).collect()
     }
 }
@@ -264,7 +265,8 @@ fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
     let path = m.path.to_lowercase();
     let mut total = 0;
     for term in terms {
-        let same = |word: &str| word == term || word.strip_suffix('s') == Some(term) || term.strip_suffix('s') == Some(word);
+        let same =
+            |word: &str| word == term || word.strip_suffix('s') == Some(term) || term.strip_suffix('s') == Some(word);
         let mut best = if id == *term || m.alias.eq_ignore_ascii_case(term) {
             100
         } else if name == *term {

@@ -4,6 +4,8 @@
 mod spec_ingest;
 // The built-in catalogs: current with their specs, counts, DRACOON's markers and names.
 mod catalogs;
+// Paging over each built-in service's own envelope, on loopback servers: every item once, caps, cycles.
+mod paginate_wire;
 // A hermetic loopback HTTP server that records the bytes on the wire.
 mod support;
 // The loopback server's own behaviour.

@@ -352,3 +352,87 @@ impl Transport for HttpTransport {
 fn timeout(request: &Request, after: Duration) -> Error {
     Error::Timeout { operation: request.operation.clone(), after }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server that answers one request with `head`, then sends
+    /// each of `chunks` after `pause`.
+    async fn server(head: &'static str, chunks: Vec<&'static str>, pause: Duration) -> Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream.write_all(head.as_bytes()).await;
+            for chunk in chunks {
+                tokio::time::sleep(pause).await;
+                if stream.write_all(chunk.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        Url::parse(&format!("http://{addr}/x")).expect("url")
+    }
+
+    fn transport(timeout: Duration, max_body_bytes: u64) -> HttpTransport {
+        let settings = HttpSettings { timeout, max_body_bytes, retries: 0, ..HttpSettings::default() };
+        HttpTransport::with_settings(&settings).expect("transport")
+    }
+
+    const CHUNKED: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+
+    #[tokio::test]
+    async fn a_body_in_several_chunks_is_joined_and_capped() {
+        let chunks = vec!["3\r\nabc\r\n", "4\r\ndefg\r\n", "0\r\n\r\n"];
+        let url = server(CHUNKED, chunks.clone(), Duration::from_millis(20)).await;
+        let request = Request::new("t.g.op", Method::Get, url);
+        let resp = transport(Duration::from_secs(5), 100).send(&request, Delivery::Buffered).await.expect("send");
+        match resp.body {
+            ResponseBody::Full(b) => assert_eq!(&b[..], b"abcdefg"),
+            other => panic!("not buffered: {other:?}"),
+        }
+
+        let url = server(CHUNKED, chunks, Duration::from_millis(20)).await;
+        let request = Request::new("t.g.op", Method::Get, url);
+        let err = transport(Duration::from_secs(5), 5).send(&request, Delivery::Buffered).await.expect_err("cap");
+        assert!(matches!(&err, Error::Limit { limit, .. } if limit == "max_body_bytes"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_stalled_stream_times_out_per_read() {
+        // Each read arrives within the limit, though the whole body does not;
+        // then the server stalls and the next read times out.
+        let chunks = vec!["1\r\na\r\n", "1\r\nb\r\n", "1\r\nc\r\n", "1\r\nd\r\n"];
+        let url = server(CHUNKED, chunks, Duration::from_millis(150)).await;
+        let request = Request::new("t.g.op", Method::Get, url);
+        let limit = Duration::from_millis(400);
+        let resp = transport(limit, 100).send(&request, Delivery::Streamed).await.expect("send");
+        let ResponseBody::Stream(mut stream) = resp.body else { panic!("not streamed") };
+        let mut got = Vec::new();
+        let err = loop {
+            match stream.next().await {
+                Some(Ok(chunk)) => got.extend_from_slice(&chunk),
+                Some(Err(e)) => break e,
+                None => panic!("the stream ended without the timeout"),
+            }
+        };
+        assert_eq!(got, b"abcd");
+        assert!(matches!(err, Error::Timeout { after, .. } if after == limit), "{err}");
+        assert!(stream.next().await.is_none(), "a timed-out stream ends");
+    }
+
+    #[tokio::test]
+    async fn a_slow_buffered_body_hits_the_total_timeout() {
+        let chunks = vec!["1\r\na\r\n", "1\r\nb\r\n", "1\r\nc\r\n", "1\r\nd\r\n", "0\r\n\r\n"];
+        let url = server(CHUNKED, chunks, Duration::from_millis(150)).await;
+        let request = Request::new("t.g.op", Method::Get, url);
+        let limit = Duration::from_millis(400);
+        let err = transport(limit, 100).send(&request, Delivery::Buffered).await.expect_err("total timeout");
+        assert!(matches!(err, Error::Timeout { after, .. } if after == limit), "{err}");
+    }
+}
