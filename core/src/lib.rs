@@ -40,8 +40,8 @@ pub mod runtime;
 pub mod schema;
 pub mod script;
 pub mod services;
-pub mod store;
 pub mod spec;
+pub mod store;
 
 pub use config::Config;
 pub use context::{CallOptions, Context};

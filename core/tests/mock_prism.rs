@@ -171,9 +171,10 @@ async fn verdicts_agree_with_prism() {
         let base = mock_base(service);
         // Spread the operations tried over the whole spec.
         let step = (metas.len() / PER_SPEC).max(1);
+        // Self-contradicting schemas are judged by how the loader normalizes
+        // them, which Prism does not do; they are left out.
         let sampled = metas.iter().step_by(step).take(PER_SPEC);
-        let contradictory = metas.iter().filter(|m| UNSATISFIABLE.iter().any(|(id, _)| *id == m.id));
-        for meta in sampled.chain(contradictory) {
+        for meta in sampled.filter(|m| !UNSATISFIABLE.iter().any(|(id, _)| *id == m.id)) {
             for case in cases(meta, &metas, &base) {
                 let ours = mock.respond(&case.request).expect("the simulator answers");
                 let theirs = match send_to_prism(&client, prism, &case.request).await {

@@ -20,8 +20,9 @@ pub const SPECS: [(&str, &str); 5] = [
     ("kitsu-zou-1.0.97.openapi.json", "kitsu"),
 ];
 
-/// Operations no request can satisfy, because their spec contradicts
-/// itself; Prism refuses them too. Each with the rule it breaks.
+/// Operations whose spec contradicts itself, so that no request satisfies
+/// them as written (Prism refuses them); the loader may normalize them.
+/// Each with the rule it breaks.
 pub const UNSATISFIABLE: [(&str, &str); 6] = [
     // An array property whose `enum` lists strings.
     ("dracoon.systemAuthConfig.createOAuthClient", "type"),

@@ -205,7 +205,9 @@ async fn non_2xx_is_a_typed_error_with_body_and_request_id() {
     let mut settings = quick_settings();
     settings.retries = 0;
     let err = Harness::new(meta(json!({"path": "/x"})), &srv.url(), settings).call(json!({})).await.expect_err("500");
-    assert!(matches!(&err, Error::Status { body, request_id: Some(id), .. } if **body == "plain failure" && id == "c-1"));
+    assert!(
+        matches!(&err, Error::Status { body, request_id: Some(id), .. } if **body == "plain failure" && id == "c-1")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

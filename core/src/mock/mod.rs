@@ -20,7 +20,8 @@
 //!   Cursors come back as "no next page" and totals match the items given, so
 //!   pagination always ends after one page.
 //!
-//! Every response carries `x-opdeck-simulated: true`.
+//! Every response carries `x-opdeck-simulated: true`, and those of a routed
+//! request `x-opdeck-operation: <id>`.
 //!
 //! The simulator keeps no state: a POST followed by a GET of the created id
 //! does not read back the posted object. Keeping it would make one request's
@@ -60,6 +61,10 @@ pub const MOCK_DOMAIN: &str = "mock.opdeck.invalid";
 
 /// The header that marks a response as simulated.
 pub const SIMULATED_HEADER: &str = "x-opdeck-simulated";
+
+/// The header naming the operation the simulator routed the request to,
+/// which tells where a spec's ambiguous templates send a request.
+pub const OPERATION_HEADER: &str = "x-opdeck-operation";
 
 /// The base URL of `service` in the simulator, e.g.
 /// `http://wildduck.mock.opdeck.invalid`. `.invalid` can never resolve, so a
@@ -132,7 +137,7 @@ impl MockTransport {
             }
         };
         let meta = route.op.meta();
-        Ok(match check::check(meta, route.checks(), request, &values) {
+        let mut response = match check::check(meta, route.checks(), request, &values) {
             Verdict::Valid => self.success(meta, request),
             Verdict::Unauthorized(challenges) => {
                 let detail = "credentials of no security alternative of this operation were sent";
@@ -165,7 +170,9 @@ impl MockTransport {
                 body["validation"] = serde_json::to_value(&issues).unwrap_or_default();
                 json_response(status, "application/problem+json", &body)
             }
-        })
+        };
+        response.headers.push((OPERATION_HEADER.into(), meta.id.clone()));
+        Ok(response)
     }
 
     fn success(&self, meta: &OperationMeta, request: &Request) -> Response {

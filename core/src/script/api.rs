@@ -218,7 +218,8 @@ fn parse_calls(calls: Array) -> RhaiResult<Vec<(String, Value)>> {
     let mut out = Vec::with_capacity(calls.len());
     for (i, item) in calls.into_iter().enumerate() {
         let bad = || Host::fail(Error::usage(format!("parallel: item {i} must be an array `[id, input]` or `[id]`")));
-        let Some(pair) = item.read_lock::<Array>().map(|a| a.clone()) else { return bad() };
+        // Read in place: copying each pair costs as much as the rest of the check.
+        let Some(pair) = item.read_lock::<Array>() else { return bad() };
         let id = match pair.first().and_then(|d| d.clone().into_string().ok()) {
             Some(id) if pair.len() <= 2 => id,
             _ => return bad(),
