@@ -10,8 +10,7 @@ use std::process::Command;
 use bytes::Bytes;
 use opdeck::http::{Pair, Payload, Request, ResponseBody};
 use opdeck::mock::MockTransport;
-use opdeck::operation::{Location, Method, OperationMeta};
-use serde_json::Value;
+use opdeck::operation::{Method, OperationMeta};
 
 use super::mock_support::{UNSATISFIABLE, load, mock_base, needs_credentials, specs_dir, valid_request};
 
@@ -67,16 +66,6 @@ struct Case {
     request: Request,
 }
 
-fn integer_query(meta: &OperationMeta) -> Option<String> {
-    meta.parameters
-        .iter()
-        .find(|p| {
-            p.location == Location::Query
-                && meta.definitions.resolve(&p.schema).get("type") == Some(&Value::from("integer"))
-        })
-        .map(|p| p.name.clone())
-}
-
 fn cases(meta: &OperationMeta, metas: &[OperationMeta], base: &url::Url) -> Vec<Case> {
     let Ok(valid) = valid_request(meta, base) else { return Vec::new() };
     if matches!(valid.body, Payload::Multipart(_) | Payload::File { .. }) {
@@ -89,7 +78,7 @@ fn cases(meta: &OperationMeta, metas: &[OperationMeta], base: &url::Url) -> Vec<
         r.query.retain(|q| !q.sensitive);
         out.push(Case { what: "no credentials", request: r });
     }
-    if let Some(name) = integer_query(meta) {
+    if let Some(name) = super::mock_support::integer_query(meta) {
         let mut r = valid.clone();
         r.query.retain(|q| q.name != name);
         r.query.push(Pair::plain(name, "not-a-number"));

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use opdeck::http::{Payload, Request};
 use opdeck::mock::{MockTransport, OPERATION_HEADER};
-use opdeck::operation::{Location, OperationMeta};
+use opdeck::operation::OperationMeta;
 use serde_json::Value;
 
 use super::mock_support::{SPECS, UNSATISFIABLE, authorize, load, mock_base, needs_credentials, valid_request};
@@ -84,16 +84,6 @@ fn example_inputs_pass_opdecks_own_input_schema() {
     assert!(failures.is_empty(), "{} example inputs are invalid:\n{}", failures.len(), failures.join("\n"));
 }
 
-fn is_integer_query(meta: &OperationMeta) -> Option<String> {
-    meta.parameters
-        .iter()
-        .find(|p| {
-            p.location == Location::Query
-                && meta.definitions.resolve(&p.schema).get("type") == Some(&Value::from("integer"))
-        })
-        .map(|p| p.name.clone())
-}
-
 fn json_body(meta: &OperationMeta) -> bool {
     meta.body.as_ref().is_some_and(|b| {
         b.media.first().is_some_and(|m| m.content_type.starts_with("application/json"))
@@ -117,7 +107,7 @@ fn broken_raw_requests_get_the_right_status() {
         };
         for meta in &metas {
             let Ok(valid) = valid_request(meta, &base) else { continue };
-            if let Some(name) = is_integer_query(meta) {
+            if let Some(name) = super::mock_support::integer_query(meta) {
                 let mut req = valid.clone();
                 req.query.retain(|q| q.name != name);
                 req.query.push(opdeck::http::Pair::plain(name, "not-a-number"));

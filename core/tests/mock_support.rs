@@ -96,3 +96,15 @@ pub fn valid_request(meta: &OperationMeta, base: &url::Url) -> opdeck::Result<Re
 pub fn mock_base(service: &str) -> url::Url {
     url::Url::parse(&mock::base_url(service)).expect("the mock base url parses")
 }
+
+/// The name of the first query parameter typed integer, for requests that
+/// break it on purpose.
+pub fn integer_query(meta: &OperationMeta) -> Option<String> {
+    meta.parameters
+        .iter()
+        .find(|p| {
+            p.location == Location::Query
+                && meta.definitions.resolve(&p.schema).get("type") == Some(&serde_json::Value::from("integer"))
+        })
+        .map(|p| p.name.clone())
+}
