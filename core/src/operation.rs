@@ -434,6 +434,20 @@ impl OperationMeta {
     pub fn output_schema(&self) -> Option<Value> {
         crate::schema::output_schema(self)
     }
+
+    /// Everything known about the operation as one JSON value: the
+    /// description plus `input_schema` and, when known, `output_schema`.
+    /// What `opdeck describe --json`, scripts and bindings show.
+    pub fn describe(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Value::Object(map) = &mut value {
+            map.insert("input_schema".into(), self.input_schema());
+            if let Some(output) = self.output_schema() {
+                map.insert("output_schema".into(), output);
+            }
+        }
+        value
+    }
 }
 
 /// The body of an operation's result.

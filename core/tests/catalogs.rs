@@ -45,8 +45,8 @@ fn the_deck_holds_1413_builtin_operations_plus_the_meta_operations() {
     assert!(deck.registry().get("openapi.addSource").is_ok());
 }
 
-/// The tool names of seed 001 (`auth.login🚧 Deprecated since v4.13.0`,
-/// `auth.pingDescription:`), with their markers.
+/// The DRACOON tools of seed 001 with their markers, read by the catalog
+/// builder's own parser; the count below checks that parser against the seed.
 fn seed_tools() -> Vec<(String, Option<String>, Option<String>)> {
     let dir = shared("seeds");
     let file = std::fs::read_dir(&dir)
@@ -55,29 +55,10 @@ fn seed_tools() -> Vec<(String, Option<String>, Option<String>)> {
         .find(|e| e.file_name().to_string_lossy().starts_with("001_"))
         .expect("seed 001");
     let text = std::fs::read_to_string(file.path()).expect("seed text");
-    let mut tools = Vec::new();
-    for line in text.lines() {
-        let Some((group, rest)) = line.split_once('.') else { continue };
-        if !group.starts_with(|c: char| c.is_ascii_lowercase())
-            || !group.chars().all(|c| c.is_ascii_alphabetic())
-            || group == "openapi"
-        {
-            continue;
-        }
-        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-        let (name, tail) = rest.split_at(end);
-        let name = if tail.starts_with(':') { name.strip_suffix("Description").unwrap_or(name) } else { name };
-        if name.is_empty() {
-            continue;
-        }
-        let version_after = |marker: &str| {
-            tail.split_once(marker).map(|(_, v)| v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect())
-        };
-        let deprecated = version_after("Deprecated since v");
-        let since = if deprecated.is_some() { None } else { version_after("Since v") };
-        tools.push((format!("{group}.{name}"), since, deprecated));
-    }
-    tools
+    opdeck::catalog::build::seed_markers(&text)
+        .into_iter()
+        .filter(|(name, _, _)| !name.starts_with("openapi."))
+        .collect()
 }
 
 #[test]

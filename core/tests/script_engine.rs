@@ -180,8 +180,11 @@ fn ops_and_describe_expose_the_registry() {
     assert_eq!(out, json!([1, "svc.things.create", "POST", "/things/create", false]));
     let out = run(&engine, r#"ops("", #{ service: "svc", read_only: true }).map(|o| o.id)"#).expect("runs");
     assert_eq!(out, json!(["svc.things.echo", "svc.things.fail", "svc.things.slow"]));
-    let out = run(&engine, r#"let d = describe("dracoon.users.list"); [d.method, d.parameters[0].name, d.input.type]"#)
-        .expect("runs");
+    let out = run(
+        &engine,
+        r#"let d = describe("dracoon.users.list"); [d.method, d.parameters[0].name, d.input_schema.type]"#,
+    )
+    .expect("runs");
     assert_eq!(out, json!(["GET", "offset", "object"]));
     let out = run(&engine, "svc.groups()").expect("runs");
     assert_eq!(out, json!(["things"]));

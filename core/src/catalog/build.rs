@@ -82,8 +82,9 @@ pub fn label(name: &str) -> String {
     out
 }
 
-/// Markers of one tool in a seed listing: `(name, since, deprecated_since)`.
-fn seed_markers(seed: &str) -> Vec<(String, Option<String>, Option<String>)> {
+/// The tools of a seed listing (`auth.login🚧 Deprecated since v4.13.0`,
+/// `auth.pingDescription:`), each as `(group.name, since, deprecated_since)`.
+pub fn seed_markers(seed: &str) -> Vec<(String, Option<String>, Option<String>)> {
     let mut out = Vec::new();
     for line in seed.lines() {
         let Some((group, rest)) = line.split_once('.') else { continue };

@@ -354,15 +354,7 @@ fn services(host: &Host) -> Array {
 
 fn describe(host: &Host, id: &str) -> RhaiResult<Dynamic> {
     let op = host.deck.registry().get(id).or_else(Host::fail)?;
-    let meta = op.meta();
-    let mut value = serde_json::to_value(meta).unwrap_or_default();
-    if let Value::Object(map) = &mut value {
-        map.insert("input".into(), meta.input_schema());
-        if let Some(output) = meta.output_schema() {
-            map.insert("output".into(), output);
-        }
-    }
-    Ok(convert::to_dynamic(value))
+    Ok(convert::to_dynamic(op.meta().describe()))
 }
 
 fn sleep(host: &Host, ms: INT) -> RhaiResult<()> {

@@ -69,12 +69,7 @@ pub fn ops(ops: &[Arc<dyn Operation>], as_json: bool) {
 
 pub fn describe(m: &OperationMeta, as_json: bool) {
     if as_json {
-        let mut v = serde_json::to_value(m).unwrap_or_default();
-        v["input_schema"] = m.input_schema();
-        if let Some(o) = m.output_schema() {
-            v["output_schema"] = o;
-        }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        println!("{}", serde_json::to_string_pretty(&m.describe()).unwrap_or_default());
         return;
     }
     let mut out = format!("{}  ({})\n  {}\n\n  {} {}\n", m.id, m.alias, m.summary, m.method, m.path);
