@@ -3,6 +3,8 @@
 //! - `script/start`: a run of an empty script (fresh Rhai engine, service
 //!   variables, API functions) over 1,413 operations.
 //! - `script/discovery`: `ops` and `describe` from a script, start included.
+//! - `script/push_1000_calls` (and `_no_size_limits`): what building a list
+//!   with `push` in a loop costs under Rhai's data-size limits, and without.
 //! - `script/parallel_1000` vs `rust/parallel_1000`: 1,000 HTTP GETs to a
 //!   loopback server with 32 in flight, from a Rhai `parallel` and from a Rust
 //!   loop over the same deck; the ratio is printed at the end (target ≤ 1.1).
@@ -13,14 +15,17 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use criterion::Criterion;
 use futures::StreamExt;
-use opdeck::script::{Engine, ScriptArgs};
+use opdeck::script::{Engine, Limits, ScriptArgs};
 use opdeck::{Config, Context, Deck, Operation, OperationMeta, Output};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SERVICES: [&str; 5] = ["seald", "dracoon", "selfprivacy", "wildduck", "kitsu"];
-const PARALLEL_SCRIPT: &str =
-    r#"let calls = []; for i in 0..1000 { calls.push(["bench.http.get", #{}]) } parallel(calls, 32).len()"#;
+/// The list is made by one `pad`, which Rhai's size limits check once; a
+/// `push` loop is checked after every push (see `script/push_1000_calls`).
+const PARALLEL_SCRIPT: &str = r#"let calls = []; calls.pad(1000, ["bench.http.get", #{}]); parallel(calls, 32).len()"#;
+/// Building the same list with `push` in a loop.
+const PUSH_SCRIPT: &str = r#"let calls = []; for i in 0..1000 { calls.push(["bench.http.get", #{}]) } calls.len()"#;
 
 /// An operation that answers from memory (`static`) or GETs the loopback server.
 struct BenchOp {
@@ -141,6 +146,14 @@ fn main() {
                 .run(r#"let o = ops("user", #{ service: "wildduck" }); describe(o[0].id).path"#, "d.rhai", &args)
                 .expect("runs")
         })
+    });
+    // Rhai's size limits re-count a whole array (nested values included)
+    // after each change, so a push loop is quadratic; without limits it is not.
+    c.bench_function("script/push_1000_calls", |b| b.iter(|| engine.run(PUSH_SCRIPT, "p.rhai", &args).expect("runs")));
+    let mut unlimited = engine.clone();
+    unlimited.set_limits(Limits { max_string_size: 0, max_array_size: 0, max_map_size: 0, ..Limits::default() });
+    c.bench_function("script/push_1000_calls_no_size_limits", |b| {
+        b.iter(|| unlimited.run(PUSH_SCRIPT, "p.rhai", &args).expect("runs"))
     });
     let mut group = c.benchmark_group("parallel_1000");
     group.sample_size(10);

@@ -94,7 +94,7 @@ pub(crate) fn register(engine: &mut rhai::Engine, host: &Arc<Host>) {
 }
 
 fn input_value(id: &str, input: &Dynamic) -> RhaiResult<Value> {
-    match convert::to_value(input, &format!("the input of `{id}`")) {
+    match convert::to_value_named(input, &|| format!("the input of `{id}`")) {
         Ok(Value::Null) => Ok(Value::Object(Default::default())),
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(other) => Host::fail(Error::usage(format!(

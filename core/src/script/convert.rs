@@ -40,12 +40,18 @@ fn number(n: &Number) -> Dynamic {
 /// A Rhai value as JSON. `what` names the value in the error (`the input of
 /// \`x.y.z\``).
 pub fn to_value(value: &Dynamic, what: &str) -> Result<Value> {
+    convert(value, &|| what.to_owned(), 0)
+}
+
+/// [`to_value`] with the name made only when there is an error to report,
+/// for hot paths (each input of a `parallel` batch).
+pub(crate) fn to_value_named(value: &Dynamic, what: &dyn Fn() -> String) -> Result<Value> {
     convert(value, what, 0)
 }
 
-fn convert(value: &Dynamic, what: &str, depth: usize) -> Result<Value> {
+fn convert(value: &Dynamic, what: &dyn Fn() -> String, depth: usize) -> Result<Value> {
     if depth > MAX_DEPTH {
-        return Err(Error::usage(format!("{what} nests deeper than {MAX_DEPTH} levels")));
+        return Err(Error::usage(format!("{} nests deeper than {MAX_DEPTH} levels", what())));
     }
     if value.is_shared() {
         let inner = value.flatten_clone();
@@ -63,7 +69,7 @@ fn convert(value: &Dynamic, what: &str, depth: usize) -> Result<Value> {
     if let Ok(f) = value.as_float() {
         return Number::from_f64(f)
             .map(Value::Number)
-            .ok_or_else(|| Error::usage(format!("{what} holds the number {f}, which JSON cannot represent")));
+            .ok_or_else(|| Error::usage(format!("{} holds the number {f}, which JSON cannot represent", what())));
     }
     if let Ok(c) = value.as_char() {
         return Ok(Value::String(c.to_string()));
@@ -84,7 +90,7 @@ fn convert(value: &Dynamic, what: &str, depth: usize) -> Result<Value> {
     if let Some(blob) = value.read_lock::<rhai::Blob>() {
         return Ok(Value::Array(blob.iter().map(|b| Value::from(*b)).collect()));
     }
-    Err(Error::usage(format!("{what} holds a value of type `{}`, which has no JSON form", value.type_name())))
+    Err(Error::usage(format!("{} holds a value of type `{}`, which has no JSON form", what(), value.type_name())))
 }
 
 #[cfg(test)]

@@ -60,6 +60,18 @@
 //! [`Error::Limit`](crate::Error::Limit) named like the [`Limits`] field.
 //! Limits cannot be caught by `try`. What was printed before stays printed.
 //!
+//! # Large lists
+//!
+//! Rhai enforces the size limits by re-counting a value (nested arrays,
+//! maps and strings included) after every change to it, so filling a list
+//! with `push` in a loop costs time quadratic in its length (on a 2-core test
+//! machine 1,000 `[id, input]` pairs take 7 ms, 3,000 take 64 ms; see the
+//! `script` bench). Lists made in one step are counted once:
+//! `calls.pad(1000, ["kitsu.persons.getPerson", #{}])`, `ids.map(|id| [op,
+//! #{ id }])`, or the array a call or `paginate` returns. A
+//! host that trusts its scripts can set the three size limits to 0 (no
+//! limit), which makes `push` constant time again.
+//!
 //! # Embedding
 //!
 //! ```no_run
