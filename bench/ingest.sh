@@ -2,7 +2,9 @@
 # Ingest figures for the large specs, each measured in a fresh process:
 # opdeck's load time (bytes → Document, plus every operation's input schema)
 # and peak RSS (VmHWM), beside Python's `json.load` time and peak RSS on the
-# same file, and the ratios.
+# same file, and the ratios. opdeck is measured twice: with mimalloc, the
+# allocator of the `opdeck` binary, and with the system allocator, which is
+# what a program embedding the library gets unless it picks its own.
 #
 # Targets: api.github.com.json ≤ 100 ms and peak RSS ≤ 3× the file size;
 # ghec.deref.json ≤ 1 s and ≤ 400 MB.
@@ -20,12 +22,24 @@ for f in "${files[@]}"; do
     exit 1
   fi
 done
-cargo build --release -q -p opdeck --example ingest_probe --manifest-path "$root/Cargo.toml"
-probe="$root/target/release/examples/ingest_probe"
-printf '%-22s %9s %6s %10s %10s %10s %10s %8s %8s %7s\n' file MB ops opdeck_ms rss_MB py_ms py_rss_MB ms_ratio rss_ratio rss/size
-for f in "${files[@]}"; do
-  ours="$("$probe" "$f" github)"
-  py="$(python3 - "$f" <<'PY'
+probes="$(mktemp -d)"
+trap 'rm -rf "$probes"' EXIT
+for alloc in system mimalloc; do
+  features=()
+  [[ $alloc == system ]] && features=(--no-default-features)
+  cargo build --release -q -p opdeck --example ingest_probe "${features[@]}" --manifest-path "$root/Cargo.toml"
+  cp "$root/target/release/examples/ingest_probe" "$probes/$alloc"
+done
+printf '%-22s %-8s %6s %6s %10s %10s %10s %10s %8s %8s %7s\n' \
+  file alloc MB ops opdeck_ms rss_MB py_ms py_rss_MB ms_ratio rss_ratio rss/size
+for run in "${files[@]/%/ system}" "${files[@]/%/ mimalloc}"; do
+  f="${run% *}"
+  alloc="${run##* }"
+  # Five fresh processes each, interleaved; the medians are reported.
+  ours="" py=""
+  for _ in 1 2 3 4 5; do
+    ours+="$("$probes/$alloc" "$f" github)"$'\n'
+    py+="$(python3 - "$f" <<'PY'
 import json, resource, sys, time
 t = time.perf_counter()
 with open(sys.argv[1], "rb") as fh:
@@ -33,13 +47,17 @@ with open(sys.argv[1], "rb") as fh:
 ms = (time.perf_counter() - t) * 1000
 print(json.dumps({"ms": ms, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 PY
-)"
+)"$'\n'
+  done
   python3 - "$ours" "$py" "$(basename "$f")" <<'PY'
 import json, sys
-o, p, name = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+def median(text, key):
+    runs = sorted((json.loads(l) for l in text.splitlines() if l.strip()), key=lambda r: r[key])
+    return runs[len(runs) // 2]
+o, p, name = median(sys.argv[1], "load_and_schemas_ms"), median(sys.argv[2], "ms"), sys.argv[3]
 mb = o["bytes"] / 1e6
 rss, prss = o["peak_rss_kb"] / 1024, p["rss_kb"] / 1024
 ms = o["load_and_schemas_ms"]
-print(f'{name:<22} {mb:9.1f} {o["operations"]:6d} {ms:10.1f} {rss:10.1f} {p["ms"]:10.1f} {prss:10.1f} {ms / p["ms"]:8.2f} {rss / prss:8.2f} {o["peak_rss_kb"] * 1024 / o["bytes"]:7.2f}')
+print(f'{name:<22} {o["allocator"]:<8} {mb:6.1f} {o["operations"]:6d} {ms:10.1f} {rss:10.1f} {p["ms"]:10.1f} {prss:10.1f} {ms / p["ms"]:8.2f} {rss / prss:8.2f} {o["peak_rss_kb"] * 1024 / o["bytes"]:7.2f}')
 PY
 done
