@@ -57,6 +57,11 @@ async fn call(ctx: &Context, meta: &OperationMeta) -> Result<Value> {
     Ok(op.invoke(ctx, json!({})).await?.body.into_value())
 }
 
+/// A request as `refresh` receives it: what was sent and refused.
+fn sent_to(srv: &TestServer) -> opdeck::http::Request {
+    opdeck::http::Request::new("kitsu.t.op", Method::Get, srv.url().parse().expect("url"))
+}
+
 fn on(srv: &TestServer, path: &str) -> Vec<RecordedRequest> {
     srv.requests().into_iter().filter(|r| r.path() == path).collect()
 }
@@ -326,6 +331,33 @@ async fn a_401_logs_in_again_once_and_a_second_401_is_a_status_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn calls_rejected_together_share_one_new_login() {
+    // Every request made with the first token is refused; eight calls in
+    // flight must cause one renewal between them, not one each.
+    let logins = AtomicUsize::new(0);
+    let srv = TestServer::start(move |req| match req.path() {
+        "/auth/login" => {
+            let n = logins.fetch_add(1, Ordering::SeqCst) + 1;
+            Reply::json(json!({"access_token": format!("a{n}"), "login": true}))
+        }
+        _ if req.header("authorization") == Some("Bearer a1") => Reply::status(401),
+        _ => Reply::json(json!({"ok": true})),
+    })
+    .await;
+    let mut svc = user("admin@example.com", SECRET);
+    svc.login = Some(LoginFlow { refresh: None, ..kitsu_flow() });
+    let ctx = context(&srv.url(), svc);
+    let m = kitsu_op();
+    let calls = (0..8).map(|_| call(&ctx, &m));
+    for result in futures::future::join_all(calls).await {
+        assert_eq!(result.expect("renewed"), json!({"ok": true}));
+    }
+    assert_eq!(on(&srv, "/auth/login").len(), 2, "one first login, one renewal");
+    let data = on(&srv, "/data");
+    assert_eq!(data.iter().filter(|r| r.header("authorization") == Some("Bearer a2")).count(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn zou_signature_expired_uses_the_refresh_token() {
     let srv = login_server(|n, _| {
         if n == 1 {
@@ -346,7 +378,7 @@ async fn zou_signature_expired_uses_the_refresh_token() {
     assert_eq!(on(&srv, "/auth/login").len(), 1);
     assert_eq!(on(&srv, "/data")[1].header("authorization"), Some("Bearer a2"));
     // A 422 about anything else is an ordinary answer: no renewal.
-    assert!(!auth::refresh(&ctx, &kitsu_op(), 422, &json!({"msg": "bad"})).await.expect("no refresh"));
+    assert!(!auth::refresh(&ctx, &kitsu_op(), &sent_to(&srv), 422, &json!({"msg": "bad"})).await.expect("no refresh"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -359,7 +391,7 @@ async fn a_configured_token_wins_over_the_login_flow_and_takes_its_prefix() {
     call(&ctx, &kitsu_op()).await.expect("call");
     assert_eq!(srv.last().header("authorization"), Some("Bearer jwt"));
     assert_eq!(on(&srv, "/auth/login").len(), 0);
-    assert!(!auth::refresh(&ctx, &kitsu_op(), 401, &Value::Null).await.expect("static"));
+    assert!(!auth::refresh(&ctx, &kitsu_op(), &sent_to(&srv), 401, &Value::Null).await.expect("static"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

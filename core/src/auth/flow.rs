@@ -44,7 +44,13 @@ pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Reques
 /// `Signature has expired`) and a new credential was obtained, returns true
 /// and the caller sends the request again, once. Static tokens and basic
 /// credentials cannot be renewed, so for them this is always false.
-pub async fn refresh(ctx: &Context, meta: &OperationMeta, status: u16, body: &Value) -> Result<bool> {
+pub async fn refresh(
+    ctx: &Context,
+    meta: &OperationMeta,
+    rejected: &Request,
+    status: u16,
+    body: &Value,
+) -> Result<bool> {
     if meta.security.is_empty() || is_mock(ctx, &meta.service) {
         return Ok(false);
     }
@@ -59,6 +65,11 @@ pub async fn refresh(ctx: &Context, meta: &OperationMeta, status: u16, body: &Va
         if expired {
             let slot = ctx.shared.sessions.slot(&step.key);
             let mut guard = slot.lock().await;
+            // Calls rejected together wait here for one renewal: a session
+            // the rejected request did not carry is already the new one.
+            if guard.as_ref().is_some_and(|s| !carries(rejected, s.access.expose())) {
+                return Ok(true);
+            }
             let old = guard.take();
             *guard = Some(renew(ctx, &meta.service, &step.source, old).await?);
             return Ok(true);
@@ -79,6 +90,12 @@ pub fn authorize_offline(ctx: &Context, meta: &OperationMeta, request: &mut Requ
     for target in targets {
         schemes::place(request, &target, REDACTED);
     }
+}
+
+/// Whether `request` sent `token` in one of its credential slots (header,
+/// query pair or cookie).
+fn carries(request: &Request, token: &str) -> bool {
+    !token.is_empty() && request.headers.iter().chain(&request.query).any(|p| p.sensitive && p.value.contains(token))
 }
 
 fn is_mock(ctx: &Context, service: &str) -> bool {

@@ -106,7 +106,7 @@ impl HttpOperation {
         }
         let (status, headers) = (resp.status, resp.headers);
         let bytes = response::collect(&self.meta.id, resp.body, settings.max_body_bytes.min(1024 * 1024)).await?;
-        if crate::auth::refresh(ctx, &self.meta, status, &response::error_body(&bytes)).await? {
+        if crate::auth::refresh(ctx, &self.meta, &request, status, &response::error_body(&bytes)).await? {
             let mut request = unsigned.clone();
             crate::auth::authorize(ctx, &self.meta, &mut request).await?;
             return retry::send(ctx.transport().as_ref(), &request, delivery, settings, may_retry).await;

@@ -74,12 +74,15 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// `input` with the values of secret-looking keys replaced, at any depth.
+/// A flag such as `requirePasswordChange: true` or a null cannot hold a
+/// secret and stays readable; anything else under such a key is replaced.
 pub(crate) fn redact(input: &Value) -> Value {
     match input {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if is_secret_key(k) { Value::String(crate::http::REDACTED.into()) } else { redact(v) };
+                    let secret = is_secret_key(k) && !matches!(v, Value::Bool(_) | Value::Null);
+                    let v = if secret { Value::String(crate::http::REDACTED.into()) } else { redact(v) };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -99,5 +102,16 @@ mod tests {
         let shown = redact(&input).to_string();
         assert!(!shown.contains("hunter2") && !shown.contains("\"k\""), "{shown}");
         assert!(shown.contains("ann"));
+    }
+
+    #[test]
+    fn flags_and_nulls_under_secret_keys_stay_readable() {
+        let input = serde_json::json!({"requirePasswordChange": true, "tokenExpiry": null, "pin_token": 1234,
+            "password": {"value": "hunter2"}});
+        assert_eq!(
+            redact(&input),
+            serde_json::json!({"requirePasswordChange": true, "tokenExpiry": null, "pin_token": crate::http::REDACTED,
+                "password": crate::http::REDACTED})
+        );
     }
 }
