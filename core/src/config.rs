@@ -23,7 +23,20 @@
 //! password = { file = "~/.dracoon-pw" }
 //! client_id = "opdeck"
 //! client_secret = { env = "DRACOON_SECRET" }
+//!
+//! [profiles.default.myapi.login]            # a login-operation flow for an added service
+//! call = "POST /auth/login"                 # or an operation id: "myapi.auth.login"
+//! username_field = "email"                  # default "username"; password_field likewise
+//! extra = { authType = "basic" }            # fixed keys added to the login body
+//! token = "/access_token"                   # a JSON pointer, or { cookie = "sessionid" }
+//! refresh_token = "/refresh_token"          # optional, with refresh = "GET /auth/refresh"
+//! header = "Authorization"                  # the default; prefix defaults to "Bearer " there
+//! expired = [401, { status = 422, message = "Signature has expired" }]   # default [401]
 //! ```
+//!
+//! A login table replaces the built-in profile's flow for that service;
+//! `cookie = "name"` sends the token as a cookie instead of a header, and
+//! `schemes = ["bearerAuth"]` limits the flow to those security schemes.
 //!
 //! The environment overrides the file, so CI can inject credentials without
 //! writing them to disk: `OPDECK_<SERVICE>_URL`, `_TOKEN`, `_USERNAME`,
@@ -78,8 +91,8 @@ pub struct ServiceConfig {
     /// The OAuth2 token URL, when the spec's is missing or wrong; a relative
     /// one is resolved against the base URL.
     pub token_url: Option<String>,
-    /// A login flow for this service, replacing the profile's. Set from code
-    /// (a Rust caller that adds its own service); the file cannot express it.
+    /// A login flow for this service, replacing the profile's: from a
+    /// `login` table in the file, or set from code.
     pub login: Option<crate::auth::LoginFlow>,
 }
 
@@ -222,6 +235,116 @@ struct ServiceFile {
     client_id: Option<toml::Value>,
     client_secret: Option<toml::Value>,
     token_url: Option<toml::Value>,
+    login: Option<LoginFile>,
+}
+
+/// A `[profiles.<name>.<service>.login]` table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginFile {
+    call: String,
+    username_field: Option<String>,
+    password_field: Option<String>,
+    #[serde(default)]
+    extra: toml::Table,
+    token: toml::Value,
+    refresh_token: Option<String>,
+    refresh: Option<String>,
+    header: Option<String>,
+    prefix: Option<String>,
+    cookie: Option<String>,
+    expired: Option<Vec<toml::Value>>,
+    #[serde(default)]
+    schemes: Vec<String>,
+}
+
+impl LoginFile {
+    /// The flow the table describes; `key` is `<service>.login` for messages.
+    fn into_flow(self, key: &str, place: &Place<'_>) -> Result<crate::auth::LoginFlow> {
+        use crate::auth::{Expiry, LoginFlow, Placement, TokenSource};
+        let token = match &self.token {
+            toml::Value::String(pointer) if pointer.starts_with('/') => TokenSource::Json(pointer.clone()),
+            toml::Value::Table(t) if t.len() == 1 && t.get("cookie").is_some_and(toml::Value::is_str) => {
+                TokenSource::Cookie(t["cookie"].as_str().unwrap_or_default().to_owned())
+            }
+            _ => {
+                return Err(place.err(
+                    &format!("{key}.token"),
+                    "expected a JSON pointer such as \"/access_token\", or `{ cookie = \"name\" }`",
+                ));
+            }
+        };
+        let placement = match (self.cookie, self.header) {
+            (Some(_), Some(_)) => {
+                return Err(place.err(key, "`cookie` and `header` both say where the token goes; keep one"));
+            }
+            (Some(cookie), None) => Placement::Cookie(cookie),
+            (None, header) => {
+                let name = header.unwrap_or_else(|| "Authorization".to_owned());
+                let default_prefix = if name.eq_ignore_ascii_case("authorization") { "Bearer " } else { "" };
+                Placement::Header { prefix: self.prefix.unwrap_or_else(|| default_prefix.to_owned()), name }
+            }
+        };
+        let mut flow = LoginFlow::new(route(&self.call, &format!("{key}.call"), place)?, token, placement);
+        if let Some(field) = self.username_field {
+            flow.username_field = field;
+        }
+        if let Some(field) = self.password_field {
+            flow.password_field = field;
+        }
+        flow.extra = serde_json::to_value(&self.extra)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .ok_or_else(|| place.err(&format!("{key}.extra"), "expected a table of fixed body keys"))?;
+        flow.refresh_token = self.refresh_token;
+        flow.refresh = self.refresh.map(|r| route(&r, &format!("{key}.refresh"), place)).transpose()?;
+        if let Some(list) = self.expired {
+            flow.expired = list.iter().map(|e| expiry(e, &format!("{key}.expired"), place)).collect::<Result<_>>()?;
+        }
+        flow.schemes = self.schemes;
+        return Ok(flow);
+
+        fn expiry(v: &toml::Value, key: &str, place: &Place<'_>) -> Result<Expiry> {
+            let shape = "expected a status such as 401, or `{ status = 422, message = \"text\" }`";
+            let status = |v: Option<&toml::Value>| {
+                v.and_then(toml::Value::as_integer)
+                    .and_then(|s| u16::try_from(s).ok())
+                    .filter(|s| (100..600).contains(s))
+                    .ok_or_else(|| place.err(key, shape))
+            };
+            match v {
+                toml::Value::Integer(_) => Ok(Expiry { status: status(Some(v))?, message: None }),
+                toml::Value::Table(t) if t.keys().all(|k| k == "status" || k == "message") => Ok(Expiry {
+                    status: status(t.get("status"))?,
+                    message: match t.get("message") {
+                        None => None,
+                        Some(m) => Some(m.as_str().ok_or_else(|| place.err(key, shape))?.to_owned()),
+                    },
+                }),
+                _ => Err(place.err(key, shape)),
+            }
+        }
+    }
+}
+
+/// A login or refresh call: `"METHOD /path"` under the base URL, or an
+/// operation id of the service.
+fn route(text: &str, key: &str, place: &Place<'_>) -> Result<crate::auth::Route> {
+    use crate::auth::Route;
+    let text = text.trim();
+    if let Some((method, path)) = text.split_once(' ') {
+        let method = crate::operation::Method::parse(&method.to_ascii_uppercase())
+            .ok_or_else(|| place.err(key, format!("`{method}` is not an HTTP method")))?;
+        let path = path.trim();
+        if !path.starts_with('/') {
+            return Err(place.err(key, "the path must start with `/`"));
+        }
+        return Ok(Route::Path(method, path.to_owned()));
+    }
+    if text.split('.').count() == 3 && !text.contains('/') {
+        return Ok(Route::Operation(text.to_owned()));
+    }
+    Err(place.err(key, "expected \"METHOD /path\" or an operation id such as `myapi.auth.login`"))
 }
 
 /// Where messages say a key lives.
@@ -342,7 +465,7 @@ fn service_from_file(
         client_id: value("client_id", file.client_id)?,
         client_secret: value("client_secret", file.client_secret)?.map(Secret::new),
         token_url: value("token_url", file.token_url)?,
-        login: None,
+        login: file.login.map(|l| l.into_flow(&format!("{service}.login"), place)).transpose()?,
     })
 }
 

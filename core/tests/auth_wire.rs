@@ -358,6 +358,39 @@ async fn calls_rejected_together_share_one_new_login() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_login_flow_from_the_config_file_logs_in_and_places_the_token() {
+    let srv = login_server(|_, _| Reply::json(json!({"ok": true}))).await;
+    let text = format!(
+        r#"
+[profiles.default.svc]
+url = "{}"
+username = "ann@example.com"
+password = {{ env = "SVC_PW" }}
+
+[profiles.default.svc.login]
+call = "POST /auth/login"
+username_field = "email"
+extra = {{ remember = true }}
+token = "/access_token"
+header = "X-Session"
+"#,
+        srv.url()
+    );
+    let pw = |name: &str| (name == "SVC_PW").then(|| SECRET.to_owned());
+    let mut config = Config::from_sources(Some(&text), pw, None).expect("config");
+    config.http = quick_settings();
+    let transport = Arc::new(HttpTransport::with_settings(&config.http).expect("transport"));
+    let ctx = Context::new(Arc::new(Registry::new()), transport, Arc::new(config));
+    assert_eq!(call(&ctx, &kitsu_op()).await.expect("call"), json!({"ok": true}));
+    let logins = on(&srv, "/auth/login");
+    assert_eq!(logins.len(), 1);
+    let body: Value = serde_json::from_slice(&logins[0].body).expect("json login body");
+    assert_eq!(body, json!({"email": "ann@example.com", "password": SECRET, "remember": true}));
+    let data = on(&srv, "/data");
+    assert_eq!((data[0].header("x-session"), data[0].header("authorization")), (Some("a1"), None));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn zou_signature_expired_uses_the_refresh_token() {
     let srv = login_server(|n, _| {
         if n == 1 {

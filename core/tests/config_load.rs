@@ -122,11 +122,85 @@ fn secrets_can_come_from_files_with_the_newline_trimmed() {
     "key `http.timeout`: expected a non-negative number"
 )]
 #[case::service_not_table("[profiles.default]\nwildduck = \"x\"", None, "key `wildduck`: expected a table")]
+#[case::login_token_not_a_pointer(
+    "[profiles.default.myapi.login]\ncall = \"POST /login\"\ntoken = \"access_token\"",
+    None,
+    "key `myapi.login.token`: expected a JSON pointer"
+)]
+#[case::login_bad_method(
+    "[profiles.default.myapi.login]\ncall = \"FETCH /login\"\ntoken = \"/t\"",
+    None,
+    "key `myapi.login.call`: `FETCH` is not an HTTP method"
+)]
+#[case::login_two_placements(
+    "[profiles.default.myapi.login]\ncall = \"POST /login\"\ntoken = \"/t\"\nheader = \"X-Token\"\ncookie = \"sid\"",
+    None,
+    "key `myapi.login`: `cookie` and `header` both say where the token goes"
+)]
+#[case::login_bad_expiry(
+    "[profiles.default.myapi.login]\ncall = \"POST /login\"\ntoken = \"/t\"\nexpired = [\"soon\"]",
+    None,
+    "key `myapi.login.expired`: expected a status"
+)]
+#[case::login_typo(
+    "[profiles.default.myapi.login]\ncall = \"POST /login\"\ntoken = \"/t\"\nusername_feild = \"e\"",
+    None,
+    "unknown field `username_feild`"
+)]
 fn mistakes_are_config_errors_saying_where(#[case] text: &str, #[case] profile: Option<&str>, #[case] want: &str) {
     let err = Config::from_sources(Some(text), env(&[]), profile).expect_err("must fail");
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(matches!(err, Error::Config { .. }));
     assert!(err.to_string().contains(want), "{err}");
+}
+
+#[test]
+fn a_login_table_describes_the_whole_flow() {
+    use opdeck::auth::{Expiry, Placement, Route, TokenSource};
+    let text = r#"
+[profiles.default.myapi]
+url = "https://api.example"
+username = "ann@example.com"
+
+[profiles.default.myapi.login]
+call = "post /auth/login"
+username_field = "email"
+extra = { authType = "basic", remember = true }
+token = "/data/token"
+refresh_token = "/data/refresh"
+refresh = "myapi.auth.refresh"
+header = "X-Auth-Token"
+expired = [401, { status = 422, message = "Signature has expired" }]
+schemes = ["token"]
+"#;
+    let config = Config::from_sources(Some(text), env(&[]), None).expect("config");
+    let flow = config.service("myapi").login.clone().expect("a login flow");
+    assert_eq!(flow.login, Route::Path(opdeck::operation::Method::Post, "/auth/login".into()));
+    assert_eq!((flow.username_field.as_str(), flow.password_field.as_str()), ("email", "password"));
+    assert_eq!(
+        serde_json::Value::Object(flow.extra.clone()),
+        serde_json::json!({"authType": "basic", "remember": true})
+    );
+    assert_eq!(flow.token, TokenSource::Json("/data/token".into()));
+    assert_eq!(flow.refresh_token.as_deref(), Some("/data/refresh"));
+    assert_eq!(flow.refresh, Some(Route::Operation("myapi.auth.refresh".into())));
+    assert_eq!(flow.placement, Placement::Header { name: "X-Auth-Token".into(), prefix: String::new() });
+    assert_eq!(
+        flow.expired,
+        [Expiry { status: 401, message: None }, Expiry { status: 422, message: Some("Signature has expired".into()) }]
+    );
+    assert_eq!(flow.schemes, ["token"]);
+
+    let cookie = "[profiles.default.s.login]\ncall = \"POST /session\"\ntoken = { cookie = \"sid\" }\ncookie = \"sid\"";
+    let flow = Config::from_sources(Some(cookie), env(&[]), None).expect("config").service("s").login.clone();
+    let flow = flow.expect("a login flow");
+    assert_eq!((flow.token, flow.placement), (TokenSource::Cookie("sid".into()), Placement::Cookie("sid".into())));
+    assert_eq!(flow.expired, [Expiry { status: 401, message: None }]);
+
+    let bearer = "[profiles.default.b.login]\ncall = \"POST /login\"\ntoken = \"/access_token\"";
+    let flow = Config::from_sources(Some(bearer), env(&[]), None).expect("config").service("b").login.clone();
+    let placement = flow.expect("a login flow").placement;
+    assert_eq!(placement, Placement::Header { name: "Authorization".into(), prefix: "Bearer ".into() });
 }
 
 #[test]
