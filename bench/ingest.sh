@@ -2,9 +2,7 @@
 # Ingest figures for the large specs, each measured in a fresh process:
 # opdeck's load time (bytes → Document, plus every operation's input schema)
 # and peak RSS (VmHWM), beside Python's `json.load` time and peak RSS on the
-# same file, and the ratios. opdeck is measured twice: with mimalloc, the
-# allocator of the `opdeck` binary, and with the system allocator, which is
-# what a program embedding the library gets unless it picks its own.
+# same file, and the ratios.
 #
 # Targets: api.github.com.json ≤ 100 ms and peak RSS ≤ 3× the file size;
 # ghec.deref.json ≤ 1 s and ≤ 400 MB.
@@ -22,23 +20,15 @@ for f in "${files[@]}"; do
     exit 1
   fi
 done
-probes="$(mktemp -d)"
-trap 'rm -rf "$probes"' EXIT
-for alloc in system mimalloc; do
-  features=()
-  [[ $alloc == system ]] && features=(--no-default-features)
-  cargo build --release -q -p opdeck --example ingest_probe "${features[@]}" --manifest-path "$root/Cargo.toml"
-  cp "$root/target/release/examples/ingest_probe" "$probes/$alloc"
-done
-printf '%-22s %-8s %6s %6s %10s %10s %10s %10s %8s %8s %7s\n' \
-  file alloc MB ops opdeck_ms rss_MB py_ms py_rss_MB ms_ratio rss_ratio rss/size
-for run in "${files[@]/%/ system}" "${files[@]/%/ mimalloc}"; do
-  f="${run% *}"
-  alloc="${run##* }"
+cargo build --release -q -p opdeck --example ingest_probe --manifest-path "$root/Cargo.toml"
+probe="$root/target/release/examples/ingest_probe"
+printf '%-22s %6s %6s %10s %10s %10s %10s %8s %8s %7s\n' \
+  file MB ops opdeck_ms rss_MB py_ms py_rss_MB ms_ratio rss_ratio rss/size
+for f in "${files[@]}"; do
   # Five fresh processes each, interleaved; the medians are reported.
   ours="" py=""
   for _ in 1 2 3 4 5; do
-    ours+="$("$probes/$alloc" "$f" github)"$'\n'
+    ours+="$("$probe" "$f" github)"$'\n'
     py+="$(python3 - "$f" <<'PY'
 import json, resource, sys, time
 t = time.perf_counter()
@@ -58,6 +48,6 @@ o, p, name = median(sys.argv[1], "load_and_schemas_ms"), median(sys.argv[2], "ms
 mb = o["bytes"] / 1e6
 rss, prss = o["peak_rss_kb"] / 1024, p["rss_kb"] / 1024
 ms = o["load_and_schemas_ms"]
-print(f'{name:<22} {o["allocator"]:<8} {mb:6.1f} {o["operations"]:6d} {ms:10.1f} {rss:10.1f} {p["ms"]:10.1f} {prss:10.1f} {ms / p["ms"]:8.2f} {rss / prss:8.2f} {o["peak_rss_kb"] * 1024 / o["bytes"]:7.2f}')
+print(f'{name:<22} {mb:6.1f} {o["operations"]:6d} {ms:10.1f} {rss:10.1f} {p["ms"]:10.1f} {prss:10.1f} {ms / p["ms"]:8.2f} {rss / prss:8.2f} {o["peak_rss_kb"] * 1024 / o["bytes"]:7.2f}')
 PY
 done

@@ -9,12 +9,6 @@
 
 use std::time::Instant;
 
-/// The allocator of the `opdeck` binary, so the figures are the CLI's; build
-/// with `--no-default-features` for the system allocator.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -59,7 +53,6 @@ fn main() -> std::process::ExitCode {
             "load_and_schemas_ms": total.as_secs_f64() * 1000.0,
             "input_schema_bytes": schema_bytes,
             "peak_rss_kb": peak_rss_kb(),
-            "allocator": if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" },
         })
     );
     std::process::ExitCode::SUCCESS

@@ -205,7 +205,60 @@ pub struct Media {
     pub encoding: Map<String, Value>,
     /// An example body from the spec, if it gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub example: Option<Value>,
+    pub example: Option<Example>,
+}
+
+/// An example body, kept as compact JSON text and shared between the
+/// operations that refer to the same one: large specs repeat big examples
+/// (api.github.com's take 1.5 MB as text, several times that as values).
+#[derive(Clone)]
+pub struct Example(Arc<serde_json::value::RawValue>);
+
+impl Example {
+    /// An example holding `value`.
+    pub fn new(value: &Value) -> Example {
+        // A `Value` always serializes, and to valid JSON.
+        let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
+        Example(serde_json::value::RawValue::from_string(text).map_or_else(|_| Example::null(), Arc::from))
+    }
+
+    fn null() -> Arc<serde_json::value::RawValue> {
+        Arc::from(serde_json::value::RawValue::NULL.to_owned())
+    }
+
+    /// The example as a value.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+
+    /// The example as compact JSON text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Example {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl fmt::Debug for Example {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Example({} bytes)", self.text().len())
+    }
+}
+
+impl Serialize for Example {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Example {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(|v| Example::new(&v))
+    }
 }
 
 /// The request body an operation accepts.

@@ -193,7 +193,7 @@ impl MockTransport {
         }
         let content_type = if media.content_type == "*/*" { "application/json" } else { &media.content_type };
         let mut value = match &media.example {
-            Some(example) => example.clone(),
+            Some(example) => example.value(),
             None => {
                 Generator::new(&meta.definitions, self.request_seed(meta, request), Mode::Response).value(&media.schema)
             }

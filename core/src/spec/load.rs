@@ -15,6 +15,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::doc::Doc;
 use crate::error::{Error, Result};
 
 /// The dialect of an API description.
@@ -28,15 +29,25 @@ pub enum Dialect {
     OpenApi31,
 }
 
+/// Reads a document for building: a JSON object as a [`Doc`] whose large
+/// maps are parsed on demand, anything else (YAML, a JSON array) fully.
+pub(super) fn read(bytes: &[u8]) -> Result<Doc<'_>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'{') {
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))?;
+        return Doc::from_json(text).map_err(|e| json_error(&e));
+    }
+    parse(bytes).map(Doc::from_value)
+}
+
 /// Parses JSON or YAML bytes into a value, keeping key order.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
     match first {
         None => Err(Error::spec("", "the document is empty")),
-        Some(b'{') | Some(b'[') => parse_json(bytes).map_err(|e| {
-            Error::spec("", format!("invalid json at line {} column {}: {}", e.line(), e.column(), json_reason(&e)))
-        }),
+        Some(b'{') | Some(b'[') => parse_json(bytes).map_err(|e| json_error(&e)),
         Some(_) => {
             let text =
                 std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))?;
@@ -55,7 +66,7 @@ fn parse_json(bytes: &[u8]) -> serde_json::Result<Value> {
 
 /// How the members of the JSON value being read are treated.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Lean {
+pub(super) enum Lean {
     /// A spec object: string `description`s and `x-*` members are dropped.
     Node,
     /// A map whose keys are names (properties, schemas, paths, responses…):
@@ -67,7 +78,7 @@ enum Lean {
 
 impl Lean {
     /// The treatment of the value under `key` of a map read as `self`.
-    fn member(self, key: &str) -> Lean {
+    pub(super) fn member(self, key: &str) -> Lean {
         match self {
             Lean::Verbatim => Lean::Verbatim,
             Lean::Names => Lean::Node,
@@ -104,7 +115,7 @@ impl Lean {
 
     /// Whether the member `key` of a map read as `self` is left out without
     /// looking at its value.
-    fn skips(self, key: &str) -> bool {
+    pub(super) fn skips(self, key: &str) -> bool {
         self == Lean::Node && key.starts_with("x-") && key != "x-nullable"
     }
 }
@@ -265,6 +276,10 @@ impl<'de> Visitor<'de> for Prose {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Option<Value>, A::Error> {
         Lean::Node.visit_map(map).map(Some)
     }
+}
+
+fn json_error(e: &serde_json::Error) -> Error {
+    Error::spec("", format!("invalid json at line {} column {}: {}", e.line(), e.column(), json_reason(e)))
 }
 
 fn json_reason(e: &serde_json::Error) -> String {

@@ -7,6 +7,7 @@
 //! [`Definitions`]. The steps live in their own files:
 //!
 //! * `load`: bytes → `serde_json::Value`, dialect detection;
+//! * `doc`: the document as the build reads it, large maps parsed on demand;
 //! * `refs`: `$ref` following, external refs (off by default);
 //! * `schema`: OpenAPI / Swagger schemas → JSON Schema 2020-12;
 //! * `repair`: schemas no value satisfies, rewritten where the intent is plain;
@@ -19,6 +20,7 @@
 //! is an [`Error::Spec`] with the JSON pointer of the fault; what it can use
 //! despite a fault becomes a [`Warning`].
 
+mod doc;
 mod load;
 mod meta;
 mod model;
@@ -122,14 +124,20 @@ impl Document {
 
 /// Loads a document from its bytes (JSON or YAML) for `service`.
 pub fn load(bytes: &[u8], service: &str, options: &LoadOptions) -> Result<Document> {
-    let mut doc = load::parse(bytes)?;
-    let (dialect, format) = load::detect(&doc)?;
-    if let Some(allowed) = &options.external_dir {
-        let base = options.base_dir.as_deref().unwrap_or(allowed);
-        refs::bundle(&mut doc, base, allowed)?;
-    }
+    let doc = match &options.external_dir {
+        None => load::read(bytes)?,
+        Some(allowed) => {
+            // Bundling rewrites refs all over the document, so it is read whole.
+            let mut value = load::parse(bytes)?;
+            load::detect(&value)?;
+            let base = options.base_dir.as_deref().unwrap_or(allowed);
+            refs::bundle(&mut value, base, allowed)?;
+            doc::Doc::from_value(value)
+        }
+    };
+    let (dialect, format) = load::detect(doc.root())?;
     let built = model::build(&doc, dialect, format, service);
-    release(doc, bytes.len());
+    release(doc.into_root(), bytes.len());
     built
 }
 

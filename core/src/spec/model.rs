@@ -20,6 +20,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+use super::doc::Doc;
 use super::load::{Dialect, clip};
 use super::refs::follow;
 use super::schema::Converter;
@@ -28,14 +29,14 @@ use super::{Document, Server};
 use crate::error::{Error, Result};
 use crate::naming::{self, Namer};
 use crate::operation::{
-    BodySpec, Definitions, Location, Media, Method, OperationMeta, Parameter, ResponseSpec, SecurityRequirement,
-    SecurityScheme, Style,
+    BodySpec, Definitions, Example, Location, Media, Method, OperationMeta, Parameter, ResponseSpec,
+    SecurityRequirement, SecurityScheme, Style,
 };
 use crate::schema::BODY_KEY;
 
 /// The state of one document's conversion.
 pub(super) struct Builder<'a> {
-    pub(super) root: &'a Value,
+    pub(super) doc: &'a Doc<'a>,
     pub(super) dialect: Dialect,
     pub(super) conv: Converter<'a>,
     pub(super) warnings: Warnings,
@@ -44,6 +45,8 @@ pub(super) struct Builder<'a> {
     pub(super) produces: Vec<String>,
     /// The warnings [`Builder::warn_once`] has pushed.
     once: HashSet<(String, String)>,
+    /// Examples read through a `$ref`, by the ref, so operations share them.
+    pub(super) examples: HashMap<String, Option<Example>>,
 }
 
 /// A parameter the walk found, before it is sorted by location.
@@ -54,21 +57,23 @@ pub(super) struct RawParam<'a> {
     pub(super) location: String,
 }
 
-pub(super) fn build(root: &Value, dialect: Dialect, format: String, service: &str) -> Result<Document> {
+pub(super) fn build<'a>(doc: &'a Doc<'a>, dialect: Dialect, format: String, service: &str) -> Result<Document> {
+    let root = doc.root();
     let info = root.get("info");
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut b = Builder {
-        root,
+        doc,
         dialect,
-        conv: Converter::new(root, dialect),
+        conv: Converter::new(doc, dialect),
         warnings: Warnings::default(),
         consumes: strings(root.get("consumes")),
         produces: strings(root.get("produces")),
         once: HashSet::new(),
+        examples: HashMap::new(),
     };
     if dialect != Dialect::Swagger2 {
         for key in ["host", "basePath", "schemes", "consumes", "produces", "definitions", "securityDefinitions"] {
-            if root.get(key).is_some() {
+            if doc.has(key) {
                 b.warnings.push(join("", key), format!("`{key}` is swagger 2; openapi 3 ignores it"));
             }
         }
@@ -79,27 +84,30 @@ pub(super) fn build(root: &Value, dialect: Dialect, format: String, service: &st
     let mut operations = Vec::new();
     let mut namer = Namer::new();
     let mut operation_ids: HashMap<String, String> = HashMap::new();
-    let paths = match root.get("paths") {
+    let paths = match doc.path_names() {
         None => None,
-        Some(Value::Object(p)) => Some(p),
-        Some(_) => return Err(Error::spec("/paths", "`paths` is not an object")),
+        Some(Ok(p)) => Some(p),
+        Some(Err(())) => return Err(Error::spec("/paths", "`paths` is not an object")),
     };
     let Some(paths) = paths else {
         b.warnings.push("", "the document has no `paths`");
         return finish(b, service, format, info, text, servers, security_schemes, operations);
     };
-    for (path, item) in paths {
+    let declared: HashSet<&str> = paths.iter().copied().collect();
+    for path in paths {
         if path.starts_with("x-") {
             continue;
         }
         let item_at = join("/paths", path);
-        if path.len() > 1 && path.ends_with('/') && paths.contains_key(path.trim_end_matches('/')) {
+        if path.len() > 1 && path.ends_with('/') && declared.contains(path.trim_end_matches('/')) {
             b.warnings.push(
                 &item_at,
                 format!("`{}` and `{}` are both declared", clip(path), clip(path.trim_end_matches('/'))),
             );
         }
-        let (item, item_ptr) = follow(root, item, &item_at)?;
+        // Each path item is parsed here and freed after its operations are built.
+        let Some(item) = doc.path_item(path) else { continue };
+        let (item, item_ptr) = follow(doc, &item, &item_at)?;
         let Some(item_map) = item.as_object() else {
             b.warnings.push(&item_at, "the path item is not an object; skipped");
             continue;
@@ -169,7 +177,7 @@ fn finish(
     }
     let mut tags: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
-    let declared = b.root.get("tags").and_then(Value::as_array).into_iter().flatten();
+    let declared = b.doc.root().get("tags").and_then(Value::as_array).into_iter().flatten();
     for name in declared
         .filter_map(|t| t.get("name").and_then(Value::as_str))
         .chain(operations.iter().flat_map(|o| o.tags.iter().map(String::as_str)))
@@ -221,12 +229,15 @@ pub(super) fn security(v: Option<&Value>) -> Vec<SecurityRequirement> {
 
 impl<'a> Builder<'a> {
     /// The parameters of a list, refs followed.
-    fn raw_params(&mut self, list: Option<&'a Value>, at: &str) -> Result<Vec<RawParam<'a>>> {
+    fn raw_params<'p>(&mut self, list: Option<&'p Value>, at: &str) -> Result<Vec<RawParam<'p>>>
+    where
+        'a: 'p,
+    {
         let mut out = Vec::new();
         let Some(items) = list.and_then(Value::as_array) else { return Ok(out) };
         for (i, item) in items.iter().enumerate() {
             let item_at = format!("{at}/{i}");
-            let (value, pointer) = follow(self.root, item, &item_at)?;
+            let (value, pointer) = follow(self.doc, item, &item_at)?;
             let name = value.get("name").and_then(Value::as_str);
             let location = value.get("in").and_then(Value::as_str);
             let (Some(name), Some(location)) = (name, location) else {
@@ -238,18 +249,21 @@ impl<'a> Builder<'a> {
         Ok(out)
     }
 
-    fn operation(
+    fn operation<'p>(
         &mut self,
         path: &str,
         method: Method,
-        op: &'a Value,
+        op: &'p Value,
         at: &str,
-        shared: &[RawParam<'a>],
+        shared: &[RawParam<'p>],
         global_security: &[SecurityRequirement],
-    ) -> Result<OperationMeta> {
+    ) -> Result<OperationMeta>
+    where
+        'a: 'p,
+    {
         // Operation-level parameters replace path-level ones with the same name and location.
         let own = self.raw_params(op.get("parameters"), &join(at, "parameters"))?;
-        let mut merged: Vec<&RawParam<'a>> = Vec::with_capacity(shared.len() + own.len());
+        let mut merged: Vec<&RawParam<'p>> = Vec::with_capacity(shared.len() + own.len());
         for p in shared {
             let replaced = own.iter().find(|o| o.name == p.name && o.location == p.location);
             merged.push(replaced.unwrap_or(p));
@@ -261,8 +275,8 @@ impl<'a> Builder<'a> {
         }
         let variables = template_variables(path);
         let mut parameters: Vec<Parameter> = Vec::new();
-        let mut body_param: Option<&RawParam<'a>> = None;
-        let mut form: Vec<&RawParam<'a>> = Vec::new();
+        let mut body_param: Option<&RawParam<'p>> = None;
+        let mut form: Vec<&RawParam<'p>> = Vec::new();
         for p in merged {
             match p.location.as_str() {
                 "path" if !variables.contains(&p.name.as_str()) => self.warn_once(
@@ -347,7 +361,7 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn parameter(&mut self, p: &RawParam<'a>) -> Result<Option<Parameter>> {
+    fn parameter(&mut self, p: &RawParam<'_>) -> Result<Option<Parameter>> {
         let location = match p.location.as_str() {
             "path" => Location::Path,
             "query" => Location::Query,
@@ -413,7 +427,7 @@ impl<'a> Builder<'a> {
 
     /// A form body from `formData` parameters: multipart when a field is a
     /// file or the operation consumes multipart, else URL-encoded.
-    fn form_body(&mut self, fields: &[&RawParam<'a>], consumes: &[String]) -> Result<BodySpec> {
+    fn form_body(&mut self, fields: &[&RawParam<'_>], consumes: &[String]) -> Result<BodySpec> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         let mut has_file = false;
@@ -452,7 +466,7 @@ impl<'a> Builder<'a> {
 
     /// A JSON body from an `in: body` parameter, offered in every media type
     /// the operation consumes (JSON when it names none).
-    fn body_param(&mut self, p: &RawParam<'a>, consumes: &[String]) -> Result<BodySpec> {
+    fn body_param(&mut self, p: &RawParam<'_>, consumes: &[String]) -> Result<BodySpec> {
         let schema = match p.value.get("schema") {
             Some(s) => self.conv.convert(s, &join(&p.pointer, "schema"), &mut self.warnings)?,
             None => Value::Object(Map::new()),
@@ -479,14 +493,14 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn responses(&mut self, map: &'a Map<String, Value>, at: &str, op: &'a Value) -> Result<Vec<ResponseSpec>> {
+    fn responses(&mut self, map: &Map<String, Value>, at: &str, op: &Value) -> Result<Vec<ResponseSpec>> {
         let mut out = Vec::with_capacity(map.len());
         for (status, response) in map {
             if status.starts_with("x-") {
                 continue;
             }
             let r_at = join(at, status);
-            let (response, pointer) = follow(self.root, response, &r_at)?;
+            let (response, pointer) = follow(self.doc, response, &r_at)?;
             let spec = if self.dialect == Dialect::Swagger2 {
                 self.response_v2(status, response, &pointer, op)?
             } else {

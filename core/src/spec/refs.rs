@@ -14,12 +14,15 @@
 //! under `/x-opdeck-external/<file>` before anything else runs, and a ref
 //! that leaves the directory is an error. URL refs are never fetched.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
+use super::doc::Doc;
 use super::load::clip;
 use crate::error::{Error, Result};
 
@@ -47,14 +50,21 @@ pub(crate) fn local_pointer(reference: &str, at: &str) -> Result<String> {
     }
 }
 
-/// The value at `pointer` in `root`.
-pub(crate) fn lookup<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    if pointer.is_empty() { Some(root) } else { root.pointer(pointer) }
+/// Follows `value` while it is a `{"$ref": ...}` and returns the object it
+/// lands on with its pointer. `at` is the pointer of `value` itself. What it
+/// lands on in a lazy part of `doc` stays parsed (see [`follow_owned`]).
+pub(crate) fn follow<'v>(doc: &'v Doc<'_>, value: &'v Value, at: &str) -> Result<(&'v Value, String)> {
+    hops(value, at, |target| doc.lookup(target))
 }
 
-/// Follows `value` while it is a `{"$ref": ...}` and returns the object it
-/// lands on with its pointer. `at` is the pointer of `value` itself.
-pub(crate) fn follow<'a>(root: &'a Value, mut value: &'a Value, at: &str) -> Result<(&'a Value, String)> {
+/// [`follow`] for values read once (examples): a lazy entry it parses is
+/// the caller's and is freed with it.
+pub(crate) fn follow_owned<'v>(doc: &'v Doc<'_>, value: &'v Value, at: &str) -> Result<(Cow<'v, Value>, String)> {
+    hops(Cow::Borrowed(value), at, |target| doc.lookup_owned(target))
+}
+
+/// The chain of refs from `value`, each target found by `lookup`.
+fn hops<V: Deref<Target = Value>>(mut value: V, at: &str, lookup: impl Fn(&str) -> Option<V>) -> Result<(V, String)> {
     let mut pointer = at.to_owned();
     let mut seen: Vec<String> = Vec::new();
     while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
@@ -62,8 +72,9 @@ pub(crate) fn follow<'a>(root: &'a Value, mut value: &'a Value, at: &str) -> Res
         if seen.contains(&target) || seen.len() >= MAX_HOPS {
             return Err(Error::spec(pointer, format!("$ref cycle through `{}`", clip(reference))));
         }
-        value = lookup(root, &target)
+        let next = lookup(&target)
             .ok_or_else(|| Error::spec(&pointer, format!("$ref `{}` points at nothing", clip(reference))))?;
+        value = next;
         seen.push(target.clone());
         pointer = target;
     }
@@ -198,11 +209,12 @@ mod tests {
             "loop2": {"$ref": "#/loop1"},
             "dangling": {"$ref": "#/nowhere"}
         });
-        let (v, p) = follow(&root, &root["a"], "/a").expect("follows");
+        let doc = Doc::from_value(root.clone());
+        let (v, p) = follow(&doc, &root["a"], "/a").expect("follows");
         assert_eq!((v, p.as_str()), (&json!({"name": "x"}), "/c"));
-        let err = follow(&root, &root["loop1"], "/loop1").expect_err("cycle");
+        let err = follow(&doc, &root["loop1"], "/loop1").expect_err("cycle");
         assert!(err.to_string().contains("cycle"), "{err}");
-        let err = follow(&root, &root["dangling"], "/dangling").expect_err("dangling");
+        let err = follow(&doc, &root["dangling"], "/dangling").expect_err("dangling");
         assert!(matches!(err, Error::Spec { ref pointer, .. } if pointer == "/dangling"), "{err}");
     }
 

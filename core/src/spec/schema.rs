@@ -25,12 +25,14 @@
 //! `[A-Za-z0-9_.-]` and made unique with a `_2`, `_3` suffix in the order the
 //! refs are met, which is the spec's order, so the output is deterministic.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::doc::Doc;
 use super::load::{Dialect, clip};
-use super::refs::{local_pointer, lookup};
+use super::refs::local_pointer;
 use super::repair;
 use super::warnings::{Warnings, escape};
 use crate::error::{Error, Result};
@@ -40,7 +42,7 @@ const TYPES: [&str; 7] = ["string", "number", "integer", "boolean", "array", "ob
 /// Converts the schemas of one document, collecting the definitions their
 /// refs reach.
 pub(crate) struct Converter<'a> {
-    root: &'a Value,
+    doc: &'a Doc<'a>,
     dialect: Dialect,
     defs: Map<String, Value>,
     names: HashMap<String, String>,
@@ -52,9 +54,9 @@ pub(crate) struct Converter<'a> {
 }
 
 impl<'a> Converter<'a> {
-    pub(crate) fn new(root: &'a Value, dialect: Dialect) -> Self {
+    pub(crate) fn new(doc: &'a Doc<'a>, dialect: Dialect) -> Self {
         Converter {
-            root,
+            doc,
             dialect,
             defs: Map::new(),
             names: HashMap::new(),
@@ -90,12 +92,12 @@ impl<'a> Converter<'a> {
     pub(crate) fn finish(mut self, warnings: &mut Warnings) -> Result<Map<String, Value>> {
         while let Some((pointer, name)) = self.pending.pop() {
             let target = self.target(&pointer)?;
-            let converted = match self.pure_ref_chain_end(target, &pointer, warnings)? {
+            let converted = match self.pure_ref_chain_end(&target, &pointer, warnings)? {
                 Some(end) => end,
                 None => {
                     self.path.clear();
                     self.path.push_str(&pointer);
-                    self.schema(target, warnings)?
+                    self.schema(&target, warnings)?
                 }
             };
             self.defs.insert(name, converted);
@@ -114,28 +116,31 @@ impl<'a> Converter<'a> {
         Ok(self.defs)
     }
 
-    fn target(&self, pointer: &str) -> Result<&'a Value> {
-        lookup(self.root, pointer).ok_or_else(|| Error::spec(pointer, "a $ref points here, but nothing is here"))
+    /// The schema at `pointer`, parsed for this use only when it sits in a
+    /// lazy part of the document: each model is converted once.
+    fn target(&self, pointer: &str) -> Result<Cow<'a, Value>> {
+        self.doc.lookup_owned(pointer).ok_or_else(|| Error::spec(pointer, "a $ref points here, but nothing is here"))
     }
 
     /// A definition that is only a ref to another becomes a ref to the end of
     /// the chain; a chain that loops becomes the empty schema, with a warning,
     /// since no value could ever be checked against it.
     fn pure_ref_chain_end(&mut self, target: &Value, pointer: &str, warnings: &mut Warnings) -> Result<Option<Value>> {
-        let Some(mut reference) = pure_ref(target, self.dialect) else { return Ok(None) };
+        let Some(first) = pure_ref(target, self.dialect) else { return Ok(None) };
+        let mut reference = first.to_owned();
         let mut seen = vec![pointer.to_owned()];
         let mut at = pointer.to_owned();
         loop {
-            let next = local_pointer(reference, &at)?;
+            let next = local_pointer(&reference, &at)?;
             if seen.contains(&next) {
                 warnings.push(pointer, "a cycle of schema refs that never reaches a schema; accepting any value");
                 return Ok(Some(Value::Object(Map::new())));
             }
             let value = self.target(&next)?;
             seen.push(next.clone());
-            match pure_ref(value, self.dialect) {
+            match pure_ref(&value, self.dialect) {
                 Some(r) => {
-                    reference = r;
+                    reference = r.to_owned();
                     at = next;
                 }
                 None => {
@@ -167,7 +172,7 @@ impl<'a> Converter<'a> {
     fn reference(&mut self, reference: &str) -> Result<Value> {
         let at = format!("{}/$ref", self.path);
         let pointer = local_pointer(reference, &at)?;
-        if lookup(self.root, &pointer).is_none() {
+        if !self.doc.exists(&pointer) {
             return Err(Error::spec(at, format!("$ref `{}` points at nothing", clip(reference))));
         }
         let name = self.def_name(&pointer);
@@ -460,8 +465,9 @@ mod tests {
 
     fn convert(dialect: Dialect, root: Value, at: &str) -> (Value, Map<String, Value>, Vec<String>) {
         let mut warnings = Warnings::default();
-        let mut c = Converter::new(&root, dialect);
-        let schema = lookup(&root, at).cloned().unwrap_or_default();
+        let schema = root.pointer(at).cloned().unwrap_or_default();
+        let doc = Doc::from_value(root);
+        let mut c = Converter::new(&doc, dialect);
         let out = c.convert(&schema, at, &mut warnings).expect("converts");
         let defs = c.finish(&mut warnings).expect("finishes");
         (out, defs, warnings.0.into_iter().map(|w| w.to_string()).collect())
@@ -539,7 +545,8 @@ mod tests {
         let (out, defs, _) = convert(Dialect::Swagger2, root.clone(), "/s");
         assert_eq!(out, json!({"items": {"$ref": "#/$defs/Page_User_"}}));
         assert!(defs.contains_key("Page_User_"));
-        let mut c = Converter::new(&root, Dialect::Swagger2);
+        let doc = Doc::from_value(root.clone());
+        let mut c = Converter::new(&doc, Dialect::Swagger2);
         let err = c.convert(&root["bad"], "/bad", &mut Warnings::default()).expect_err("dangling");
         assert!(matches!(err, Error::Spec { ref pointer, .. } if pointer == "/bad/$ref"), "{err}");
     }

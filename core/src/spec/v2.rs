@@ -17,19 +17,19 @@ use super::model::{Builder, RawParam, strings};
 use super::v3::api_key;
 use super::warnings::join;
 use crate::error::Result;
-use crate::operation::{Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
+use crate::operation::{Example, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
 
 impl<'a> Builder<'a> {
     pub(super) fn servers_v2(&mut self) -> Vec<Server> {
-        let base = self.root.get("basePath").and_then(Value::as_str).unwrap_or("");
-        let Some(host) = self.root.get("host").and_then(Value::as_str) else {
+        let base = self.doc.root().get("basePath").and_then(Value::as_str).unwrap_or("");
+        let Some(host) = self.doc.root().get("host").and_then(Value::as_str) else {
             return if base.is_empty() {
                 Vec::new()
             } else {
                 vec![Server { url: base.to_owned(), variables: IndexMap::new() }]
             };
         };
-        let mut schemes = strings(self.root.get("schemes"));
+        let mut schemes = strings(self.doc.root().get("schemes"));
         if schemes.is_empty() {
             schemes.push("https".into());
         }
@@ -38,7 +38,7 @@ impl<'a> Builder<'a> {
 
     pub(super) fn schemes_v2(&mut self) -> IndexMap<String, SecurityScheme> {
         let mut out = IndexMap::new();
-        let Some(map) = self.root.get("securityDefinitions").and_then(Value::as_object) else { return out };
+        let Some(map) = self.doc.root().get("securityDefinitions").and_then(Value::as_object) else { return out };
         for (name, s) in map {
             let text = |key: &str| s.get(key).and_then(Value::as_str).map(str::to_owned);
             let parsed = match s.get("type").and_then(Value::as_str).unwrap_or_default() {
@@ -67,7 +67,7 @@ impl<'a> Builder<'a> {
         out
     }
 
-    pub(super) fn parameter_v2(&mut self, p: &RawParam<'a>, location: Location) -> Result<Parameter> {
+    pub(super) fn parameter_v2(&mut self, p: &RawParam<'_>, location: Location) -> Result<Parameter> {
         let v = p.value;
         let format = v.get("collectionFormat").and_then(Value::as_str).unwrap_or("csv");
         let csv_style = location.default_style();
@@ -99,7 +99,7 @@ impl<'a> Builder<'a> {
         })
     }
 
-    pub(super) fn response_v2(&mut self, status: &str, r: &'a Value, at: &str, op: &'a Value) -> Result<ResponseSpec> {
+    pub(super) fn response_v2(&mut self, status: &str, r: &Value, at: &str, op: &Value) -> Result<ResponseSpec> {
         let mut media = Vec::new();
         if let Some(s) = r.get("schema") {
             let schema = self.conv.convert(s, &join(at, "schema"), &mut self.warnings)?;
@@ -113,7 +113,7 @@ impl<'a> Builder<'a> {
             // `examples` is keyed by media type; only success ones are kept (see v3).
             let examples = r.get("examples").filter(|_| status.starts_with('2'));
             for content_type in produces {
-                let example = examples.and_then(|e| e.get(&content_type)).cloned();
+                let example = examples.and_then(|e| e.get(&content_type)).map(Example::new);
                 media.push(Media { content_type, schema: schema.clone(), encoding: Map::new(), example });
             }
         }

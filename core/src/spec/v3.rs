@@ -6,15 +6,15 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::model::{Builder, RawParam};
-use super::refs::follow;
+use super::refs::{follow, follow_owned};
 use super::warnings::join;
 use super::{Server, ServerVariable};
 use crate::error::Result;
-use crate::operation::{BodySpec, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
+use crate::operation::{BodySpec, Example, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
 
 impl<'a> Builder<'a> {
     pub(super) fn servers_v3(&mut self) -> Vec<Server> {
-        let declared = self.root.get("servers").and_then(Value::as_array);
+        let declared = self.doc.root().get("servers").and_then(Value::as_array);
         let mut out: Vec<Server> = declared
             .into_iter()
             .flatten()
@@ -35,7 +35,7 @@ impl<'a> Builder<'a> {
             })
             .collect();
         // A hybrid document (Zou) states its base with Swagger 2 keys only.
-        if out.is_empty() && self.root.get("host").is_some() {
+        if out.is_empty() && self.doc.root().get("host").is_some() {
             out = self.servers_v2();
         }
         out
@@ -44,10 +44,10 @@ impl<'a> Builder<'a> {
     pub(super) fn schemes_v3(&mut self) -> Result<IndexMap<String, SecurityScheme>> {
         let mut out = IndexMap::new();
         let at = "/components/securitySchemes";
-        let Some(map) = self.root.pointer(at).and_then(Value::as_object) else { return Ok(out) };
+        let Some(map) = self.doc.lookup(at).and_then(Value::as_object) else { return Ok(out) };
         for (name, scheme) in map {
             let s_at = join(at, name);
-            let (scheme, _) = follow(self.root, scheme, &s_at)?;
+            let (scheme, _) = follow(self.doc, scheme, &s_at)?;
             let kind = scheme.get("type").and_then(Value::as_str).unwrap_or_default();
             let text = |key: &str| scheme.get(key).and_then(Value::as_str).map(str::to_owned);
             let parsed = match kind {
@@ -83,7 +83,7 @@ impl<'a> Builder<'a> {
         Ok(out)
     }
 
-    pub(super) fn parameter_v3(&mut self, p: &RawParam<'a>, location: Location) -> Result<Parameter> {
+    pub(super) fn parameter_v3(&mut self, p: &RawParam<'_>, location: Location) -> Result<Parameter> {
         let v = p.value;
         let style = v.get("style").and_then(Value::as_str).and_then(parse_style).unwrap_or(location.default_style());
         let explode = v.get("explode").and_then(Value::as_bool).unwrap_or(style == Style::Form);
@@ -116,8 +116,8 @@ impl<'a> Builder<'a> {
         })
     }
 
-    pub(super) fn request_body_v3(&mut self, rb: &'a Value, at: &str) -> Result<Option<BodySpec>> {
-        let (rb, pointer) = follow(self.root, rb, at)?;
+    pub(super) fn request_body_v3(&mut self, rb: &Value, at: &str) -> Result<Option<BodySpec>> {
+        let (rb, pointer) = follow(self.doc, rb, at)?;
         let media = self.content(rb.get("content"), &join(&pointer, "content"), false)?;
         if media.is_empty() {
             self.warnings.push(&pointer, "a request body without content; ignored");
@@ -126,7 +126,7 @@ impl<'a> Builder<'a> {
         Ok(Some(BodySpec { required: rb.get("required").and_then(Value::as_bool).unwrap_or(false), media }))
     }
 
-    pub(super) fn response_v3(&mut self, status: &str, r: &'a Value, at: &str) -> Result<ResponseSpec> {
+    pub(super) fn response_v3(&mut self, status: &str, r: &Value, at: &str) -> Result<ResponseSpec> {
         // Only success examples: the simulator answers with them, and error
         // examples are mostly messages, which the catalogs leave out.
         let media = self.content(r.get("content"), &join(at, "content"), status.starts_with('2'))?;
@@ -134,7 +134,7 @@ impl<'a> Builder<'a> {
         if let Some(map) = r.get("headers").and_then(Value::as_object) {
             for (name, h) in map {
                 let h_at = join(&join(at, "headers"), name);
-                let (h, h_ptr) = follow(self.root, h, &h_at)?;
+                let (h, h_ptr) = follow(self.doc, h, &h_at)?;
                 let schema = match h.get("schema") {
                     Some(s) => self.conv.convert(s, &join(&h_ptr, "schema"), &mut self.warnings)?,
                     None => Value::Object(Map::new()),
@@ -148,7 +148,7 @@ impl<'a> Builder<'a> {
     /// The media types of a `content` map, in spec order, with their
     /// examples when `examples` is set (success responses: the simulator
     /// answers with them; other examples would only weigh down the catalogs).
-    fn content(&mut self, content: Option<&'a Value>, at: &str, examples: bool) -> Result<Vec<Media>> {
+    fn content(&mut self, content: Option<&Value>, at: &str, examples: bool) -> Result<Vec<Media>> {
         let mut out = Vec::new();
         let Some(map) = content.and_then(Value::as_object) else { return Ok(out) };
         for (content_type, m) in map {
@@ -170,19 +170,29 @@ impl Builder<'_> {
     /// `examples` (refs followed). An example's summary and description are
     /// prose and stay behind; one that cannot be read is skipped with a
     /// warning, since the simulator then makes up an answer instead.
-    fn media_example(&mut self, media: &Value, at: &str) -> Option<Value> {
+    /// Examples reached by `$ref` are read once and shared by every media
+    /// type that refers to them.
+    fn media_example(&mut self, media: &Value, at: &str) -> Option<Example> {
         if let Some(example) = media.get("example") {
-            return Some(example.clone());
+            return Some(Example::new(example));
         }
         let (name, first) = media.get("examples")?.as_object()?.iter().next()?;
+        let reference = first.get("$ref").and_then(Value::as_str);
+        if let Some(shared) = reference.and_then(|r| self.examples.get(r)) {
+            return shared.clone();
+        }
         let first_at = join(&join(at, "examples"), name);
-        match follow(self.root, first, &first_at) {
-            Ok((example, _)) => example.get("value").cloned(),
+        let example = match follow_owned(self.doc, first, &first_at) {
+            Ok((example, _)) => example.get("value").map(Example::new),
             Err(e) => {
                 self.warnings.push(first_at, format!("an example opdeck cannot read ({e}); skipped"));
                 None
             }
+        };
+        if let Some(r) = reference {
+            self.examples.insert(r.to_owned(), example.clone());
         }
+        example
     }
 }
 

@@ -16,10 +16,6 @@ use serde_json::Value;
 
 use args::{CatalogCommand, Cli, Command, SpecCommand};
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
