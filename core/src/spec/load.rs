@@ -4,7 +4,7 @@
 //! `serde_json::Value` with the document's key order kept, so everything
 //! downstream (operation order, collision suffixes) follows the spec's order.
 //!
-//! JSON goes through [`Lean`], which leaves out what no later step reads:
+//! Both go through [`Lean`], which leaves out what no later step reads:
 //! prose `description` strings and `x-*` extensions (all but `x-nullable`).
 //! On large specs that is a fifth of the content and of the allocations,
 //! and it never changes a result: the schema converter drops both anyway.
@@ -51,7 +51,8 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
         Some(_) => {
             let text =
                 std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))?;
-            serde_saphyr::from_str::<Value>(text)
+            serde_saphyr::from_str::<LeanValue>(text)
+                .map(|v| v.0)
                 .map_err(|e| Error::spec("", format!("invalid yaml: {}", first_line(&e.to_string()))))
         }
     }
@@ -194,8 +195,19 @@ impl<'de> Visitor<'de> for Lean {
     }
 }
 
+/// A whole document read through [`Lean`], for parsers that take a type
+/// rather than a seed (YAML).
+struct LeanValue(Value);
+
+impl<'de> serde::Deserialize<'de> for LeanValue {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        Lean::Node.deserialize(de).map(LeanValue)
+    }
+}
+
 /// A map key, borrowed from the input when it has no escapes, so a
-/// member that is left out costs no allocation.
+/// member that is left out costs no allocation. YAML keys may be numbers
+/// or booleans (`200:`); they become their text.
 struct Key;
 
 impl<'de> DeserializeSeed<'de> for Key {
@@ -223,6 +235,22 @@ impl<'de> Visitor<'de> for Key {
 
     fn visit_string<E>(self, v: String) -> std::result::Result<Cow<'de, str>, E> {
         Ok(Cow::Owned(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
     }
 }
 
@@ -390,6 +418,13 @@ mod tests {
                 "properties": {"description": {"type": "string"}, "x-id": {"type": "integer"}},
                 "enum": [{"x-kept": 1, "description": "kept"}], "default": {"description": "kept"}}}}})
         );
+    }
+
+    #[test]
+    fn yaml_is_read_as_leanly_as_json() {
+        let yaml = parse(b"openapi: 3.0.3\ninfo:\n  title: T\n  description: prose\n  x-logo: {url: u}\nx-tags: [1]\n")
+            .expect("parses");
+        assert_eq!(yaml, serde_json::json!({"openapi": "3.0.3", "info": {"title": "T"}}));
     }
 
     #[test]
