@@ -113,12 +113,44 @@ where
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    // `INVOKE_RT=current` runs everything on one thread, which makes
+    // instruction counts (INVOKE_ONLY below) repeatable; the bench itself
+    // always runs on the multi-threaded runtime.
+    let rt = if std::env::var("INVOKE_RT").is_ok_and(|v| v == "current") {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime")
+    };
     let base = rt.block_on(server());
     let op = Arc::new(operation());
     let ctx = context(&base);
     let client = reqwest::Client::builder().build().expect("client");
     let url = format!("{base}/users/u1/messages?limit=10&page=2");
+
+    // `INVOKE_ONLY=opdeck|reqwest INVOKE_CALLS=n` runs n calls of one side
+    // (`INVOKE_CONCURRENCY` at a time, 1 by default) and exits, for
+    // instruction counting under callgrind (run two counts and divide the
+    // difference to get the cost of one call) or sampling with perf.
+    if let Ok(side) = std::env::var("INVOKE_ONLY") {
+        let calls: usize = std::env::var("INVOKE_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
+        let concurrency: usize =
+            std::env::var("INVOKE_CONCURRENCY").ok().and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+        let elapsed = if side == "opdeck" {
+            let (op, ctx) = (op.clone(), ctx.clone());
+            rt.block_on(run(concurrency, calls, move || {
+                let (op, ctx) = (op.clone(), ctx.clone());
+                async move { via_opdeck(&op, &ctx).await }
+            }))
+        } else {
+            let (client, url) = (client.clone(), url.clone());
+            rt.block_on(run(concurrency, calls, move || {
+                let (client, url) = (client.clone(), url.clone());
+                async move { via_reqwest(&client, &url).await }
+            }))
+        };
+        eprintln!("{side}: {calls} calls, {concurrency} at a time, in {elapsed:?}");
+        return;
+    }
 
     let mut c = Criterion::default().configure_from_args().measurement_time(Duration::from_secs(3)).sample_size(30);
     let mut group = c.benchmark_group("invoke_c1");

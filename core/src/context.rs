@@ -33,17 +33,23 @@ struct Routed {
     mock: crate::mock::MockTransport,
 }
 
-#[async_trait::async_trait]
 impl Transport for Routed {
-    async fn send(
-        &self,
-        request: &crate::http::Request,
+    // Hands over the chosen transport's future as it is rather than boxing
+    // another future around it: one allocation and one poll layer less per call.
+    fn send<'a, 'b, 'f>(
+        &'a self,
+        request: &'b crate::http::Request,
         delivery: crate::http::Delivery,
-    ) -> crate::error::Result<crate::http::Response> {
+    ) -> std::pin::Pin<Box<dyn Future<Output = crate::error::Result<crate::http::Response>> + Send + 'f>>
+    where
+        'a: 'f,
+        'b: 'f,
+        Self: 'f,
+    {
         if crate::mock::service_of(&request.url).is_some() {
-            self.mock.send(request, delivery).await
+            self.mock.send(request, delivery)
         } else {
-            self.network.send(request, delivery).await
+            self.network.send(request, delivery)
         }
     }
 }

@@ -72,21 +72,29 @@ impl HttpTransport {
         map_reqwest_err(&self.settings, operation, e)
     }
 
-    async fn send_once(&self, hop: &Hop<'_>, delivery: Delivery) -> Result<reqwest::Response> {
+    /// Sends one hop to `url`. Bodies that need files are attached in their
+    /// own boxed future, so that a plain call's future stays small.
+    async fn send_once(&self, hop: &Hop<'_>, url: Url, delivery: Delivery) -> Result<reqwest::Response> {
         let op = hop.request.operation.as_str();
-        let mut builder = self.client()?.request(reqwest_method(hop.method), hop.url.clone());
+        let mut builder = self.client()?.request(reqwest_method(hop.method), url);
         for h in hop.headers.iter() {
             builder = builder.header(&h.name, &h.value);
         }
         if hop.with_body {
-            builder = attach_body(builder, &hop.request.body).await?;
+            builder = match &hop.request.body {
+                Payload::Empty => builder,
+                Payload::Bytes { content_type, data } => {
+                    builder.header("content-type", content_type).body(data.clone())
+                }
+                files => Box::pin(attach_body(builder, files)).await?,
+            };
         }
         let send = builder.send();
         let result = match delivery {
             // A buffered call runs under the total timer of `send`; a streamed
             // one only has to start in time, then each read has its own limit.
             Delivery::Buffered => send.await,
-            Delivery::Streamed => match tokio::time::timeout(self.settings.timeout, send).await {
+            Delivery::Streamed => match Box::pin(tokio::time::timeout(self.settings.timeout, send)).await {
                 Ok(r) => r,
                 Err(_) => return Err(Error::Timeout { operation: op.to_owned(), after: self.settings.timeout }),
             },
@@ -146,13 +154,15 @@ impl HttpTransport {
         let mut hop = Hop {
             request,
             method: request.method,
-            url: request.full_url(),
             headers: Cow::Borrowed(&request.headers),
             with_body: !matches!(request.body, Payload::Empty),
         };
+        let mut url = request.full_url();
         let mut redirects = 0;
         loop {
-            let resp = self.send_once(&hop, delivery).await?;
+            // The URL moves into the request; a redirect is resolved against
+            // the response's URL, which is the one sent (reqwest follows none).
+            let resp = self.send_once(&hop, url, delivery).await?;
             let status = resp.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308)
                 && let Some(location) = resp.headers().get("location").and_then(|v| v.to_str().ok())
@@ -164,11 +174,11 @@ impl HttpTransport {
                         detail: format!("`{}` was redirected more than {MAX_REDIRECTS} times", request.operation),
                     });
                 }
-                let next = hop.url.join(location).map_err(|e| Error::Transport {
+                let next = resp.url().join(location).map_err(|e| Error::Transport {
                     operation: request.operation.clone(),
                     message: format!("bad redirect location: {e}"),
                 })?;
-                redirect(&mut hop, next, status)?;
+                url = redirect(&mut hop, next, status)?;
                 continue;
             }
             let headers = headers_of(&resp);
@@ -212,10 +222,11 @@ fn reqwest_method(method: Method) -> reqwest::Method {
     }
 }
 
-/// Points `hop` at a redirect target. Leaving the origin (scheme, host or
-/// port) drops every credential header and credential query pair; a 303, or
-/// a 301/302 after a POST, turns the request into a bodiless GET.
-fn redirect(hop: &mut Hop<'_>, next: Url, status: u16) -> Result<()> {
+/// Points `hop` at a redirect target and returns the URL to send it to.
+/// Leaving the origin (scheme, host or port) drops every credential header
+/// and credential query pair; a 303, or a 301/302 after a POST, turns the
+/// request into a bodiless GET.
+fn redirect(hop: &mut Hop<'_>, next: Url, status: u16) -> Result<Url> {
     let request = hop.request;
     if !matches!(next.scheme(), "http" | "https") {
         return Err(Error::Transport {
@@ -223,28 +234,23 @@ fn redirect(hop: &mut Hop<'_>, next: Url, status: u16) -> Result<()> {
             message: "redirect to a non-http url".into(),
         });
     }
-    if !same_origin(&next, &request.url) {
+    let mut url = next;
+    if !same_origin(&url, &request.url) {
         hop.headers.to_mut().retain(|p| !is_credential_header(p));
         if request.query.iter().any(|p| p.sensitive) {
             // The next URL comes from the server; a credential the
             // auth layer put in the query must not follow it.
             let secrets: Vec<&str> = request.query.iter().filter(|p| p.sensitive).map(|p| p.name.as_str()).collect();
-            let kept: Vec<(String, String)> = next
+            let kept: Vec<(String, String)> = url
                 .query_pairs()
                 .filter(|(k, _)| !secrets.contains(&k.as_ref()))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            let mut cleaned = next;
-            cleaned.set_query(None);
+            url.set_query(None);
             if !kept.is_empty() {
-                cleaned.query_pairs_mut().extend_pairs(kept);
+                url.query_pairs_mut().extend_pairs(kept);
             }
-            hop.url = cleaned;
-        } else {
-            hop.url = next;
         }
-    } else {
-        hop.url = next;
     }
     let to_get = status == 303 || (matches!(status, 301 | 302) && hop.method == Method::Post);
     if to_get {
@@ -254,7 +260,7 @@ fn redirect(hop: &mut Hop<'_>, next: Url, status: u16) -> Result<()> {
         hop.with_body = false;
         hop.headers.to_mut().retain(|p| !p.name.eq_ignore_ascii_case("content-type"));
     }
-    Ok(())
+    Ok(url)
 }
 
 /// The error for a body over `max_body_bytes`.
@@ -267,11 +273,10 @@ pub fn too_big(operation: &str, cap: u64) -> Error {
     }
 }
 
-/// One hop of a request through its redirects.
+/// One hop of a request through its redirects (its URL travels apart).
 struct Hop<'a> {
     request: &'a Request,
     method: Method,
-    url: Url,
     /// The request's own headers until a redirect has to drop some.
     headers: Cow<'a, [Pair]>,
     with_body: bool,
@@ -327,10 +332,16 @@ async fn attach_body(builder: reqwest::RequestBuilder, payload: &Payload) -> Res
 }
 
 fn headers_of(resp: &reqwest::Response) -> Vec<(String, String)> {
-    resp.headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect()
+    let headers = resp.headers();
+    let mut out = Vec::with_capacity(headers.len());
+    for (k, v) in headers {
+        let value = match v.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        };
+        out.push((k.as_str().to_owned(), value));
+    }
+    out
 }
 
 #[async_trait]

@@ -174,7 +174,10 @@ impl Request {
     /// [`REDACTED`] when `redact` is set. Every rendering of a request
     /// (transport, curl, simulator) goes through here so they agree.
     pub fn query_string(&self, redact: bool) -> String {
-        let mut out = String::new();
+        if self.query.is_empty() {
+            return String::new();
+        }
+        let mut out = String::with_capacity(self.query.iter().map(|p| p.name.len() + p.value.len() + 2).sum());
         for p in &self.query {
             if !out.is_empty() {
                 out.push('&');

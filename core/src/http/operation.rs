@@ -32,12 +32,23 @@ pub struct HttpOperation {
     /// Whether a failed call may be retried: fixed by the method, the path
     /// and the service's profile, so decided once.
     may_retry: OnceLock<bool>,
+    /// The parts of every request that do not depend on the input.
+    plan: OnceLock<request::Plan>,
+    /// The URL the last call was sent to, before its query.
+    last_url: request::LastUrl,
 }
 
 impl HttpOperation {
     /// Wraps a description.
     pub fn new(meta: OperationMeta) -> Self {
-        HttpOperation { meta, validator: OnceLock::new(), base: RwLock::new(None), may_retry: OnceLock::new() }
+        HttpOperation {
+            meta,
+            validator: OnceLock::new(),
+            base: RwLock::new(None),
+            may_retry: OnceLock::new(),
+            plan: OnceLock::new(),
+            last_url: request::LastUrl::default(),
+        }
     }
 
     /// Validates `input` against the input schema (compiled on first use).
@@ -72,7 +83,8 @@ impl HttpOperation {
     fn build(&self, ctx: &Context, input: &Value) -> Result<Request> {
         self.validate(input)?;
         let base = self.base_url(ctx)?;
-        request::build(&self.meta, input, &base.1, &ctx.options)
+        let plan = self.plan.get_or_init(|| request::Plan::new(&self.meta));
+        request::build_with(plan, &self.last_url, &self.meta, input, &base.1, &ctx.options)
     }
 
     /// The request `invoke` would send, without sending it or logging in
@@ -91,13 +103,34 @@ impl HttpOperation {
 
     /// Authorizes and sends `unsigned`; when the answer says the session
     /// expired and the auth layer renewed it, signs and sends once more.
+    ///
+    /// An operation without security sends `unsigned` as it is; the auth
+    /// steps run in their own boxed future, so the future of a plain call
+    /// (and of `invoke`, which holds it) stays small and cheap to allocate.
     async fn send(&self, ctx: &Context, unsigned: &Request, delivery: Delivery) -> Result<crate::http::Response> {
         let settings = &ctx.config().http;
-        let may_retry = ctx.options.force_retry
-            || *self.may_retry.get_or_init(|| Profile::for_service(&self.meta.service).may_retry(&self.meta));
+        let may_retry = self.may_retry(ctx);
         if self.meta.security.is_empty() {
             return retry::send(ctx.transport().as_ref(), unsigned, delivery, settings, may_retry).await;
         }
+        Box::pin(self.send_signed(ctx, unsigned, delivery, may_retry)).await
+    }
+
+    /// Whether a failed call may be retried.
+    fn may_retry(&self, ctx: &Context) -> bool {
+        ctx.options.force_retry
+            || *self.may_retry.get_or_init(|| Profile::for_service(&self.meta.service).may_retry(&self.meta))
+    }
+
+    /// [`HttpOperation::send`] for an operation with security.
+    async fn send_signed(
+        &self,
+        ctx: &Context,
+        unsigned: &Request,
+        delivery: Delivery,
+        may_retry: bool,
+    ) -> Result<crate::http::Response> {
+        let settings = &ctx.config().http;
         let mut request = unsigned.clone();
         crate::auth::authorize(ctx, &self.meta, &mut request).await?;
         let resp = retry::send(ctx.transport().as_ref(), &request, delivery, settings, may_retry).await?;
@@ -112,6 +145,12 @@ impl HttpOperation {
             return retry::send(ctx.transport().as_ref(), &request, delivery, settings, may_retry).await;
         }
         Err(response::status_error_from(&self.meta.id, status, &headers, &bytes))
+    }
+
+    /// `invoke` with the body streamed to `path`.
+    async fn invoke_download(&self, ctx: &Context, request: Request, path: &std::path::Path) -> Result<Output> {
+        let resp = self.send(ctx, &request, Delivery::Streamed).await?;
+        response::decode(&self.meta.id, resp, ctx.config().http.max_body_bytes, Some(path)).await
     }
 
     /// Subscribes to a `text/event-stream` operation and yields its events
@@ -144,9 +183,12 @@ impl Operation for HttpOperation {
 
     async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {
         let request = self.build(ctx, &input)?;
-        let download_to = ctx.options.download_to.as_deref();
-        let delivery = if download_to.is_some() { Delivery::Streamed } else { Delivery::Buffered };
-        let resp = self.send(ctx, &request, delivery).await?;
-        response::decode(&self.meta.id, resp, ctx.config().http.max_body_bytes, download_to).await
+        drop(input);
+        if let Some(path) = ctx.options.download_to.as_deref() {
+            return Box::pin(self.invoke_download(ctx, request, path)).await;
+        }
+        let resp = self.send(ctx, &request, Delivery::Buffered).await?;
+        drop(request);
+        response::decode_buffered(&self.meta.id, resp, ctx.config().http.max_body_bytes).await
     }
 }

@@ -55,6 +55,16 @@ pub fn encode_reserved(s: &str) -> String {
     Cow::from(utf8_percent_encode(s, RESERVED_OK)).into_owned()
 }
 
+/// Appends `s` percent-encoded as a path or query component to `out`.
+pub fn encode_into(out: &mut String, s: &str) {
+    out.extend(utf8_percent_encode(s, COMPONENT));
+}
+
+/// Appends `s` percent-encoded as a query value that may keep reserved characters.
+pub fn encode_reserved_into(out: &mut String, s: &str) {
+    out.extend(utf8_percent_encode(s, RESERVED_OK));
+}
+
 fn encode_cookie(s: &str) -> String {
     Cow::from(utf8_percent_encode(s, COOKIE)).into_owned()
 }
@@ -73,6 +83,82 @@ pub fn scalar(v: &Value) -> String {
         },
         other => other.to_string(),
     }
+}
+
+/// Appends an integer in decimal, as [`scalar`] writes it, without the
+/// formatting machinery. Returns `false` (and appends nothing) for other numbers.
+fn push_integer(out: &mut String, n: &serde_json::Number) -> bool {
+    let (negative, mut magnitude) = match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => (false, u),
+        (None, Some(i)) => (true, i.unsigned_abs()),
+        _ => return false,
+    };
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push('-');
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+    true
+}
+
+/// Appends a primitive (not an array or object) as [`scalar`] renders it,
+/// percent-encoded by `encode_into`; digits and `-` need no encoding.
+fn push_scalar_encoded(out: &mut String, v: &Value, encode_into: fn(&mut String, &str)) {
+    match v {
+        Value::String(s) => encode_into(out, s),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Null => {}
+        Value::Number(n) => {
+            if !push_integer(out, n) {
+                encode_into(out, &scalar(v));
+            }
+        }
+        other => encode_into(out, &scalar(other)),
+    }
+}
+
+/// Whether a value is serialized as one scalar item by every style: a
+/// primitive of a parameter described by a schema (not by `content`).
+fn is_plain_scalar(param: &Parameter, v: &Value) -> bool {
+    param.content_type.is_none() && !matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+/// Appends the encoded text that replaces `{name}` in the path to `out`:
+/// [`path_value`] without its intermediate strings for the common case.
+pub fn push_path_value(out: &mut String, param: &Parameter, v: &Value) {
+    if !matches!(param.style, Style::Label | Style::Matrix) && is_plain_scalar(param, v) {
+        push_scalar_encoded(out, v, encode_into);
+    } else {
+        out.push_str(&path_value(param, v));
+    }
+}
+
+/// The encoded value of a query parameter that makes one pair, or `None`
+/// when it makes several or none (arrays, objects, `content` parameters):
+/// then [`query_pairs`] gives them.
+pub fn single_query_value(param: &Parameter, v: &Value) -> Option<String> {
+    if !is_plain_scalar(param, v) {
+        return None;
+    }
+    let mut out = String::with_capacity(match v {
+        Value::String(s) => s.len(),
+        _ => 8,
+    });
+    let e: fn(&mut String, &str) = if param.allow_reserved { encode_reserved_into } else { encode_into };
+    push_scalar_encoded(&mut out, v, e);
+    Some(out)
 }
 
 /// A value reduced to the three shapes the style table knows.
@@ -265,6 +351,46 @@ mod tests {
         let mut p = param(Style::Form, true);
         p.content_type = Some("application/json".into());
         assert_eq!(query_pairs(&p, &json!({"a": 1})), vec![("color".into(), "%7B%22a%22%3A1%7D".into())]);
+    }
+
+    #[test]
+    fn fast_paths_match_the_style_table() {
+        let values = [
+            json!("a b/c?d%é"),
+            json!(""),
+            json!(0),
+            json!(-42),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(3.0),
+            json!(-2.5),
+            json!(1e20),
+            json!(true),
+            json!(false),
+            json!(null),
+            json!(["x", "y"]),
+            json!({"k": "v"}),
+        ];
+        let styles = [Style::Simple, Style::Form, Style::Label, Style::Matrix, Style::DeepObject, Style::PipeDelimited];
+        for style in styles {
+            for explode in [false, true] {
+                for reserved in [false, true] {
+                    for content in [None, Some("application/json".to_owned())] {
+                        let mut p = param(style, explode);
+                        p.allow_reserved = reserved;
+                        p.content_type = content.clone();
+                        for v in &values {
+                            let mut out = String::from("/x");
+                            push_path_value(&mut out, &p, v);
+                            assert_eq!(out, format!("/x{}", path_value(&p, v)), "{style:?} {v}");
+                            if let Some(single) = single_query_value(&p, v) {
+                                assert_eq!(query_pairs(&p, v), vec![(encode(&p.name), single)], "{style:?} {v}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

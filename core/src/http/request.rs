@@ -33,16 +33,139 @@ fn invalid(meta: &OperationMeta, path: String, message: String) -> Error {
     Error::Validation { operation: meta.id.clone(), violations: vec![Violation { path, message }] }
 }
 
+/// What [`build`] needs of an operation that does not change from call to
+/// call: the path template split at its placeholders, the query parameter
+/// names already encoded, and the `Accept` header. An operation makes it
+/// once ([`Plan::new`]) and builds every request from it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The path template in order: literal text and placeholders.
+    pieces: Vec<Piece>,
+    /// The percent-encoded name of each parameter (by index) that goes in
+    /// the query; empty for the others.
+    query_names: Vec<String>,
+    /// How many parameters go in the query and in headers.
+    queries: usize,
+    headers: usize,
+    /// The `Accept` header, from the success response's media types.
+    accept: Option<String>,
+}
+
+/// A piece of a path template.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// Literal text, as a byte range of the template.
+    Text(std::ops::Range<usize>),
+    /// A `{name}` placeholder (the range of `name`) and the index of the
+    /// path parameter of that name, if there is one.
+    Param(std::ops::Range<usize>, Option<usize>),
+    /// A `{` that is never closed.
+    Unclosed,
+}
+
+impl Plan {
+    /// Prepares the parts of `meta`'s requests that are the same every call.
+    pub fn new(meta: &OperationMeta) -> Plan {
+        let template = meta.path.as_str();
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        loop {
+            let rest = &template[at..];
+            let Some(start) = rest.find('{') else {
+                if !rest.is_empty() {
+                    pieces.push(Piece::Text(at..template.len()));
+                }
+                break;
+            };
+            if start > 0 {
+                pieces.push(Piece::Text(at..at + start));
+            }
+            let name_at = at + start + 1;
+            let Some(end) = template[name_at..].find('}') else {
+                pieces.push(Piece::Unclosed);
+                break;
+            };
+            let name = &template[name_at..name_at + end];
+            let param = meta.parameters.iter().position(|p| p.location == Location::Path && p.name == name);
+            pieces.push(Piece::Param(name_at..name_at + end, param));
+            at = name_at + end + 1;
+        }
+        let query_names = meta
+            .parameters
+            .iter()
+            .map(|p| if p.location == Location::Query { params::encode(&p.name) } else { String::new() })
+            .collect();
+        let count = |l: Location| meta.parameters.iter().filter(|p| p.location == l).count();
+        Plan {
+            pieces,
+            query_names,
+            queries: count(Location::Query),
+            headers: count(Location::Header),
+            accept: accept(meta),
+        }
+    }
+}
+
+/// The last URL an operation built, with the base and the path it was
+/// built from, so that the next call to the same path (every call of an
+/// operation without path parameters, and repeated calls with the same path
+/// values) clones it instead of parsing the path into the base URL again.
+#[derive(Debug, Default)]
+pub struct LastUrl(std::sync::RwLock<Option<LastUrlEntry>>);
+
+#[derive(Debug)]
+struct LastUrlEntry {
+    base: String,
+    path: String,
+    url: Url,
+}
+
+impl LastUrl {
+    /// `base` with its path set to `path`, from the cache when it holds them.
+    fn get(&self, base: &Url, path: &str) -> Url {
+        if let Some(last) = self.0.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && last.path == path
+            && last.base == base.as_str()
+        {
+            return last.url.clone();
+        }
+        let mut url = base.clone();
+        url.set_path(path);
+        let entry = LastUrlEntry { base: base.as_str().to_owned(), path: path.to_owned(), url: url.clone() };
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(entry);
+        url
+    }
+}
+
+/// `obj.get(key)`: a short scan for the few keys an input usually has,
+/// which costs less than hashing the key.
+fn lookup<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if obj.len() <= 8 { obj.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v) } else { obj.get(key) }
+}
+
 /// Builds the request `input` describes. Missing required parameters and
 /// unsafe values are validation errors, never panics.
 pub fn build(meta: &OperationMeta, input: &Value, base_url: &Url, options: &CallOptions) -> Result<Request> {
+    build_with(&Plan::new(meta), &LastUrl::default(), meta, input, base_url, options)
+}
+
+/// [`build`] with the operation's [`Plan`] made beforehand and the URL it
+/// built last.
+pub fn build_with(
+    plan: &Plan,
+    last_url: &LastUrl,
+    meta: &OperationMeta,
+    input: &Value,
+    base_url: &Url,
+    options: &CallOptions,
+) -> Result<Request> {
     let empty = Map::new();
     let obj = match input {
         Value::Object(map) => map,
         Value::Null => &empty,
         _ => return Err(invalid(meta, String::new(), "input must be an object".into())),
     };
-    let present = |p: &Parameter| obj.get(&p.key).filter(|v| !v.is_null());
+    let present = |p: &Parameter| lookup(obj, &p.key).filter(|v| !v.is_null());
     for p in &meta.parameters {
         if p.required && present(p).is_none() {
             return Err(invalid(
@@ -53,19 +176,26 @@ pub fn build(meta: &OperationMeta, input: &Value, base_url: &Url, options: &Call
         }
     }
 
-    let path = expand_path(meta, obj)?;
-    let mut url = base_url.clone();
-    let full_path = format!("{}{}", base_url.path().trim_end_matches('/'), path);
-    url.set_path(&full_path);
+    let base_path = base_url.path().trim_end_matches('/');
+    let mut full_path = String::with_capacity(base_path.len() + meta.path.len() + 32);
+    full_path.push_str(base_path);
+    expand_path(plan, meta, obj, &mut full_path)?;
+    let url = last_url.get(base_url, &full_path);
     check_origin(meta, base_url, &url)?;
 
     let mut req = Request::new(meta.id.clone(), meta.method, url);
+    req.query = Vec::with_capacity(plan.queries);
+    req.query_encoded = Vec::with_capacity(plan.queries);
+    req.headers = Vec::with_capacity(plan.headers + 2);
     let mut cookies = Vec::new();
-    for p in &meta.parameters {
+    for (i, p) in meta.parameters.iter().enumerate() {
         let Some(v) = present(p) else { continue };
         match p.location {
             Location::Path => {}
-            Location::Query => push_query(&mut req, p, v),
+            Location::Query => match params::single_query_value(p, v) {
+                Some(value) => push_pair(&mut req, &plan.query_names[i], value),
+                None => push_query(&mut req, p, v),
+            },
             Location::Header => {
                 let value = params::header_value(p, v);
                 if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
@@ -90,12 +220,12 @@ pub fn build(meta: &OperationMeta, input: &Value, base_url: &Url, options: &Call
     if !cookies.is_empty() {
         req.headers.push(Pair::plain("Cookie", cookies.join("; ")));
     }
-    if req.header("accept").is_none()
-        && let Some(accept) = accept(meta)
+    if let Some(accept) = &plan.accept
+        && req.header("accept").is_none()
     {
-        req.headers.push(Pair::plain("Accept", accept));
+        req.headers.push(Pair::plain("Accept", accept.as_str()));
     }
-    req.body = body::encode(meta, obj.get(BODY_KEY), options)?;
+    req.body = body::encode(meta, lookup(obj, BODY_KEY), options)?;
     Ok(req)
 }
 
@@ -106,6 +236,14 @@ fn push_query(req: &mut Request, p: &Parameter, v: &Value) {
         }
         req.query.push(Pair::plain(name, value));
     }
+}
+
+/// Adds one query pair whose name and value are already encoded.
+fn push_pair(req: &mut Request, name: &str, value: String) {
+    if !req.query_encoded.iter().any(|n| n == name) {
+        req.query_encoded.push(name.to_owned());
+    }
+    req.query.push(Pair { name: name.to_owned(), value, sensitive: false });
 }
 
 /// The `Accept` header: the success response's media types, JSON first.
@@ -119,37 +257,36 @@ fn accept(meta: &OperationMeta) -> Option<String> {
     if types.is_empty() { None } else { Some(types.join(", ")) }
 }
 
-/// Fills `{name}` placeholders of the path template.
-fn expand_path(meta: &OperationMeta, obj: &Map<String, Value>) -> Result<String> {
-    let template = &meta.path;
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template.as_str();
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('}') else {
-            return Err(Error::spec(
-                format!("#/operations/{}", meta.id),
-                format!("unclosed `{{` in path `{template}`"),
-            ));
-        };
-        let name = &after[..end];
-        let param = meta.parameters.iter().find(|p| p.location == Location::Path && p.name == name);
-        let value = param.and_then(|p| obj.get(&p.key).filter(|v| !v.is_null()).map(|v| (p, v)));
-        match value {
-            Some((p, v)) => out.push_str(&params::path_value(p, v)),
-            None => {
-                let key = param.map_or(name, |p| p.key.as_str());
-                return Err(invalid(meta, format!("/{key}"), format!("path parameter `{name}` is required")));
+/// Appends the path template with its `{name}` placeholders filled to `out`.
+fn expand_path(plan: &Plan, meta: &OperationMeta, obj: &Map<String, Value>, out: &mut String) -> Result<()> {
+    let template = meta.path.as_str();
+    let start = out.len();
+    for piece in &plan.pieces {
+        match piece {
+            Piece::Text(range) => out.push_str(&template[range.clone()]),
+            Piece::Param(range, param) => {
+                let param = param.map(|i| &meta.parameters[i]);
+                match param.and_then(|p| lookup(obj, &p.key).filter(|v| !v.is_null()).map(|v| (p, v))) {
+                    Some((p, v)) => params::push_path_value(out, p, v),
+                    None => {
+                        let name = &template[range.clone()];
+                        let key = param.map_or(name, |p| p.key.as_str());
+                        return Err(invalid(meta, format!("/{key}"), format!("path parameter `{name}` is required")));
+                    }
+                }
+            }
+            Piece::Unclosed => {
+                return Err(Error::spec(
+                    format!("#/operations/{}", meta.id),
+                    format!("unclosed `{{` in path `{template}`"),
+                ));
             }
         }
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
-    if !out.starts_with('/') {
-        out.insert(0, '/');
+    if !out[start..].starts_with('/') {
+        out.insert(start, '/');
     }
-    for segment in out.split('/').skip(1) {
+    for segment in out[start..].split('/').skip(1) {
         // Only a short run of `.` and `%2e` can mean `.` or `..`; anything
         // else is skipped without allocating.
         if segment.len() > 6 || !segment.bytes().all(|b| matches!(b, b'.' | b'%' | b'2' | b'e' | b'E')) {
@@ -160,7 +297,7 @@ fn expand_path(meta: &OperationMeta, obj: &Map<String, Value>) -> Result<String>
             return Err(invalid(meta, String::new(), format!("path `{template}` would contain a `{lower}` segment")));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The built URL must have the base's scheme, host and port and stay under its path.

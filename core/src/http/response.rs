@@ -99,6 +99,24 @@ pub async fn decode(operation: &str, response: Response, cap: u64, download_to: 
     Ok(Output { status, headers, body })
 }
 
+/// [`decode`] without a download: the body is decoded in memory. A body the
+/// transport already read whole is decoded without waiting, and the rare
+/// error answer is read in its own boxed future, so a call's future stays small.
+pub async fn decode_buffered(operation: &str, response: Response, cap: u64) -> Result<Output> {
+    if !(200..300).contains(&response.status) {
+        return Err(Box::pin(status_error(operation, response, cap)).await);
+    }
+    let Response { status, headers, body } = response;
+    let bytes = match body {
+        ResponseBody::Full(b) if b.len() as u64 > cap => return Err(too_big(operation, cap)),
+        ResponseBody::Full(b) => b,
+        stream => collect(operation, stream, cap).await?,
+    };
+    let content_type = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    let body = decode_body(operation, content_type.map(|(_, v)| v.as_str()), bytes)?;
+    Ok(Output { status, headers, body })
+}
+
 /// Streams `body` into `target` through a temporary file in the same directory.
 pub async fn download(body: ResponseBody, target: &Path) -> Result<Body> {
     let dir = match target.parent() {
