@@ -124,7 +124,9 @@ fn main() {
     let base = rt.block_on(server());
     let op = Arc::new(operation());
     let ctx = context(&base);
-    let client = reqwest::Client::builder().build().expect("client");
+    // The same request on the wire: opdeck's transport sends its user agent.
+    let client =
+        reqwest::Client::builder().user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION"))).build().expect("client");
     let url = format!("{base}/users/u1/messages?limit=10&page=2");
 
     // `INVOKE_ONLY=opdeck|reqwest INVOKE_CALLS=n` runs n calls of one side
@@ -197,17 +199,23 @@ fn main() {
     const ROUNDS: usize = 7;
     for (concurrency, total) in [(1usize, 1000usize), (64, 6400)] {
         let (mut ours, mut raw) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            let (op, ctx) = (op.clone(), ctx.clone());
-            ours.push(rt.block_on(run(concurrency, total, move || {
-                let (op, ctx) = (op.clone(), ctx.clone());
-                async move { via_opdeck(&op, &ctx).await }
-            })));
-            let (client, url) = (client.clone(), url.clone());
-            raw.push(rt.block_on(run(concurrency, total, move || {
-                let (client, url) = (client.clone(), url.clone());
-                async move { via_reqwest(&client, &url).await }
-            })));
+        for round in 0..ROUNDS {
+            // Each side goes first in every other round.
+            for side in [round % 2, 1 - round % 2] {
+                if side == 0 {
+                    let (op, ctx) = (op.clone(), ctx.clone());
+                    ours.push(rt.block_on(run(concurrency, total, move || {
+                        let (op, ctx) = (op.clone(), ctx.clone());
+                        async move { via_opdeck(&op, &ctx).await }
+                    })));
+                } else {
+                    let (client, url) = (client.clone(), url.clone());
+                    raw.push(rt.block_on(run(concurrency, total, move || {
+                        let (client, url) = (client.clone(), url.clone());
+                        async move { via_reqwest(&client, &url).await }
+                    })));
+                }
+            }
         }
         let (ours, raw) = (median(ours), median(raw));
         let per = |d: Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / total as f64;
