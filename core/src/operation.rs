@@ -178,6 +178,26 @@ pub struct Parameter {
     pub content_type: Option<String>,
 }
 
+impl Parameter {
+    /// A parameter serialized with `style` and `explode`, keyed by its name,
+    /// optional, not deprecated, with reserved characters encoded.
+    pub fn new(name: impl Into<String>, location: Location, style: Style, explode: bool, schema: Value) -> Self {
+        let name = name.into();
+        Parameter {
+            key: name.clone(),
+            name,
+            location,
+            required: false,
+            style,
+            explode,
+            allow_reserved: false,
+            deprecated: false,
+            schema,
+            content_type: None,
+        }
+    }
+}
+
 /// How one property of a form or multipart body is encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct PartEncoding {

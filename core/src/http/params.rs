@@ -283,18 +283,7 @@ pub fn cookie_pairs(param: &Parameter, v: &Value) -> Vec<String> {
 
 /// A form-style parameter for extra query keys (`open_query` operations).
 pub fn open_query_param(key: &str) -> Parameter {
-    Parameter {
-        name: key.to_owned(),
-        key: key.to_owned(),
-        location: Location::Query,
-        required: false,
-        style: Style::Form,
-        explode: true,
-        allow_reserved: false,
-        deprecated: false,
-        schema: Value::Object(Default::default()),
-        content_type: None,
-    }
+    Parameter::new(key, Location::Query, Style::Form, true, Value::Object(Default::default()))
 }
 
 #[cfg(test)]

@@ -26,19 +26,8 @@ use crate::schema::Validator;
 pub const SERVICE: &str = "openapi";
 
 fn string_param(name: &str, required: bool, schema: Value) -> Parameter {
-    Parameter {
-        name: name.into(),
-        key: name.into(),
-        // Native operations have no wire; `query` is the closest plain input.
-        location: Location::Query,
-        required,
-        style: Style::Form,
-        explode: true,
-        allow_reserved: false,
-        deprecated: false,
-        schema,
-        content_type: None,
-    }
+    // Native operations have no wire; `query` is the closest plain input.
+    Parameter { required, ..Parameter::new(name, Location::Query, Style::Form, true, schema) }
 }
 
 fn meta(name: &str, summary: &str, parameters: Vec<Parameter>) -> OperationMeta {

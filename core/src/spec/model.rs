@@ -407,17 +407,10 @@ impl<'a> Builder<'a> {
                 item_at,
                 format!("path variable `{}` is not declared as a parameter; read as a required string", clip(name)),
             );
+            let schema = serde_json::json!({"type": "string"});
             added.push(Parameter {
-                name: (*name).to_owned(),
-                key: String::new(),
-                location: Location::Path,
                 required: true,
-                style: Style::Simple,
-                explode: false,
-                allow_reserved: false,
-                deprecated: false,
-                schema: serde_json::json!({"type": "string"}),
-                content_type: None,
+                ..Parameter::new(*name, Location::Path, Style::Simple, false, schema)
             });
         }
         if !added.is_empty() {
@@ -570,18 +563,7 @@ mod tests {
     use super::*;
 
     fn param(name: &str, location: Location) -> Parameter {
-        Parameter {
-            name: name.into(),
-            key: String::new(),
-            location,
-            required: false,
-            style: Style::Form,
-            explode: true,
-            allow_reserved: false,
-            deprecated: false,
-            schema: Value::Object(Map::new()),
-            content_type: None,
-        }
+        Parameter::new(name, location, Style::Form, true, Value::Object(Map::new()))
     }
 
     #[test]

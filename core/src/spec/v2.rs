@@ -85,18 +85,7 @@ impl<'a> Builder<'a> {
             _ => (csv_style, false),
         };
         let schema = self.conv.convert_inline(v, &p.pointer, &mut self.warnings)?;
-        Ok(Parameter {
-            name: p.name.clone(),
-            key: String::new(),
-            location,
-            required: false,
-            style,
-            explode,
-            allow_reserved: false,
-            deprecated: false,
-            schema,
-            content_type: None,
-        })
+        Ok(Parameter::new(p.name.clone(), location, style, explode, schema))
     }
 
     pub(super) fn response_v2(&mut self, status: &str, r: &Value, at: &str, op: &Value) -> Result<ResponseSpec> {

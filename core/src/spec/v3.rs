@@ -103,16 +103,9 @@ impl<'a> Builder<'a> {
             (None, None) => (Value::Object(Map::new()), None),
         };
         Ok(Parameter {
-            name: p.name.clone(),
-            key: String::new(),
-            location,
-            required: false,
-            style,
-            explode,
             allow_reserved: v.get("allowReserved").and_then(Value::as_bool).unwrap_or(false),
-            deprecated: false,
-            schema,
             content_type,
+            ..Parameter::new(p.name.clone(), location, style, explode, schema)
         })
     }
 
