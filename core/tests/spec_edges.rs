@@ -209,3 +209,20 @@ fn garbage_never_panics() {
     let (pointer, _) = spec_error(load(br#"{"openapi": "3.0.0", "paths": []}"#, "g", &LoadOptions::default()));
     assert_eq!(pointer, "/paths");
 }
+
+#[test]
+fn a_model_nested_beyond_the_parser_limit_fails_the_load_at_its_pointer() {
+    let mut deep = json!({"type": "string"});
+    for _ in 0..300 {
+        deep = json!({"type": "array", "items": deep});
+    }
+    let spec = json!({
+        "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deep"}}}}}}}},
+        "components": {"schemas": {"Deep": deep}}
+    });
+    let (pointer, message) = spec_error(load(spec.to_string().as_bytes(), "t", &LoadOptions::default()));
+    assert_eq!(pointer, "/components/schemas/Deep");
+    assert!(message.contains("recursion limit"), "{message}");
+}

@@ -20,7 +20,7 @@
 //! as one `Value`; every method works the same on both.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use indexmap::IndexMap;
 use serde::de::DeserializeSeed;
@@ -28,6 +28,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::load::Lean;
+use crate::error::Error;
 
 /// The name maps kept as raw entries, by their pointer.
 const LAZY: [&str; 11] = [
@@ -49,6 +50,8 @@ pub(crate) struct Doc<'a> {
     /// Every member not kept in `sections`, parsed.
     root: Value,
     sections: Vec<Section<'a>>,
+    /// The first entry that could not be parsed (see [`Doc::failure`]).
+    failed: RefCell<Option<Error>>,
 }
 
 /// One name map whose entries are parsed on demand.
@@ -60,27 +63,15 @@ struct Section<'a> {
 
 struct Entry<'a> {
     raw: &'a RawValue,
+    /// Its pointer, for the error when it cannot be parsed.
+    at: String,
     parsed: OnceCell<Value>,
-}
-
-impl Entry<'_> {
-    fn parse(&self) -> Value {
-        // The slice was validated when the document was read; the only
-        // failure left is nesting beyond serde_json's limit, read as null so
-        // the build reports the entry as unusable rather than panicking.
-        let mut de = serde_json::Deserializer::from_str(self.raw.get());
-        Lean::Node.deserialize(&mut de).unwrap_or(Value::Null)
-    }
-
-    fn value(&self) -> &Value {
-        self.parsed.get_or_init(|| self.parse())
-    }
 }
 
 impl<'a> Doc<'a> {
     /// A document held as one value (YAML, bundled external refs, tests).
     pub(crate) fn from_value(root: Value) -> Doc<'static> {
-        Doc { root, sections: Vec::new() }
+        Doc { root, sections: Vec::new(), failed: RefCell::new(None) }
     }
 
     /// Reads JSON text: the small members parsed, the large maps as raw entries.
@@ -116,7 +107,7 @@ impl<'a> Doc<'a> {
                 }
             }
         }
-        Ok(Doc { root: Value::Object(root), sections })
+        Ok(Doc { root: Value::Object(root), sections, failed: RefCell::new(None) })
     }
 
     /// The parsed members: everything but the large maps' entries.
@@ -146,7 +137,7 @@ impl<'a> Doc<'a> {
         match self.section("/paths") {
             Some(s) => s.entries.get(path).map(|e| match e.parsed.get() {
                 Some(v) => Cow::Borrowed(v),
-                None => Cow::Owned(e.parse()),
+                None => Cow::Owned(self.parse(e)),
             }),
             None => self.root.get("paths")?.get(path).map(Cow::Borrowed),
         }
@@ -155,7 +146,8 @@ impl<'a> Doc<'a> {
     /// The value at `pointer`; a lazy entry on the way is parsed and kept.
     pub(crate) fn lookup(&self, pointer: &str) -> Option<&Value> {
         if let Some((entry, rest)) = self.entry(pointer) {
-            let value = entry?.value();
+            let entry = entry?;
+            let value = entry.parsed.get_or_init(|| self.parse(entry));
             return if rest.is_empty() { Some(value) } else { value.pointer(rest) };
         }
         if pointer.is_empty() { Some(&self.root) } else { self.root.pointer(pointer) }
@@ -169,7 +161,7 @@ impl<'a> Doc<'a> {
                 if let Some(v) = entry.parsed.get() {
                     return if rest.is_empty() { Some(Cow::Borrowed(v)) } else { v.pointer(rest).map(Cow::Borrowed) };
                 }
-                let mut value = entry.parse();
+                let mut value = self.parse(entry);
                 if rest.is_empty() {
                     Some(Cow::Owned(value))
                 } else {
@@ -186,6 +178,28 @@ impl<'a> Doc<'a> {
             Some((entry, "")) => entry.is_some(),
             Some(_) => self.lookup_owned(pointer).is_some(),
             None => self.lookup(pointer).is_some(),
+        }
+    }
+
+    /// The error of the first lazy entry that could not be read. Syntax was
+    /// checked up front, so this is nesting beyond serde_json's limit, which
+    /// slices skipped at first do not count. The entry reads as null until
+    /// the build ends; the load then fails with this error.
+    pub(crate) fn failure(&self) -> Option<Error> {
+        self.failed.borrow_mut().take()
+    }
+
+    fn parse(&self, entry: &Entry<'_>) -> Value {
+        let mut de = serde_json::Deserializer::from_str(entry.raw.get());
+        match Lean::Node.deserialize(&mut de) {
+            Ok(value) => value,
+            Err(e) => {
+                let mut failed = self.failed.borrow_mut();
+                if failed.is_none() {
+                    *failed = Some(Error::spec(&entry.at, format!("cannot be read: {e}")));
+                }
+                Value::Null
+            }
         }
     }
 
@@ -226,8 +240,13 @@ fn is_object(raw: &RawValue) -> bool {
 
 fn section<'a>(at: &'static str, raw: &'a RawValue) -> serde_json::Result<Section<'a>> {
     let members: IndexMap<Cow<'a, str>, &'a RawValue> = serde_json::from_str(raw.get())?;
-    let entries =
-        members.into_iter().map(|(k, raw)| (k.into_owned(), Entry { raw, parsed: OnceCell::new() })).collect();
+    let entries = members
+        .into_iter()
+        .map(|(k, raw)| {
+            let at = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+            (k.into_owned(), Entry { raw, at, parsed: OnceCell::new() })
+        })
+        .collect();
     Ok(Section { at, entries })
 }
 
@@ -270,6 +289,22 @@ mod tests {
         assert_eq!(doc.path_item("/b").as_deref(), Some(&json!({})));
         assert!(doc.has("paths") && doc.has("info") && !doc.has("definitions"));
         assert_eq!(doc.root()["info"], json!({"title": "T"}));
+    }
+
+    #[test]
+    fn an_entry_nested_too_deeply_is_an_error_at_its_pointer() {
+        let deep = format!("{}{{}}{}", "[".repeat(200), "]".repeat(200));
+        let text = format!(r#"{{"openapi": "3.0.3", "components": {{"schemas": {{"A/B": {deep}}}}}}}"#);
+        let doc = Doc::from_json(&text).expect("the syntax is fine");
+        assert!(doc.failure().is_none());
+        assert_eq!(doc.lookup("/components/schemas/A~1B"), Some(&Value::Null));
+        match doc.failure() {
+            Some(Error::Spec { pointer, message }) => {
+                assert_eq!(pointer, "/components/schemas/A~1B");
+                assert!(message.contains("recursion limit"), "{message}");
+            }
+            other => panic!("expected a spec error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -137,6 +137,9 @@ pub fn load(bytes: &[u8], service: &str, options: &LoadOptions) -> Result<Docume
     };
     let (dialect, format) = load::detect(doc.root())?;
     let built = model::build(&doc, dialect, format, service);
+    if let Some(e) = doc.failure() {
+        return Err(e);
+    }
     release(doc.into_root(), bytes.len());
     built
 }
