@@ -78,7 +78,9 @@ pub struct ServiceConfig {
     /// Values for the spec's server variables (`{tenant}`, `{domain}`).
     pub variables: HashMap<String, String>,
     /// A ready credential: the API key, bearer token or OAuth2 access token.
-    /// It wins over every flow that would obtain one.
+    /// It wins over every flow that would obtain one, until the server
+    /// refuses it as expired: then a configured login flow or OAuth2 grant
+    /// takes over for the rest of the run.
     pub token: Option<Secret>,
     /// The user for HTTP basic, the OAuth2 password grant and login flows.
     pub username: Option<String>,

@@ -424,7 +424,38 @@ async fn a_configured_token_wins_over_the_login_flow_and_takes_its_prefix() {
     call(&ctx, &kitsu_op()).await.expect("call");
     assert_eq!(srv.last().header("authorization"), Some("Bearer jwt"));
     assert_eq!(on(&srv, "/auth/login").len(), 0);
+    // Nothing else configured: a refused token cannot be replaced.
+    let ctx = context(&srv.url(), token("jwt"));
     assert!(!auth::refresh(&ctx, &kitsu_op(), &sent_to(&srv), 401, &Value::Null).await.expect("static"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_configured_token_gives_way_to_the_login_flow() {
+    // Zou answers 422 "Signature has expired" to the old token.
+    let logins = AtomicUsize::new(0);
+    let srv = TestServer::start(move |req| match req.path() {
+        "/auth/login" => {
+            let n = logins.fetch_add(1, Ordering::SeqCst) + 1;
+            Reply::json(json!({"access_token": format!("a{n}"), "login": true}))
+        }
+        _ if req.header("authorization") == Some("Bearer old-jwt") => {
+            Reply::json(json!({"msg": "Signature has expired"})).with_status(422)
+        }
+        _ => Reply::json(json!({"ok": true})),
+    })
+    .await;
+    let mut svc = user("admin@example.com", SECRET);
+    svc.token = Some("old-jwt".into());
+    svc.login = Some(LoginFlow { refresh: None, ..kitsu_flow() });
+    let ctx = context(&srv.url(), svc);
+    let m = kitsu_op();
+    assert_eq!(call(&ctx, &m).await.expect("renewed by logging in"), json!({"ok": true}));
+    assert_eq!(call(&ctx, &m).await.expect("the session is reused"), json!({"ok": true}));
+    let sent: Vec<Option<String>> =
+        on(&srv, "/data").iter().map(|r| r.header("authorization").map(str::to_owned)).collect();
+    let bearer = |t: &str| Some(format!("Bearer {t}"));
+    assert_eq!(sent, [bearer("old-jwt"), bearer("a1"), bearer("a1")]);
+    assert_eq!(on(&srv, "/auth/login").len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -28,7 +28,8 @@ pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Reques
         return Ok(());
     }
     let profile = Profile::for_service(&meta.service);
-    for step in schemes::plan(ctx.config(), &profile, meta)? {
+    let refused = ctx.shared.sessions.token_refused(&meta.service);
+    for step in schemes::plan(ctx.config(), &profile, meta, refused)? {
         let value = match &step.source {
             Source::Static(token) => token.expose().to_owned(),
             Source::Basic { username, password } => schemes::basic(username, password),
@@ -42,8 +43,9 @@ pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Reques
 /// Called with a response's status and decoded body: when they say the
 /// session expired (401, or what the login flow lists, such as Zou's 422
 /// `Signature has expired`) and a new credential was obtained, returns true
-/// and the caller sends the request again, once. Static tokens and basic
-/// credentials cannot be renewed, so for them this is always false.
+/// and the caller sends the request again, once. Basic credentials cannot be
+/// renewed; a configured token is replaced by the login flow or an OAuth2
+/// grant when one is configured (see `refuse_token`), else it cannot be either.
 pub async fn refresh(
     ctx: &Context,
     meta: &OperationMeta,
@@ -55,12 +57,14 @@ pub async fn refresh(
         return Ok(false);
     }
     let profile = Profile::for_service(&meta.service);
-    let Ok(steps) = schemes::plan(ctx.config(), &profile, meta) else { return Ok(false) };
+    let refused = ctx.shared.sessions.token_refused(&meta.service);
+    let Ok(steps) = schemes::plan(ctx.config(), &profile, meta, refused) else { return Ok(false) };
     for step in steps {
         let expired = match &step.source {
             Source::OAuth2(_) => status == 401,
             Source::Login(flow) => flow.is_expired(status, body),
-            Source::Static(_) | Source::Basic { .. } => false,
+            Source::Static(_) => return Ok(refuse_token(ctx, &profile, meta, status, body)),
+            Source::Basic { .. } => false,
         };
         if expired {
             let slot = ctx.shared.sessions.slot(&step.key);
@@ -78,12 +82,31 @@ pub async fn refresh(
     Ok(false)
 }
 
+/// A configured token the server refused as expired gives way, for this
+/// service and from now on, to a flow that can obtain a fresh credential:
+/// the login flow or an OAuth2 grant, when one is configured and the answer
+/// is one that flow would renew on. Without such a flow the token stays, and
+/// the refusal is the caller's error.
+fn refuse_token(ctx: &Context, profile: &Profile, meta: &OperationMeta, status: u16, body: &Value) -> bool {
+    let Ok(instead) = schemes::plan(ctx.config(), profile, meta, true) else { return false };
+    let renewable = instead.iter().any(|step| match &step.source {
+        Source::OAuth2(_) => status == 401,
+        Source::Login(flow) => flow.is_expired(status, body),
+        Source::Static(_) | Source::Basic { .. } => false,
+    });
+    if renewable {
+        ctx.shared.sessions.refuse_token(&meta.service);
+    }
+    renewable
+}
+
 /// Adds the same headers, query pairs and cookies [`authorize`] would, with
 /// placeholder values marked sensitive, and no network I/O. Without any
 /// configured credential it shows where the first alternative's would go.
 pub fn authorize_offline(ctx: &Context, meta: &OperationMeta, request: &mut Request) {
     let profile = Profile::for_service(&meta.service);
-    let targets = match schemes::plan(ctx.config(), &profile, meta) {
+    let refused = ctx.shared.sessions.token_refused(&meta.service);
+    let targets = match schemes::plan(ctx.config(), &profile, meta, refused) {
         Ok(steps) => steps.into_iter().map(|s| s.target).collect(),
         Err(_) => schemes::first_targets(ctx.config(), &profile, meta),
     };

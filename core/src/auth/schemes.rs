@@ -66,11 +66,17 @@ pub(crate) struct Step {
 /// The steps that satisfy `meta`'s security; empty when it needs none.
 /// Alternatives that need credentials win over an anonymous `{}` one, so a
 /// configured token is sent whenever the spec allows it.
-pub(crate) fn plan(config: &Config, profile: &Profile, meta: &OperationMeta) -> Result<Vec<Step>> {
+///
+/// With `skip_token`, the configured token is passed over (the server
+/// refused it as expired), so a flow that can obtain a fresh one is used.
+pub(crate) fn plan(config: &Config, profile: &Profile, meta: &OperationMeta, skip_token: bool) -> Result<Vec<Step>> {
     if meta.security.is_empty() {
         return Ok(Vec::new());
     }
-    let svc = config.service(&meta.service);
+    let mut svc = config.service(&meta.service);
+    if skip_token {
+        svc.token = None;
+    }
     let login = svc.login.as_ref().or(profile.login.as_ref());
     let mut anonymous = false;
     for alternative in &meta.security {

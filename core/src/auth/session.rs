@@ -55,6 +55,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
 #[derive(Default)]
 pub struct Sessions {
     slots: Mutex<HashMap<String, Slot>>,
+    /// Services whose configured token the server refused as expired; their
+    /// calls log in (or take an OAuth2 grant) instead, when they can.
+    refused_tokens: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -73,9 +76,20 @@ impl Sessions {
         slots.entry(key.to_owned()).or_default().clone()
     }
 
+    /// Notes that the server refused `service`'s configured token as expired.
+    pub(crate) fn refuse_token(&self, service: &str) {
+        self.refused_tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(service.to_owned());
+    }
+
+    /// Whether `service`'s configured token was refused as expired.
+    pub(crate) fn token_refused(&self, service: &str) -> bool {
+        self.refused_tokens.lock().unwrap_or_else(|e| e.into_inner()).contains(service)
+    }
+
     /// Drops every cached credential of `service`, so the next call logs in
     /// again (after a logout, or when credentials changed).
     pub fn forget(&self, service: &str) {
+        self.refused_tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(service);
         let prefix = format!("{service}/");
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.retain(|k, _| !k.starts_with(&prefix));
