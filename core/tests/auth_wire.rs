@@ -330,20 +330,26 @@ async fn a_401_logs_in_again_once_and_a_second_401_is_a_status_error() {
     assert_eq!((on(&always, "/auth/login").len(), on(&always, "/data").len()), (2, 2), "no loop");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn calls_rejected_together_share_one_new_login() {
-    // Every request made with the first token is refused; eight calls in
-    // flight must cause one renewal between them, not one each.
+/// Logins issue `a1`, `a2`, …; a data request whose `Authorization` is
+/// `refused` gets `refusal`, any other `{"ok": true}`.
+async fn refusing_server(refused: &'static str, refusal: Reply) -> TestServer {
     let logins = AtomicUsize::new(0);
-    let srv = TestServer::start(move |req| match req.path() {
+    TestServer::start(move |req| match req.path() {
         "/auth/login" => {
             let n = logins.fetch_add(1, Ordering::SeqCst) + 1;
             Reply::json(json!({"access_token": format!("a{n}"), "login": true}))
         }
-        _ if req.header("authorization") == Some("Bearer a1") => Reply::status(401),
+        _ if req.header("authorization") == Some(refused) => refusal.clone(),
         _ => Reply::json(json!({"ok": true})),
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_rejected_together_share_one_new_login() {
+    // Every request made with the first token is refused; eight calls in
+    // flight must cause one renewal between them, not one each.
+    let srv = refusing_server("Bearer a1", Reply::status(401)).await;
     let mut svc = user("admin@example.com", SECRET);
     svc.login = Some(LoginFlow { refresh: None, ..kitsu_flow() });
     let ctx = context(&srv.url(), svc);
@@ -432,18 +438,8 @@ async fn a_configured_token_wins_over_the_login_flow_and_takes_its_prefix() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_configured_token_gives_way_to_the_login_flow() {
     // Zou answers 422 "Signature has expired" to the old token.
-    let logins = AtomicUsize::new(0);
-    let srv = TestServer::start(move |req| match req.path() {
-        "/auth/login" => {
-            let n = logins.fetch_add(1, Ordering::SeqCst) + 1;
-            Reply::json(json!({"access_token": format!("a{n}"), "login": true}))
-        }
-        _ if req.header("authorization") == Some("Bearer old-jwt") => {
-            Reply::json(json!({"msg": "Signature has expired"})).with_status(422)
-        }
-        _ => Reply::json(json!({"ok": true})),
-    })
-    .await;
+    let refusal = Reply::json(json!({"msg": "Signature has expired"})).with_status(422);
+    let srv = refusing_server("Bearer old-jwt", refusal).await;
     let mut svc = user("admin@example.com", SECRET);
     svc.token = Some("old-jwt".into());
     svc.login = Some(LoginFlow { refresh: None, ..kitsu_flow() });
