@@ -85,18 +85,12 @@ pub fn error_body(bytes: &[u8]) -> Value {
 /// Turns a response into an [`Output`]: errors for non-2xx, the body streamed
 /// to `download_to` when given, else decoded in memory.
 pub async fn decode(operation: &str, response: Response, cap: u64, download_to: Option<&Path>) -> Result<Output> {
+    let Some(path) = download_to else { return decode_buffered(operation, response, cap).await };
     if !(200..300).contains(&response.status) {
         return Err(status_error(operation, response, cap).await);
     }
     let Response { status, headers, body } = response;
-    let body = match download_to {
-        Some(path) => download(body, path).await?,
-        None => {
-            let content_type = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-            decode_body(operation, content_type.map(|(_, v)| v.as_str()), collect(operation, body, cap).await?)?
-        }
-    };
-    Ok(Output { status, headers, body })
+    Ok(Output { status, headers, body: download(body, path).await? })
 }
 
 /// [`decode`] without a download: the body is decoded in memory. A body the
