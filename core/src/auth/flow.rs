@@ -28,8 +28,7 @@ pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Reques
         return Ok(());
     }
     let profile = Profile::for_service(&meta.service);
-    let refused = ctx.shared.sessions.token_refused(&meta.service);
-    for step in schemes::plan(ctx.config(), &profile, meta, refused)? {
+    for step in plan(ctx, &profile, meta)? {
         let value = match &step.source {
             Source::Static(token) => token.expose().to_owned(),
             Source::Basic { username, password } => schemes::basic(username, password),
@@ -57,16 +56,12 @@ pub async fn refresh(
         return Ok(false);
     }
     let profile = Profile::for_service(&meta.service);
-    let refused = ctx.shared.sessions.token_refused(&meta.service);
-    let Ok(steps) = schemes::plan(ctx.config(), &profile, meta, refused) else { return Ok(false) };
+    let Ok(steps) = plan(ctx, &profile, meta) else { return Ok(false) };
     for step in steps {
-        let expired = match &step.source {
-            Source::OAuth2(_) => status == 401,
-            Source::Login(flow) => flow.is_expired(status, body),
-            Source::Static(_) => return Ok(refuse_token(ctx, &profile, meta, status, body)),
-            Source::Basic { .. } => false,
-        };
-        if expired {
+        if matches!(step.source, Source::Static(_)) {
+            return Ok(refuse_token(ctx, &profile, meta, status, body));
+        }
+        if renews_on(&step.source, status, body) {
             let slot = ctx.shared.sessions.slot(&step.key);
             let mut guard = slot.lock().await;
             // Calls rejected together wait here for one renewal: a session
@@ -82,6 +77,23 @@ pub async fn refresh(
     Ok(false)
 }
 
+/// The steps for `meta`, passing over the configured token once the server
+/// refused it (see [`refuse_token`]).
+fn plan(ctx: &Context, profile: &Profile, meta: &OperationMeta) -> Result<Vec<Step>> {
+    schemes::plan(ctx.config(), profile, meta, ctx.shared.sessions.token_refused(&meta.service))
+}
+
+/// Whether `source` renews its credential on this answer: OAuth2 on 401, a
+/// login flow on the answers it lists; a configured token or basic
+/// credentials never do.
+fn renews_on(source: &Source, status: u16, body: &Value) -> bool {
+    match source {
+        Source::OAuth2(_) => status == 401,
+        Source::Login(flow) => flow.is_expired(status, body),
+        Source::Static(_) | Source::Basic { .. } => false,
+    }
+}
+
 /// A configured token the server refused as expired gives way, for this
 /// service and from now on, to a flow that can obtain a fresh credential:
 /// the login flow or an OAuth2 grant, when one is configured and the answer
@@ -89,11 +101,7 @@ pub async fn refresh(
 /// the refusal is the caller's error.
 fn refuse_token(ctx: &Context, profile: &Profile, meta: &OperationMeta, status: u16, body: &Value) -> bool {
     let Ok(instead) = schemes::plan(ctx.config(), profile, meta, true) else { return false };
-    let renewable = instead.iter().any(|step| match &step.source {
-        Source::OAuth2(_) => status == 401,
-        Source::Login(flow) => flow.is_expired(status, body),
-        Source::Static(_) | Source::Basic { .. } => false,
-    });
+    let renewable = instead.iter().any(|step| renews_on(&step.source, status, body));
     if renewable {
         ctx.shared.sessions.refuse_token(&meta.service);
     }
@@ -105,8 +113,7 @@ fn refuse_token(ctx: &Context, profile: &Profile, meta: &OperationMeta, status: 
 /// configured credential it shows where the first alternative's would go.
 pub fn authorize_offline(ctx: &Context, meta: &OperationMeta, request: &mut Request) {
     let profile = Profile::for_service(&meta.service);
-    let refused = ctx.shared.sessions.token_refused(&meta.service);
-    let targets = match schemes::plan(ctx.config(), &profile, meta, refused) {
+    let targets = match plan(ctx, &profile, meta) {
         Ok(steps) => steps.into_iter().map(|s| s.target).collect(),
         Err(_) => schemes::first_targets(ctx.config(), &profile, meta),
     };
