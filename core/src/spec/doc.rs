@@ -23,12 +23,13 @@ use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 
 use indexmap::IndexMap;
-use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::load::Lean;
+use super::load::{Lean, parse_lean};
+use super::warnings::join;
 use crate::error::Error;
+use crate::schema::decode_pointer_token;
 
 /// The name maps kept as raw entries, by their pointer.
 const LAZY: [&str; 11] = [
@@ -76,37 +77,8 @@ impl<'a> Doc<'a> {
 
     /// Reads JSON text: the small members parsed, the large maps as raw entries.
     pub(crate) fn from_json(text: &'a str) -> serde_json::Result<Doc<'a>> {
-        let members: IndexMap<Cow<'a, str>, &'a RawValue> = serde_json::from_str(text)?;
-        let mut root = Map::new();
         let mut sections = Vec::new();
-        for (key, raw) in members {
-            if Lean::Node.skips(&key) {
-                continue;
-            }
-            if key == "components" && is_object(raw) {
-                let inner: IndexMap<Cow<'a, str>, &'a RawValue> = serde_json::from_str(raw.get())?;
-                let mut kept = Map::new();
-                for (name, raw) in inner {
-                    if Lean::Node.skips(&name) {
-                        continue;
-                    }
-                    match lazy_at(&["components", &name]) {
-                        Some(at) if is_object(raw) => sections.push(section(at, raw)?),
-                        _ => {
-                            kept.insert(name.clone().into_owned(), parse_member(Lean::Node.member(&name), raw)?);
-                        }
-                    }
-                }
-                root.insert(key.into_owned(), Value::Object(kept));
-                continue;
-            }
-            match lazy_at(&[&key]) {
-                Some(at) if is_object(raw) => sections.push(section(at, raw)?),
-                _ => {
-                    root.insert(key.clone().into_owned(), parse_member(Lean::Node.member(&key), raw)?);
-                }
-            }
-        }
+        let root = members(&[], text, &mut sections)?;
         Ok(Doc { root: Value::Object(root), sections, failed: RefCell::new(None) })
     }
 
@@ -120,7 +92,7 @@ impl<'a> Doc<'a> {
         self.root.get(key).is_some() || self.sections.iter().any(|s| s.at[1..] == *key)
     }
 
-    /// The names of the paths, or `None` when the document has no `paths`
+    /// The names of the paths (each item is at `/paths/<name>`), or `None` when the document has no `paths`
     /// object (`Some(Err)` when `paths` is there but not an object).
     pub(crate) fn path_names(&self) -> Option<std::result::Result<Vec<&str>, ()>> {
         if let Some(s) = self.section("/paths") {
@@ -129,17 +101,6 @@ impl<'a> Doc<'a> {
         match self.root.get("paths")? {
             Value::Object(map) => Some(Ok(map.keys().map(String::as_str).collect())),
             _ => Some(Err(())),
-        }
-    }
-
-    /// The path item of `path`, parsed for the caller.
-    pub(crate) fn path_item(&self, path: &str) -> Option<Cow<'_, Value>> {
-        match self.section("/paths") {
-            Some(s) => s.entries.get(path).map(|e| match e.parsed.get() {
-                Some(v) => Cow::Borrowed(v),
-                None => Cow::Owned(self.parse(e)),
-            }),
-            None => self.root.get("paths")?.get(path).map(Cow::Borrowed),
         }
     }
 
@@ -190,8 +151,7 @@ impl<'a> Doc<'a> {
     }
 
     fn parse(&self, entry: &Entry<'_>) -> Value {
-        let mut de = serde_json::Deserializer::from_str(entry.raw.get());
-        match Lean::Node.deserialize(&mut de) {
+        match parse_lean(Lean::Node, entry.raw.get().as_bytes()) {
             Ok(value) => value,
             Err(e) => {
                 let mut failed = self.failed.borrow_mut();
@@ -219,8 +179,7 @@ impl<'a> Doc<'a> {
         for s in &self.sections {
             let Some(after) = pointer.strip_prefix(s.at).and_then(|r| r.strip_prefix('/')) else { continue };
             let (token, rest) = after.find('/').map_or((after, ""), |i| (&after[..i], &after[i..]));
-            let name = token.replace("~1", "/").replace("~0", "~");
-            return Some((s.entries.get(&name), rest));
+            return Some((s.entries.get(&decode_pointer_token(token)), rest));
         }
         None
     }
@@ -234,6 +193,30 @@ fn lazy_at(tokens: &[&str]) -> Option<&'static str> {
     })
 }
 
+/// The members of the object `text` at the member path `at`, parsed, except
+/// those kept as lazy sections (pushed onto `sections`); `components` is
+/// split one level further.
+fn members<'a>(at: &[&str], text: &'a str, sections: &mut Vec<Section<'a>>) -> serde_json::Result<Map<String, Value>> {
+    let all: IndexMap<Cow<'a, str>, &'a RawValue> = serde_json::from_str(text)?;
+    let mut kept = Map::new();
+    for (key, raw) in all {
+        if Lean::Node.skips(&key) {
+            continue;
+        }
+        let path = [at, &[key.as_ref()]].concat();
+        let value = match lazy_at(&path) {
+            Some(lazy) if is_object(raw) => {
+                sections.push(section(lazy, raw)?);
+                continue;
+            }
+            _ if path == ["components"] && is_object(raw) => Value::Object(members(&path, raw.get(), sections)?),
+            _ => parse_lean(Lean::Node.member(&key), raw.get().as_bytes())?,
+        };
+        kept.insert(key.into_owned(), value);
+    }
+    Ok(kept)
+}
+
 fn is_object(raw: &RawValue) -> bool {
     raw.get().trim_start().starts_with('{')
 }
@@ -242,17 +225,9 @@ fn section<'a>(at: &'static str, raw: &'a RawValue) -> serde_json::Result<Sectio
     let members: IndexMap<Cow<'a, str>, &'a RawValue> = serde_json::from_str(raw.get())?;
     let entries = members
         .into_iter()
-        .map(|(k, raw)| {
-            let at = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-            (k.into_owned(), Entry { raw, at, parsed: OnceCell::new() })
-        })
+        .map(|(k, raw)| (k.to_string(), Entry { raw, at: join(at, &k), parsed: OnceCell::new() }))
         .collect();
     Ok(Section { at, entries })
-}
-
-fn parse_member(lean: Lean, raw: &RawValue) -> serde_json::Result<Value> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    lean.deserialize(&mut de)
 }
 
 #[cfg(test)]
@@ -286,7 +261,7 @@ mod tests {
             assert_eq!(doc.exists(pointer), full.lookup(pointer).is_some(), "{pointer}");
         }
         assert_eq!(doc.path_names(), Some(Ok(vec!["/a/{id}", "/b"])));
-        assert_eq!(doc.path_item("/b").as_deref(), Some(&json!({})));
+        assert_eq!(doc.lookup_owned("/paths/~1b").as_deref(), Some(&json!({})));
         assert!(doc.has("paths") && doc.has("info") && !doc.has("definitions"));
         assert_eq!(doc.root()["info"], json!({"title": "T"}));
     }

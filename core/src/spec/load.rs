@@ -47,7 +47,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
     match first {
         None => Err(Error::spec("", "the document is empty")),
-        Some(b'{') | Some(b'[') => parse_json(bytes).map_err(|e| json_error(&e)),
+        Some(b'{') | Some(b'[') => parse_lean(Lean::Node, bytes).map_err(|e| json_error(&e)),
         Some(_) => {
             let text =
                 std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))?;
@@ -58,9 +58,11 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     }
 }
 
-fn parse_json(bytes: &[u8]) -> serde_json::Result<Value> {
+/// One JSON value read as `lean`: a whole document, or a member or entry
+/// of a [`Doc`].
+pub(super) fn parse_lean(lean: Lean, bytes: &[u8]) -> serde_json::Result<Value> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = Lean::Node.deserialize(&mut de)?;
+    let value = lean.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }

@@ -106,7 +106,7 @@ pub(super) fn build<'a>(doc: &'a Doc<'a>, dialect: Dialect, format: String, serv
             );
         }
         // Each path item is parsed here and freed after its operations are built.
-        let Some(item) = doc.path_item(path) else { continue };
+        let Some(item) = doc.lookup_owned(&item_at) else { continue };
         let (item, item_ptr) = follow(doc, &item, &item_at)?;
         let Some(item_map) = item.as_object() else {
             b.warnings.push(&item_at, "the path item is not an object; skipped");
