@@ -151,7 +151,7 @@ impl<'a> Doc<'a> {
     }
 
     fn parse(&self, entry: &Entry<'_>) -> Value {
-        match parse_lean(Lean::Node, entry.raw.get().as_bytes()) {
+        match parse_lean(Lean::Node, entry.raw.get()) {
             Ok(value) => value,
             Err(e) => {
                 let mut failed = self.failed.borrow_mut();
@@ -210,7 +210,7 @@ fn members<'a>(at: &[&str], text: &'a str, sections: &mut Vec<Section<'a>>) -> s
                 continue;
             }
             _ if path == ["components"] && is_object(raw) => Value::Object(members(&path, raw.get(), sections)?),
-            _ => parse_lean(Lean::Node.member(&key), raw.get().as_bytes())?,
+            _ => parse_lean(Lean::Node.member(&key), raw.get())?,
         };
         kept.insert(key.into_owned(), value);
     }

@@ -34,9 +34,7 @@ pub enum Dialect {
 pub(super) fn read(bytes: &[u8]) -> Result<Doc<'_>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'{') {
-        let text =
-            std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))?;
-        return Doc::from_json(text).map_err(|e| json_error(&e));
+        return Doc::from_json(utf8(bytes)?).map_err(|e| json_error(&e));
     }
     parse(bytes).map(Doc::from_value)
 }
@@ -44,24 +42,27 @@ pub(super) fn read(bytes: &[u8]) -> Result<Doc<'_>> {
 /// Parses JSON or YAML bytes into a value, keeping key order.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
-    match first {
-        None => Err(Error::spec("", "the document is empty")),
-        Some(b'{') | Some(b'[') => parse_lean(Lean::Node, bytes).map_err(|e| json_error(&e)),
-        Some(_) => {
-            let text =
-                std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))?;
-            serde_saphyr::from_str::<LeanValue>(text)
-                .map(|v| v.0)
-                .map_err(|e| Error::spec("", format!("invalid yaml: {}", first_line(&e.to_string()))))
-        }
+    let Some(first) = bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) else {
+        return Err(Error::spec("", "the document is empty"));
+    };
+    let text = utf8(bytes)?;
+    if matches!(first, b'{' | b'[') {
+        return parse_lean(Lean::Node, text).map_err(|e| json_error(&e));
     }
+    serde_saphyr::from_str::<LeanValue>(text)
+        .map(|v| v.0)
+        .map_err(|e| Error::spec("", format!("invalid yaml: {}", first_line(&e.to_string()))))
+}
+
+/// The document as text: checked once here, so the parsers need not check again.
+fn utf8(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes).map_err(|e| Error::spec("", format!("the document is not utf-8: {e}")))
 }
 
 /// One JSON value read as `lean`: a whole document, or a member or entry
 /// of a [`Doc`].
-pub(super) fn parse_lean(lean: Lean, bytes: &[u8]) -> serde_json::Result<Value> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+pub(super) fn parse_lean(lean: Lean, text: &str) -> serde_json::Result<Value> {
+    let mut de = serde_json::Deserializer::from_str(text);
     let value = lean.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
