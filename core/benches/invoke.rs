@@ -4,6 +4,7 @@
 //! Run with `cargo bench -p opdeck --bench invoke`; after criterion's groups
 //! a summary prints throughput ratios and added latency at concurrency 1 and 64.
 
+use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,8 +73,14 @@ fn context(base: &str) -> Context {
     Context::new(Arc::new(Registry::new()), transport, Arc::new(config))
 }
 
+/// The values of one call. Each side builds its request from them on every
+/// call, as a program would: opdeck its JSON input, reqwest its URL.
+const USER: &str = "u1";
+const LIMIT: u32 = 10;
+const PAGE: u32 = 2;
+
 fn input() -> Value {
-    json!({"user": "u1", "limit": 10, "page": 2})
+    json!({"user": black_box(USER), "limit": black_box(LIMIT), "page": black_box(PAGE)})
 }
 
 async fn via_opdeck(op: &HttpOperation, ctx: &Context) {
@@ -81,7 +88,8 @@ async fn via_opdeck(op: &HttpOperation, ctx: &Context) {
     assert_eq!(out.status, 200);
 }
 
-async fn via_reqwest(client: &reqwest::Client, url: &str) {
+async fn via_reqwest(client: &reqwest::Client, base: &str) {
+    let url = format!("{base}/users/{}/messages?limit={}&page={}", black_box(USER), black_box(LIMIT), black_box(PAGE));
     let resp = client.get(url).header("accept", "application/json").send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 200);
     let body: Value = serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
@@ -127,7 +135,7 @@ fn main() {
     // The same request on the wire: opdeck's transport sends its user agent.
     let client =
         reqwest::Client::builder().user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION"))).build().expect("client");
-    let url = format!("{base}/users/u1/messages?limit=10&page=2");
+    let raw_base: Arc<str> = base.as_str().into();
 
     // `INVOKE_ONLY=opdeck|reqwest INVOKE_CALLS=n` runs n calls of one side
     // (`INVOKE_CONCURRENCY` at a time, 1 by default) and exits, for
@@ -144,10 +152,10 @@ fn main() {
                 async move { via_opdeck(&op, &ctx).await }
             }))
         } else {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, raw_base) = (client.clone(), raw_base.clone());
             rt.block_on(run(concurrency, calls, move || {
-                let (client, url) = (client.clone(), url.clone());
-                async move { via_reqwest(&client, &url).await }
+                let (client, raw_base) = (client.clone(), raw_base.clone());
+                async move { via_reqwest(&client, &raw_base).await }
             }))
         };
         eprintln!("{side}: {calls} calls, {concurrency} at a time, in {elapsed:?}");
@@ -158,7 +166,7 @@ fn main() {
     let mut group = c.benchmark_group("invoke_c1");
     group.throughput(Throughput::Elements(1));
     group.bench_function("opdeck", |b| b.to_async(&rt).iter(|| via_opdeck(&op, &ctx)));
-    group.bench_function("reqwest", |b| b.to_async(&rt).iter(|| via_reqwest(&client, &url)));
+    group.bench_function("reqwest", |b| b.to_async(&rt).iter(|| via_reqwest(&client, &raw_base)));
     group.finish();
     {
         let concurrency = 64usize;
@@ -177,14 +185,14 @@ fn main() {
                 }
             })
         });
-        let (client2, url2) = (client.clone(), url.clone());
+        let (client2, raw_base2) = (client.clone(), raw_base.clone());
         group.bench_function("reqwest", |b| {
             b.to_async(&rt).iter(|| {
-                let (client, url) = (client2.clone(), url2.clone());
+                let (client, raw_base) = (client2.clone(), raw_base2.clone());
                 async move {
                     let calls = (0..concurrency).map(|_| {
-                        let (client, url) = (client.clone(), url.clone());
-                        async move { via_reqwest(&client, &url).await }
+                        let (client, raw_base) = (client.clone(), raw_base.clone());
+                        async move { via_reqwest(&client, &raw_base).await }
                     });
                     futures::future::join_all(calls).await;
                 }
@@ -194,30 +202,44 @@ fn main() {
     }
     c.final_summary();
 
-    // Summary: the same work measured directly, in interleaved rounds so both
+    // Summary: the same work measured directly, in interleaved rounds so all
     // sides see the same machine load; each figure is the median of the rounds.
-    const ROUNDS: usize = 7;
-    for (concurrency, total) in [(1usize, 1000usize), (64, 6400)] {
-        let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    // The target is judged against the bare client. The third side is reqwest
+    // with opdeck's default timeouts set, which costs it a timer per call as
+    // opdeck's total timeout does: the ratio against it is the cost of
+    // opdeck's own layers alone.
+    let settings = HttpSettings::default();
+    let timed = reqwest::Client::builder()
+        .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.timeout)
+        .build()
+        .expect("client");
+    const ROUNDS: usize = 11;
+    for (concurrency, total) in [(1usize, 2000usize), (64, 12800)] {
+        let mut times: [Vec<Duration>; 3] = Default::default();
         for round in 0..ROUNDS {
-            // Each side goes first in every other round.
-            for side in [round % 2, 1 - round % 2] {
-                if side == 0 {
+            // Each side goes first in turn.
+            for k in 0..3 {
+                let side = (round + k) % 3;
+                let elapsed = if side == 0 {
                     let (op, ctx) = (op.clone(), ctx.clone());
-                    ours.push(rt.block_on(run(concurrency, total, move || {
+                    rt.block_on(run(concurrency, total, move || {
                         let (op, ctx) = (op.clone(), ctx.clone());
                         async move { via_opdeck(&op, &ctx).await }
-                    })));
+                    }))
                 } else {
-                    let (client, url) = (client.clone(), url.clone());
-                    raw.push(rt.block_on(run(concurrency, total, move || {
-                        let (client, url) = (client.clone(), url.clone());
-                        async move { via_reqwest(&client, &url).await }
-                    })));
-                }
+                    let client = if side == 1 { client.clone() } else { timed.clone() };
+                    let raw_base = raw_base.clone();
+                    rt.block_on(run(concurrency, total, move || {
+                        let (client, raw_base) = (client.clone(), raw_base.clone());
+                        async move { via_reqwest(&client, &raw_base).await }
+                    }))
+                };
+                times[side].push(elapsed);
             }
         }
-        let (ours, raw) = (median(ours), median(raw));
+        let [ours, raw, raw_timed] = times.map(median);
         let per = |d: Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / total as f64;
         println!(
             "c={concurrency}: opdeck {:.0} req/s, reqwest {:.0} req/s, throughput ratio {:.1}%, latency {:.1} µs vs {:.1} µs (+{:.1} µs)",
@@ -227,6 +249,12 @@ fn main() {
             per(ours),
             per(raw),
             per(ours) - per(raw),
+        );
+        println!(
+            "c={concurrency}: against reqwest with the same timeouts: {:.0} req/s, throughput ratio {:.1}%, latency +{:.1} µs",
+            total as f64 / raw_timed.as_secs_f64(),
+            100.0 * raw_timed.as_secs_f64() / ours.as_secs_f64(),
+            per(ours) - per(raw_timed),
         );
     }
 }

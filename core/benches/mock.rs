@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
 
     let url = url::Url::parse(&format!("{}/items/7", base_url("bench"))).expect("url");
     let mut request = Request::new("bench.items.get", Method::Get, url);
-    request.query.push(Pair::plain("fields", "name"));
+    request.push_query("fields", "name");
     group.bench_function("transport_get", |b| {
         b.iter(|| {
             let response = mock.respond(&request).expect("simulated");

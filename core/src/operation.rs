@@ -567,8 +567,9 @@ fn bytes_len<S: serde::Serializer>(b: &bytes::Bytes, s: S) -> Result<S::Ok, S::E
 pub struct Output {
     /// The HTTP status (200 for native operations).
     pub status: u16,
-    /// Response headers, names lowercase, in arrival order.
-    pub headers: Vec<(String, String)>,
+    /// Response headers as the server sent them (names are case-insensitive).
+    #[serde(serialize_with = "serialize_headers")]
+    pub headers: http::HeaderMap,
     /// The decoded body.
     pub body: Body,
 }
@@ -576,19 +577,40 @@ pub struct Output {
 impl Output {
     /// A 200 output with a JSON body, as native operations return.
     pub fn json(body: Value) -> Self {
-        Output { status: 200, headers: Vec::new(), body: Body::Json(body) }
+        Output { status: 200, headers: http::HeaderMap::new(), body: Body::Json(body) }
     }
 
-    /// The first header with this name (case-insensitive).
+    /// The first value of the header with this name (case-insensitive), if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The output as one JSON value `{status, headers, body}`.
     pub fn into_value(self) -> Value {
-        let headers: Map<String, Value> = self.headers.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let headers = headers_json(&self.headers);
         serde_json::json!({ "status": self.status, "headers": headers, "body": self.body.into_value() })
     }
+}
+
+/// Headers as a JSON object of lowercase names; a header sent several times
+/// has its values joined with `, `, as HTTP combines repeated fields.
+pub fn headers_json(headers: &http::HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let mut joined = String::new();
+        for value in headers.get_all(name) {
+            if !joined.is_empty() {
+                joined.push_str(", ");
+            }
+            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        out.insert(name.as_str().to_owned(), Value::String(joined));
+    }
+    out
+}
+
+fn serialize_headers<S: serde::Serializer>(headers: &http::HeaderMap, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&headers_json(headers), s)
 }
 
 /// What listings, filters and searches read of an operation.
@@ -686,6 +708,19 @@ fn empty_schema() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_headers_are_joined_in_json() {
+        let mut headers = http::HeaderMap::new();
+        headers.append("set-cookie", http::HeaderValue::from_static("a=1"));
+        headers.append("set-cookie", http::HeaderValue::from_static("b=2"));
+        headers.insert("content-type", http::HeaderValue::from_static("text/plain"));
+        let out = Output { status: 201, headers, body: Body::Text("hi".into()) };
+        assert_eq!(out.header("Content-Type"), Some("text/plain"));
+        let value = out.into_value();
+        assert_eq!(value["headers"], serde_json::json!({"set-cookie": "a=1, b=2", "content-type": "text/plain"}));
+        assert_eq!(value["status"], 201);
+    }
 
     #[test]
     fn method_parses_any_case_and_knows_idempotence() {

@@ -53,6 +53,9 @@ fn carries_files(content_type: &str) -> bool {
 
 /// Whether a media type is JSON (`application/json`, `application/*+json`).
 pub fn is_json(content_type: &str) -> bool {
+    if content_type == "application/json" {
+        return true;
+    }
     let ct = content_type.split(';').next().unwrap_or("").trim();
     ct == "application/json" || ct.ends_with("+json") || ct == "*/*"
 }

@@ -556,7 +556,7 @@ async fn dry_run_shows_where_credentials_go_but_never_their_value() {
     assert!(shown.contains("X-Key: <redacted>"), "{shown}");
     assert!(!shown.contains(SECRET), "{shown}");
     assert_eq!(request.header("x-key").map(|p| p.sensitive), Some(true));
-    assert!(request.query.iter().any(|p| p.name == "key" && p.sensitive));
+    assert!(request.is_secret_query("key") && request.query_pairs().any(|(k, _)| k == "key"));
     // With no credentials at all, the dry run still shows the slots.
     let bare = context(&srv.url(), ServiceConfig::default());
     let mut request = httpop.prepare(&bare, &json!({})).await.expect("prepare");

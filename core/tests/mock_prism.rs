@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use bytes::Bytes;
-use opdeck::http::{Pair, Payload, Request, ResponseBody};
+use opdeck::http::{Payload, Request, ResponseBody};
 use opdeck::mock::MockTransport;
 use opdeck::operation::{Method, OperationMeta};
 
@@ -75,13 +75,15 @@ fn cases(meta: &OperationMeta, metas: &[OperationMeta], base: &url::Url) -> Vec<
     if needs_credentials(meta) {
         let mut r = valid.clone();
         r.headers.retain(|h| !h.sensitive);
-        r.query.retain(|q| !q.sensitive);
+        for name in std::mem::take(&mut r.secret_query) {
+            r.remove_query(&name);
+        }
         out.push(Case { what: "no credentials", request: r });
     }
     if let Some(name) = super::mock_support::integer_query(meta) {
         let mut r = valid.clone();
-        r.query.retain(|q| q.name != name);
-        r.query.push(Pair::plain(name, "not-a-number"));
+        r.remove_query(&name);
+        r.push_query(&name, "not-a-number");
         out.push(Case { what: "query type", request: r });
     }
     if meta.body.as_ref().is_some_and(|b| b.required) {
@@ -110,7 +112,7 @@ fn cases(meta: &OperationMeta, metas: &[OperationMeta], base: &url::Url) -> Vec<
 }
 
 async fn send_to_prism(client: &reqwest::Client, prism: &str, req: &Request) -> Result<u16, String> {
-    let query = req.query_string(false);
+    let query = req.query();
     let url = if query.is_empty() {
         format!("{prism}{}", req.url.path())
     } else {
@@ -119,7 +121,7 @@ async fn send_to_prism(client: &reqwest::Client, prism: &str, req: &Request) -> 
     let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).map_err(|e| e.to_string())?;
     let mut builder = client.request(method, url);
     for h in &req.headers {
-        builder = builder.header(h.name.as_str(), h.value.as_str());
+        builder = builder.header(&*h.name, &*h.value);
     }
     if let Payload::Bytes { content_type, data } = &req.body {
         builder = builder.header("content-type", content_type.as_str()).body(data.clone());

@@ -141,10 +141,7 @@ fn shop() -> Arc<Registry> {
 
 fn request(method: Method, path_and_query: &str) -> Request {
     let url = url::Url::parse(&format!("{}{path_and_query}", base_url("shop"))).expect("url");
-    let mut req = Request::new("shop.items.x", method, url.clone());
-    req.query = url.query_pairs().map(|(k, v)| Pair::plain(k, v)).collect();
-    req.url.set_query(None);
-    req
+    Request::new("shop.items.x", method, url)
 }
 
 fn json_body(req: &mut Request, body: &str) {
@@ -153,7 +150,7 @@ fn json_body(req: &mut Request, body: &str) {
 
 struct Answer {
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: http::HeaderMap,
     body: Value,
     raw: Bytes,
 }
@@ -186,7 +183,7 @@ fn routes_match_like_prism(#[case] path: &str, #[case] status: u16, #[case] body
     if let Some(body) = body {
         assert_eq!(answer.body, body);
     }
-    assert!(answer.headers.iter().any(|(k, v)| k == SIMULATED_HEADER && v == "true"));
+    assert_eq!(answer.headers.get(SIMULATED_HEADER).map(|v| v.as_bytes()), Some(&b"true"[..]));
 }
 
 #[test]
@@ -194,7 +191,7 @@ fn a_path_without_the_method_is_405_with_allow() {
     let mock = MockTransport::new(shop(), 1);
     let answer = send(&mock, &request(Method::Delete, "/items"));
     assert_eq!(answer.status, 405);
-    let allow = answer.headers.iter().find(|(k, _)| k == "allow").map(|(_, v)| v.as_str());
+    let allow = answer.headers.get("allow").and_then(|v| v.to_str().ok());
     assert_eq!(allow, Some("GET, POST"));
 }
 
@@ -256,7 +253,8 @@ fn secret_values_are_never_quoted_in_violations() {
 fn limits_in_query_are_checked_after_coercion() {
     let mock = MockTransport::new(shop(), 1);
     let mut req = valid_list();
-    req.query[0].value = "51".into();
+    req.remove_query("limit");
+    req.push_query("limit", "51");
     let answer = send(&mock, &req);
     assert_eq!(answer.status, 422);
     assert_eq!(answer.body["validation"][0]["code"], "maximum");
@@ -280,7 +278,8 @@ fn creates_check_credentials_then_body(#[case] headers: Vec<Pair>, #[case] body:
     let answer = send(&mock, &req);
     assert_eq!(answer.status, status, "{}", answer.body);
     if status == 401 {
-        assert!(answer.headers.iter().any(|(k, v)| k == "www-authenticate" && v.contains("Bearer")));
+        let challenge = answer.headers.get("www-authenticate").and_then(|v| v.to_str().ok());
+        assert!(challenge.is_some_and(|v| v.contains("Bearer")), "{challenge:?}");
     }
     if status == 400 {
         assert!(!answer.body["validation"].as_array().expect("validation list").is_empty());
@@ -312,7 +311,7 @@ fn bodies_need_a_media_type_the_operation_takes() {
 fn accept_headers_are_negotiated(#[case] accept: &str, #[case] status: u16) {
     let mock = MockTransport::new(shop(), 1);
     let mut req = request(Method::Get, "/items/mine");
-    req.headers.push(Pair::plain("Accept", accept));
+    req.headers.push(Pair::plain("Accept", accept.to_owned()));
     assert_eq!(send(&mock, &req).status, status);
 }
 

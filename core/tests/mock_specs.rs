@@ -109,8 +109,8 @@ fn broken_raw_requests_get_the_right_status() {
             let Ok(valid) = valid_request(meta, &base) else { continue };
             if let Some(name) = super::mock_support::integer_query(meta) {
                 let mut req = valid.clone();
-                req.query.retain(|q| q.name != name);
-                req.query.push(opdeck::http::Pair::plain(name, "not-a-number"));
+                req.remove_query(&name);
+                req.push_query(&name, "not-a-number");
                 expect("wrong query type", meta, &req, &[400, 422]);
                 checked[0] += 1;
             }

@@ -56,7 +56,7 @@ pub fn authorize(meta: &OperationMeta, req: &mut Request) {
     for (name, _) in &alternative.0 {
         match meta.security_schemes.get(name) {
             Some(SecurityScheme::ApiKey { name, location: Location::Query }) => {
-                req.query.push(Pair::secret(name.clone(), "test-key"));
+                req.set_secret_query(name, "test-key");
             }
             Some(SecurityScheme::ApiKey { name, location: Location::Cookie }) => {
                 cookies.push(format!("{name}=test-key"))

@@ -225,18 +225,18 @@ pub struct Exchange {
     /// The response status; 0 when the transport failed.
     pub status: u16,
     /// The response headers.
-    pub response_headers: Vec<(String, String)>,
+    pub response_headers: http::HeaderMap,
 }
 
 impl Exchange {
     /// The request header `name`'s value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value.as_str())
+        self.headers.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| &*p.value)
     }
 
     /// The response header `name`'s value.
     pub fn response_header(&self, name: &str) -> Option<&str> {
-        self.response_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.response_headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -304,13 +304,13 @@ impl Transport for Recorder {
         let result = self.inner.send(request, delivery).await;
         let (status, response_headers) = match &result {
             Ok(r) => (r.status, r.headers.clone()),
-            Err(_) => (0, Vec::new()),
+            Err(_) => (0, http::HeaderMap::new()),
         };
         self.log.lock().unwrap_or_else(|e| e.into_inner()).push(Exchange {
-            operation: request.operation.clone(),
+            operation: request.operation.to_string(),
             method: request.method,
             path: request.url.path().to_owned(),
-            query: request.query_string(true),
+            query: request.redacted_query().into_owned(),
             headers: request.headers.clone(),
             status,
             response_headers,

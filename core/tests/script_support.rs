@@ -104,7 +104,9 @@ pub fn fixture() -> Fixture {
         })
     });
     let create = op("svc.things.create", "POST", &[], |input| {
-        Ok(Output { status: 201, headers: vec![("x-made".into(), "yes".into())], body: opdeck::Body::Json(input) })
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-made", http::HeaderValue::from_static("yes"));
+        Ok(Output { status: 201, headers, body: opdeck::Body::Json(input) })
     });
     let slow = sleepy("svc.things.slow", Duration::from_millis(100));
     let ops: Vec<Arc<dyn Operation>> = vec![echo.clone(), fail, create.clone(), slow];

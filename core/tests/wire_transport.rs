@@ -18,7 +18,7 @@ fn request_with_secrets(method: Method, url: &str) -> Request {
     r.headers.push(Pair::plain("Cookie", "sid=COOKIE"));
     r.headers.push(Pair::secret("X-Api-Key", "KEY"));
     r.headers.push(Pair::plain("X-Trace", "t1"));
-    r.query.push(Pair::secret("access_token", "QTOKEN"));
+    r.set_secret_query("access_token", "QTOKEN");
     r
 }
 
@@ -306,7 +306,7 @@ async fn prepare_matches_what_invoke_sends_and_renders_as_curl() {
     assert_eq!(srv.hits(), 0);
     h.call(input).await.expect("invoke");
     let sent = srv.last();
-    assert_eq!(prepared.full_url().as_str(), format!("{}{}", srv.url(), sent.target));
+    assert_eq!(prepared.url.as_str(), format!("{}{}", srv.url(), sent.target));
     let cmd = opdeck::http::curl::render(&prepared);
     assert!(cmd.contains(&format!("'{}/items/a%20b?q=x'", srv.url())), "{cmd}");
     assert!(cmd.contains("--data-binary '{\"k\":1}'"), "{cmd}");

@@ -125,7 +125,9 @@ pub fn authorize_offline(ctx: &Context, meta: &OperationMeta, request: &mut Requ
 /// Whether `request` sent `token` in one of its credential slots (header,
 /// query pair or cookie).
 fn carries(request: &Request, token: &str) -> bool {
-    !token.is_empty() && request.headers.iter().chain(&request.query).any(|p| p.sensitive && p.value.contains(token))
+    !token.is_empty()
+        && (request.headers.iter().any(|p| p.sensitive && p.value.contains(token))
+            || request.query_pairs().any(|(k, v)| request.is_secret_query(&k) && v.contains(token)))
 }
 
 fn is_mock(ctx: &Context, service: &str) -> bool {

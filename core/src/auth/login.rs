@@ -186,7 +186,7 @@ fn read_token(
     request: &Request,
     source: &TokenSource,
     status: u16,
-    headers: &[(String, String)],
+    headers: &http::HeaderMap,
     body: &Value,
 ) -> Result<Secret> {
     let fail = |message: String| Error::Auth { service: service.to_owned(), message };
@@ -196,9 +196,9 @@ fn read_token(
     let token = match source {
         TokenSource::Json(pointer) => body.pointer(pointer).and_then(Value::as_str).map(str::to_owned),
         TokenSource::Cookie(name) => headers
+            .get_all(http::header::SET_COOKIE)
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .filter_map(|(_, v)| v.split(';').next()?.trim().split_once('='))
+            .filter_map(|v| v.to_str().ok()?.split(';').next()?.trim().split_once('='))
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.to_owned()),
     };
@@ -233,14 +233,17 @@ mod tests {
         let url = url::Url::parse("http://127.0.0.1/").expect("url");
         let req = Request::new("x login", Method::Post, url);
         let json_src = TokenSource::Json("/access_token".into());
-        let got = read_token("kitsu", &req, &json_src, 200, &[], &json!({"access_token": "jwt"})).expect("token");
+        let none = http::HeaderMap::new();
+        let got = read_token("kitsu", &req, &json_src, 200, &none, &json!({"access_token": "jwt"})).expect("token");
         assert_eq!(got.expose(), "jwt");
-        let headers = vec![("set-cookie".to_owned(), "sessionid=abc123; Path=/; HttpOnly".to_owned())];
+        let mut headers = http::HeaderMap::new();
+        headers.append(http::header::SET_COOKIE, http::HeaderValue::from_static("theme=dark; Path=/"));
+        headers.append(http::header::SET_COOKIE, http::HeaderValue::from_static("sessionid=abc123; Path=/; HttpOnly"));
         let cookie = TokenSource::Cookie("sessionid".into());
         assert_eq!(read_token("seald", &req, &cookie, 201, &headers, &Value::Null).expect("cookie").expose(), "abc123");
-        let err = read_token("kitsu", &req, &json_src, 200, &[], &json!({})).expect_err("no token");
+        let err = read_token("kitsu", &req, &json_src, 200, &none, &json!({})).expect_err("no token");
         assert!(err.to_string().contains("without a token at `/access_token`"), "{err}");
-        let err = read_token("kitsu", &req, &json_src, 401, &[], &json!({})).expect_err("refused");
+        let err = read_token("kitsu", &req, &json_src, 401, &none, &json!({})).expect_err("refused");
         assert!(err.to_string().contains("http status 401"), "{err}");
     }
 }

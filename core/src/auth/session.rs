@@ -109,7 +109,7 @@ impl Sessions {
 /// What an auth exchange (token request, login) answered.
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: Value,
 }
 
@@ -141,7 +141,7 @@ pub(crate) async fn exchange(ctx: &Context, service: &str, request: &Request) ->
     };
     match tokio::time::timeout(limit, send).await {
         Ok(answer) => answer,
-        Err(_) => Err(Error::Timeout { operation: request.operation.clone(), after: limit }),
+        Err(_) => Err(Error::Timeout { operation: request.operation.to_string(), after: limit }),
     }
 }
 

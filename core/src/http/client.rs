@@ -75,10 +75,10 @@ impl HttpTransport {
     /// Sends one hop to `url`. Bodies that need files are attached in their
     /// own boxed future, so that a plain call's future stays small.
     async fn send_once(&self, hop: &Hop<'_>, url: Url, delivery: Delivery) -> Result<reqwest::Response> {
-        let op = hop.request.operation.as_str();
+        let op: &str = &hop.request.operation;
         let mut builder = self.client()?.request(reqwest_method(hop.method), url);
         for h in hop.headers.iter() {
-            builder = builder.header(&h.name, &h.value);
+            builder = builder.header(&*h.name, &*h.value);
         }
         if hop.with_body {
             builder = match &hop.request.body {
@@ -157,12 +157,12 @@ impl HttpTransport {
             headers: Cow::Borrowed(&request.headers),
             with_body: !matches!(request.body, Payload::Empty),
         };
-        let mut url = request.full_url();
+        let mut url = request.url.clone();
         let mut redirects = 0;
         loop {
             // The URL moves into the request; a redirect is resolved against
             // the response's URL, which is the one sent (reqwest follows none).
-            let resp = self.send_once(&hop, url, delivery).await?;
+            let mut resp = self.send_once(&hop, url, delivery).await?;
             let status = resp.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308)
                 && let Some(location) = resp.headers().get("location").and_then(|v| v.to_str().ok())
@@ -175,13 +175,13 @@ impl HttpTransport {
                     });
                 }
                 let next = resp.url().join(location).map_err(|e| Error::Transport {
-                    operation: request.operation.clone(),
+                    operation: request.operation.to_string(),
                     message: format!("bad redirect location: {e}"),
                 })?;
                 url = redirect(&mut hop, next, status)?;
                 continue;
             }
-            let headers = headers_of(&resp);
+            let headers = std::mem::take(resp.headers_mut());
             let body = match delivery {
                 Delivery::Buffered => ResponseBody::Full(self.read_body(&request.operation, resp).await?),
                 Delivery::Streamed => ResponseBody::Stream(self.timed_stream(&request.operation, resp)),
@@ -230,20 +230,19 @@ fn redirect(hop: &mut Hop<'_>, next: Url, status: u16) -> Result<Url> {
     let request = hop.request;
     if !matches!(next.scheme(), "http" | "https") {
         return Err(Error::Transport {
-            operation: request.operation.clone(),
+            operation: request.operation.to_string(),
             message: "redirect to a non-http url".into(),
         });
     }
     let mut url = next;
     if !same_origin(&url, &request.url) {
         hop.headers.to_mut().retain(|p| !is_credential_header(p));
-        if request.query.iter().any(|p| p.sensitive) {
+        if !request.secret_query.is_empty() {
             // The next URL comes from the server; a credential the
             // auth layer put in the query must not follow it.
-            let secrets: Vec<&str> = request.query.iter().filter(|p| p.sensitive).map(|p| p.name.as_str()).collect();
             let kept: Vec<(String, String)> = url
                 .query_pairs()
-                .filter(|(k, _)| !secrets.contains(&k.as_ref()))
+                .filter(|(k, _)| !request.is_secret_query(k))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             url.set_query(None);
@@ -331,19 +330,6 @@ async fn attach_body(builder: reqwest::RequestBuilder, payload: &Payload) -> Res
     })
 }
 
-fn headers_of(resp: &reqwest::Response) -> Vec<(String, String)> {
-    let headers = resp.headers();
-    let mut out = Vec::with_capacity(headers.len());
-    for (k, v) in headers {
-        let value = match v.to_str() {
-            Ok(text) => text.to_owned(),
-            Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-        };
-        out.push((k.as_str().to_owned(), value));
-    }
-    out
-}
-
 #[async_trait]
 impl Transport for HttpTransport {
     async fn send(&self, request: &Request, delivery: Delivery) -> Result<Response> {
@@ -361,7 +347,7 @@ impl Transport for HttpTransport {
 }
 
 fn timeout(request: &Request, after: Duration) -> Error {
-    Error::Timeout { operation: request.operation.clone(), after }
+    Error::Timeout { operation: request.operation.to_string(), after }
 }
 
 #[cfg(test)]

@@ -64,8 +64,8 @@ mod tests {
     fn secrets_are_redacted_and_quotes_escaped() {
         let url = url::Url::parse("https://h.example/api/x").expect("url");
         let mut r = Request::new("s.g.o", Method::Post, url);
-        r.query.push(Pair::plain("q", "it's"));
-        r.query.push(Pair::secret("access_token", "SECRET1"));
+        r.push_query("q", "it's");
+        r.set_secret_query("access_token", "SECRET1");
         r.headers.push(Pair::secret("Authorization", "Bearer SECRET2"));
         r.headers.push(Pair::plain("X-Trace", "abc"));
         r.body = Payload::Bytes { content_type: "application/json".into(), data: bytes::Bytes::from(r#"{"a":"b'c"}"#) };

@@ -7,8 +7,10 @@
 //! never disagree about what would be sent. Headers and query pairs carry a
 //! `sensitive` flag set by the auth layer; every rendering redacts them.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -30,25 +32,25 @@ pub mod sse;
 /// What the redacted form of a secret looks like everywhere.
 pub const REDACTED: &str = "<redacted>";
 
-/// One header or query pair.
+/// One header.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pair {
     /// The name (headers keep the spec's case; HTTP ignores it).
-    pub name: String,
-    /// The value, not yet percent-encoded for the query.
-    pub value: String,
+    pub name: Cow<'static, str>,
+    /// The value.
+    pub value: Cow<'static, str>,
     /// Whether the value is a credential that must never be shown.
     pub sensitive: bool,
 }
 
 impl Pair {
     /// A pair that may be shown.
-    pub fn plain(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn plain(name: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) -> Self {
         Pair { name: name.into(), value: value.into(), sensitive: false }
     }
 
     /// A pair whose value is a secret.
-    pub fn secret(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn secret(name: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) -> Self {
         Pair { name: name.into(), value: value.into(), sensitive: true }
     }
 
@@ -121,23 +123,21 @@ impl Payload {
 }
 
 /// A request as opdeck sends it.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The URL is the one that goes on the wire, query included, encoded once by
+/// [`request::build`] with each parameter's style. Query pairs that hold
+/// credentials are named in `secret_query`, and every rendering other than
+/// the wire shows their values as [`REDACTED`].
+#[derive(Clone, PartialEq)]
 pub struct Request {
     /// The operation id, for errors and logs.
-    pub operation: String,
+    pub operation: Arc<str>,
     /// The method.
     pub method: Method,
-    /// The base URL joined with the expanded path, without the query.
+    /// The base URL joined with the expanded path and the encoded query.
     pub url: url::Url,
-    /// Query pairs in order, values not yet encoded.
-    pub query: Vec<Pair>,
-    /// Whether each query value may keep reserved characters (`allowReserved`).
-    /// Holds the names of those parameters.
-    pub query_reserved: Vec<String>,
-    /// Names of query pairs whose name and value [`request::build`] already
-    /// percent-encoded by their style, so that delimiters stay literal
-    /// (`color=a%2Cb,c`); every other pair is encoded when the URL is rendered.
-    pub query_encoded: Vec<String>,
+    /// The names (decoded) of query pairs whose values are credentials.
+    pub secret_query: Vec<String>,
     /// Headers in order, cookies included as one `Cookie` header.
     pub headers: Vec<Pair>,
     /// The body.
@@ -146,14 +146,12 @@ pub struct Request {
 
 impl Request {
     /// An empty request of `method` to `url` for `operation`.
-    pub fn new(operation: impl Into<String>, method: Method, url: url::Url) -> Self {
+    pub fn new(operation: impl Into<Arc<str>>, method: Method, url: url::Url) -> Self {
         Request {
             operation: operation.into(),
             method,
             url,
-            query: Vec::new(),
-            query_reserved: Vec::new(),
-            query_encoded: Vec::new(),
+            secret_query: Vec::new(),
             headers: Vec::new(),
             body: Payload::Empty,
         }
@@ -170,51 +168,99 @@ impl Request {
         self.headers.push(pair);
     }
 
-    /// The encoded query string (without `?`); sensitive values become
-    /// [`REDACTED`] when `redact` is set. Every rendering of a request
-    /// (transport, curl, simulator) goes through here so they agree.
-    pub fn query_string(&self, redact: bool) -> String {
-        if self.query.is_empty() {
-            return String::new();
+    /// The query as it goes on the wire, without `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        self.url.query().unwrap_or("")
+    }
+
+    /// The query pairs as a server decodes them.
+    pub fn query_pairs(&self) -> url::form_urlencoded::Parse<'_> {
+        url::form_urlencoded::parse(self.query().as_bytes())
+    }
+
+    /// Appends `name=value`, both percent-encoded.
+    pub fn push_query(&mut self, name: &str, value: &str) {
+        let mut query = self.query().to_owned();
+        if !query.is_empty() {
+            query.push('&');
         }
-        let mut out = String::with_capacity(self.query.iter().map(|p| p.name.len() + p.value.len() + 2).sum());
-        for p in &self.query {
+        params::encode_into(&mut query, name);
+        query.push('=');
+        params::encode_into(&mut query, value);
+        self.url.set_query(Some(&query));
+    }
+
+    /// Removes every query pair named `name`.
+    pub fn remove_query(&mut self, name: &str) {
+        let kept: Vec<&str> = self.query().split('&').filter(|raw| !raw.is_empty() && pair_name(raw) != name).collect();
+        let query = kept.join("&");
+        self.url.set_query(if query.is_empty() { None } else { Some(&query) });
+    }
+
+    /// Sets a credential in the query, replacing pairs of the same name;
+    /// renderings other than the wire show its value as [`REDACTED`].
+    pub fn set_secret_query(&mut self, name: &str, value: &str) {
+        self.remove_query(name);
+        self.push_query(name, value);
+        if !self.is_secret_query(name) {
+            self.secret_query.push(name.to_owned());
+        }
+    }
+
+    /// Whether the query pair `name` holds a credential.
+    pub fn is_secret_query(&self, name: &str) -> bool {
+        self.secret_query.iter().any(|n| n == name)
+    }
+
+    /// The query with credential values shown as [`REDACTED`].
+    pub fn redacted_query(&self) -> Cow<'_, str> {
+        if self.secret_query.is_empty() {
+            return Cow::Borrowed(self.query());
+        }
+        let mut out = String::with_capacity(self.query().len());
+        for raw in self.query().split('&') {
             if !out.is_empty() {
                 out.push('&');
             }
-            if redact && p.sensitive {
-                out.push_str(&params::encode(&p.name));
+            if self.is_secret_query(&pair_name(raw)) {
+                out.push_str(raw.split('=').next().unwrap_or(raw));
                 out.push('=');
                 out.push_str(REDACTED);
-            } else if self.query_encoded.contains(&p.name) {
-                out.push_str(&p.name);
-                out.push('=');
-                out.push_str(&p.value);
             } else {
-                let enc = if self.query_reserved.contains(&p.name) { params::encode_reserved } else { params::encode };
-                out.push_str(&params::encode(&p.name));
-                out.push('=');
-                out.push_str(&enc(&p.value));
+                out.push_str(raw);
             }
         }
-        out
+        Cow::Owned(out)
     }
 
-    /// The URL with the query appended, as it goes on the wire.
-    pub fn full_url(&self) -> url::Url {
-        let mut url = self.url.clone();
-        let q = self.query_string(false);
-        url.set_query(if q.is_empty() { None } else { Some(&q) });
-        url
-    }
-
-    /// The URL as text with sensitive query values shown as [`REDACTED`].
+    /// The URL as text with credential query values shown as [`REDACTED`].
     pub fn redacted_url(&self) -> String {
+        if self.secret_query.is_empty() {
+            return self.url.to_string();
+        }
         let mut url = self.url.clone();
         url.set_query(None);
-        let q = self.query_string(true);
-        if q.is_empty() { url.to_string() } else { format!("{url}?{q}") }
+        format!("{url}?{}", self.redacted_query())
     }
+}
+
+impl fmt::Debug for Request {
+    /// The URL is shown redacted: it may hold a credential in its query.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &self.redacted_url())
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// The decoded name of one raw `name=value` query pair.
+fn pair_name(raw: &str) -> Cow<'_, str> {
+    let name = raw.split('=').next().unwrap_or(raw);
+    url::form_urlencoded::parse(name.as_bytes()).next().map_or(Cow::Borrowed(""), |(k, _)| k)
 }
 
 /// A response body: whole, or a stream for downloads and events.
@@ -239,16 +285,16 @@ impl fmt::Debug for ResponseBody {
 pub struct Response {
     /// The HTTP status.
     pub status: u16,
-    /// Headers, names lowercase, in arrival order.
-    pub headers: Vec<(String, String)>,
+    /// The headers as the server sent them.
+    pub headers: http::HeaderMap,
     /// The body.
     pub body: ResponseBody,
 }
 
 impl Response {
-    /// The first header with this name (case-insensitive).
+    /// The first value of the header with this name (case-insensitive), if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -267,4 +313,38 @@ pub enum Delivery {
 pub trait Transport: Send + Sync + fmt::Debug {
     /// Sends one request once. Retries, auth and decoding happen above.
     async fn send(&self, request: &Request, delivery: Delivery) -> Result<Response>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(url: &str) -> Request {
+        Request::new("t.g.op", Method::Get, url::Url::parse(url).expect("url"))
+    }
+
+    #[test]
+    fn query_pairs_are_encoded_once_and_decode_as_a_server_reads_them() {
+        let mut r = request("https://h.example/x?a=1");
+        r.push_query("q", "a b&c=d+é");
+        assert_eq!(r.query(), "a=1&q=a%20b%26c%3Dd%2B%C3%A9");
+        let pairs: Vec<(String, String)> = r.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        assert_eq!(pairs, [("a".into(), "1".into()), ("q".into(), "a b&c=d+é".into())]);
+        r.remove_query("a");
+        assert_eq!(r.url.as_str(), "https://h.example/x?q=a%20b%26c%3Dd%2B%C3%A9");
+        r.remove_query("q");
+        assert_eq!(r.url.as_str(), "https://h.example/x");
+    }
+
+    #[test]
+    fn secret_query_values_show_only_on_the_wire() {
+        let mut r = request("https://h.example/x?page=2&api%20key=old");
+        r.set_secret_query("api key", "s3cret");
+        r.set_secret_query("api key", "n3w");
+        assert_eq!(r.query(), "page=2&api%20key=n3w", "replaced, not repeated");
+        assert_eq!(r.redacted_query(), format!("page=2&api%20key={REDACTED}"));
+        assert_eq!(r.redacted_url(), format!("https://h.example/x?page=2&api%20key={REDACTED}"));
+        let debug = format!("{r:?}");
+        assert!(!debug.contains("n3w") && debug.contains(REDACTED), "{debug}");
+    }
 }

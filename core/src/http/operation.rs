@@ -138,7 +138,8 @@ impl HttpOperation {
             return Ok(resp);
         }
         let (status, headers) = (resp.status, resp.headers);
-        let bytes = response::collect(&self.meta.id, resp.body, settings.max_body_bytes.min(1024 * 1024)).await?;
+        let bytes =
+            response::collect(&self.meta.id, resp.body, settings.max_body_bytes.min(response::ERROR_BODY_CAP)).await?;
         if crate::auth::refresh(ctx, &self.meta, &request, status, &response::error_body(&bytes)).await? {
             let mut request = unsigned.clone();
             crate::auth::authorize(ctx, &self.meta, &mut request).await?;
@@ -189,6 +190,12 @@ impl Operation for HttpOperation {
         }
         let resp = self.send(ctx, &request, Delivery::Buffered).await?;
         drop(request);
-        response::decode_buffered(&self.meta.id, resp, ctx.config().http.max_body_bytes).await
+        let cap = ctx.config().http.max_body_bytes;
+        match resp.body {
+            // What the transports hand back for a buffered call: decoded
+            // without another future in this one.
+            crate::http::ResponseBody::Full(_) => response::decode_full(&self.meta.id, resp, cap),
+            crate::http::ResponseBody::Stream(_) => Box::pin(response::decode_buffered(&self.meta.id, resp, cap)).await,
+        }
     }
 }

@@ -145,20 +145,17 @@ pub fn push_path_value(out: &mut String, param: &Parameter, v: &Value) {
     }
 }
 
-/// The encoded value of a query parameter that makes one pair, or `None`
-/// when it makes several or none (arrays, objects, `content` parameters):
-/// then [`query_pairs`] gives them.
-pub fn single_query_value(param: &Parameter, v: &Value) -> Option<String> {
+/// Appends the encoded value of a query parameter that makes one pair to
+/// `out` and returns `true`; returns `false` (appending nothing) when it
+/// makes several or none (arrays, objects, `content` parameters): then
+/// [`query_pairs`] gives them.
+pub fn push_query_value(out: &mut String, param: &Parameter, v: &Value) -> bool {
     if !is_plain_scalar(param, v) {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(match v {
-        Value::String(s) => s.len(),
-        _ => 8,
-    });
     let e: fn(&mut String, &str) = if param.allow_reserved { encode_reserved_into } else { encode_into };
-    push_scalar_encoded(&mut out, v, e);
-    Some(out)
+    push_scalar_encoded(out, v, e);
+    true
 }
 
 /// A value reduced to the three shapes the style table knows.
@@ -372,7 +369,8 @@ mod tests {
                             let mut out = String::from("/x");
                             push_path_value(&mut out, &p, v);
                             assert_eq!(out, format!("/x{}", path_value(&p, v)), "{style:?} {v}");
-                            if let Some(single) = single_query_value(&p, v) {
+                            let mut single = String::new();
+                            if push_query_value(&mut single, &p, v) {
                                 assert_eq!(query_pairs(&p, v), vec![(encode(&p.name), single)], "{style:?} {v}");
                             }
                         }

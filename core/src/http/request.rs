@@ -10,8 +10,11 @@ use url::Url;
 
 use crate::context::CallOptions;
 use crate::error::{Error, Result, Violation};
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use crate::http::{Pair, Request, body, params};
-use crate::operation::{Location, OperationMeta, Parameter};
+use crate::operation::{Location, OperationMeta};
 use crate::schema::BODY_KEY;
 
 /// Parses a configured base URL once; a trailing `/` is dropped so that
@@ -39,16 +42,17 @@ fn invalid(meta: &OperationMeta, path: String, message: String) -> Error {
 /// once ([`Plan::new`]) and builds every request from it.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The operation id, shared by every request.
+    id: Arc<str>,
     /// The path template in order: literal text and placeholders.
     pieces: Vec<Piece>,
     /// The percent-encoded name of each parameter (by index) that goes in
     /// the query; empty for the others.
     query_names: Vec<String>,
-    /// How many parameters go in the query and in headers.
-    queries: usize,
+    /// How many parameters go in headers.
     headers: usize,
     /// The `Accept` header, from the success response's media types.
-    accept: Option<String>,
+    accept: Option<Cow<'static, str>>,
 }
 
 /// A piece of a path template.
@@ -95,45 +99,48 @@ impl Plan {
             .iter()
             .map(|p| if p.location == Location::Query { params::encode(&p.name) } else { String::new() })
             .collect();
-        let count = |l: Location| meta.parameters.iter().filter(|p| p.location == l).count();
         Plan {
+            id: meta.id.as_str().into(),
             pieces,
             query_names,
-            queries: count(Location::Query),
-            headers: count(Location::Header),
+            headers: meta.parameters.iter().filter(|p| p.location == Location::Header).count(),
             accept: accept(meta),
         }
     }
 }
 
-/// The last URL an operation built, with the base and the path it was
-/// built from, so that the next call to the same path (every call of an
-/// operation without path parameters, and repeated calls with the same path
-/// values) clones it instead of parsing the path into the base URL again.
+/// The last URL an operation built, with the base and the path and query it
+/// was built from, so that the next call with the same values (every call of
+/// an operation without parameters, a loop over the same page) clones it
+/// instead of parsing them into the base URL again.
 #[derive(Debug, Default)]
 pub struct LastUrl(std::sync::RwLock<Option<LastUrlEntry>>);
 
 #[derive(Debug)]
 struct LastUrlEntry {
     base: String,
-    path: String,
+    target: String,
     url: Url,
 }
 
 impl LastUrl {
-    /// `base` with its path set to `path`, from the cache when it holds them.
-    fn get(&self, base: &Url, path: &str) -> Url {
+    /// `base` with its path and query set from `target` (the path up to
+    /// `path_end`, then `?` and the encoded query if any), checked by
+    /// `check` when it is not the URL built last.
+    fn get(&self, base: &Url, target: &str, path_end: usize, check: impl FnOnce(&Url) -> Result<()>) -> Result<Url> {
         if let Some(last) = self.0.read().unwrap_or_else(|e| e.into_inner()).as_ref()
-            && last.path == path
+            && last.target == target
             && last.base == base.as_str()
         {
-            return last.url.clone();
+            return Ok(last.url.clone());
         }
         let mut url = base.clone();
-        url.set_path(path);
-        let entry = LastUrlEntry { base: base.as_str().to_owned(), path: path.to_owned(), url: url.clone() };
+        url.set_path(&target[..path_end]);
+        url.set_query(target.get(path_end + 1..).filter(|q| !q.is_empty()));
+        check(&url)?;
+        let entry = LastUrlEntry { base: base.as_str().to_owned(), target: target.to_owned(), url: url.clone() };
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(entry);
-        url
+        Ok(url)
     }
 }
 
@@ -165,37 +172,44 @@ pub fn build_with(
         Value::Null => &empty,
         _ => return Err(invalid(meta, String::new(), "input must be an object".into())),
     };
-    let present = |p: &Parameter| lookup(obj, &p.key).filter(|v| !v.is_null());
-    for p in &meta.parameters {
-        if p.required && present(p).is_none() {
-            return Err(invalid(
-                meta,
-                format!("/{}", p.key),
-                format!("{} parameter `{}` is required", p.location.as_str(), p.name),
-            ));
-        }
-    }
 
+    // The path and the query are written into one string, encoded as they
+    // go on the wire, and parsed into the base URL only when they differ
+    // from the last call's.
     let base_path = base_url.path().trim_end_matches('/');
-    let mut full_path = String::with_capacity(base_path.len() + meta.path.len() + 32);
-    full_path.push_str(base_path);
-    expand_path(plan, meta, obj, &mut full_path)?;
-    let url = last_url.get(base_url, &full_path);
-    check_origin(meta, base_url, &url)?;
+    let mut target = String::with_capacity(base_path.len() + meta.path.len() + 64);
+    target.push_str(base_path);
+    expand_path(plan, meta, obj, &mut target)?;
+    let path_end = target.len();
 
-    let mut req = Request::new(meta.id.clone(), meta.method, url);
-    req.query = Vec::with_capacity(plan.queries);
-    req.query_encoded = Vec::with_capacity(plan.queries);
-    req.headers = Vec::with_capacity(plan.headers + 2);
+    let mut headers = Vec::with_capacity(plan.headers + 2);
     let mut cookies = Vec::new();
     for (i, p) in meta.parameters.iter().enumerate() {
-        let Some(v) = present(p) else { continue };
+        if p.location == Location::Path {
+            continue; // filled in by `expand_path`
+        }
+        let Some(v) = lookup(obj, &p.key).filter(|v| !v.is_null()) else {
+            if p.required {
+                return Err(invalid(
+                    meta,
+                    format!("/{}", p.key),
+                    format!("{} parameter `{}` is required", p.location.as_str(), p.name),
+                ));
+            }
+            continue;
+        };
         match p.location {
             Location::Path => {}
-            Location::Query => match params::single_query_value(p, v) {
-                Some(value) => push_pair(&mut req, &plan.query_names[i], value),
-                None => push_query(&mut req, p, v),
-            },
+            Location::Query => {
+                let mark = target.len();
+                target.push(if mark == path_end { '?' } else { '&' });
+                target.push_str(&plan.query_names[i]);
+                target.push('=');
+                if !params::push_query_value(&mut target, p, v) {
+                    target.truncate(mark);
+                    push_pairs(&mut target, path_end, params::query_pairs(p, v));
+                }
+            }
             Location::Header => {
                 let value = params::header_value(p, v);
                 if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
@@ -205,7 +219,7 @@ pub fn build_with(
                         format!("header parameter `{}` must not contain line breaks", p.name),
                     ));
                 }
-                req.headers.push(Pair::plain(p.name.clone(), value));
+                headers.push(Pair::plain(p.name.clone(), value));
             }
             Location::Cookie => cookies.extend(params::cookie_pairs(p, v)),
         }
@@ -213,48 +227,56 @@ pub fn build_with(
     if meta.open_query {
         for (k, v) in obj {
             if k != BODY_KEY && !v.is_null() && meta.parameter(k).is_none() {
-                push_query(&mut req, &params::open_query_param(k), v);
+                push_pairs(&mut target, path_end, params::query_pairs(&params::open_query_param(k), v));
             }
         }
     }
+    // A URL built before from the same text passed these checks then.
+    let url = last_url.get(base_url, &target, path_end, |url| {
+        check_segments(meta, &target[base_path.len()..path_end])?;
+        check_origin(meta, base_url, url)
+    })?;
+    drop(target);
+
+    let mut req = Request::new(plan.id.clone(), meta.method, url);
+    req.headers = headers;
     if !cookies.is_empty() {
         req.headers.push(Pair::plain("Cookie", cookies.join("; ")));
     }
     if let Some(accept) = &plan.accept
         && req.header("accept").is_none()
     {
-        req.headers.push(Pair::plain("Accept", accept.as_str()));
+        req.headers.push(Pair::plain("Accept", accept.clone()));
     }
     req.body = body::encode(meta, lookup(obj, BODY_KEY), options)?;
     Ok(req)
 }
 
-fn push_query(req: &mut Request, p: &Parameter, v: &Value) {
-    for (name, value) in params::query_pairs(p, v) {
-        if !req.query_encoded.contains(&name) {
-            req.query_encoded.push(name.clone());
-        }
-        req.query.push(Pair::plain(name, value));
+/// Appends query pairs whose names and values are already encoded.
+fn push_pairs(target: &mut String, path_end: usize, pairs: Vec<(String, String)>) {
+    for (name, value) in pairs {
+        target.push(if target.len() == path_end { '?' } else { '&' });
+        target.push_str(&name);
+        target.push('=');
+        target.push_str(&value);
     }
-}
-
-/// Adds one query pair whose name and value are already encoded.
-fn push_pair(req: &mut Request, name: &str, value: String) {
-    if !req.query_encoded.iter().any(|n| n == name) {
-        req.query_encoded.push(name.to_owned());
-    }
-    req.query.push(Pair { name: name.to_owned(), value, sensitive: false });
 }
 
 /// The `Accept` header: the success response's media types, JSON first.
-fn accept(meta: &OperationMeta) -> Option<String> {
+/// The usual single `application/json` is shared rather than copied per call.
+fn accept(meta: &OperationMeta) -> Option<Cow<'static, str>> {
+    const JSON: &str = "application/json";
     let media = &meta.success_response()?.media;
     if let [only] = media.as_slice() {
-        return Some(only.content_type.clone()).filter(|t| !t.is_empty());
+        return match only.content_type.as_str() {
+            "" => None,
+            JSON => Some(Cow::Borrowed(JSON)),
+            other => Some(Cow::Owned(other.to_owned())),
+        };
     }
     let mut types: Vec<&str> = media.iter().map(|m| m.content_type.as_str()).filter(|t| !t.is_empty()).collect();
     types.dedup();
-    if types.is_empty() { None } else { Some(types.join(", ")) }
+    if types.is_empty() { None } else { Some(Cow::Owned(types.join(", "))) }
 }
 
 /// Appends the path template with its `{name}` placeholders filled to `out`.
@@ -286,7 +308,13 @@ fn expand_path(plan: &Plan, meta: &OperationMeta, obj: &Map<String, Value>, out:
     if !out[start..].starts_with('/') {
         out.insert(start, '/');
     }
-    for segment in out[start..].split('/').skip(1) {
+    Ok(())
+}
+
+/// The expanded path must not hold a `.` or `..` segment, which a server
+/// or proxy would resolve into another path.
+fn check_segments(meta: &OperationMeta, path: &str) -> Result<()> {
+    for segment in path.split('/').skip(1) {
         // Only a short run of `.` and `%2e` can mean `.` or `..`; anything
         // else is skipped without allocating.
         if segment.len() > 6 || !segment.bytes().all(|b| matches!(b, b'.' | b'%' | b'2' | b'e' | b'E')) {
@@ -294,6 +322,7 @@ fn expand_path(plan: &Plan, meta: &OperationMeta, obj: &Map<String, Value>, out:
         }
         let lower = segment.to_ascii_lowercase().replace("%2e", ".");
         if lower == "." || lower == ".." {
+            let template = &meta.path;
             return Err(invalid(meta, String::new(), format!("path `{template}` would contain a `{lower}` segment")));
         }
     }
@@ -333,7 +362,7 @@ mod tests {
             json!([{"name": "id", "key": "id", "in": "path", "required": true, "style": "simple"}]),
         );
         let r = build(&m, &json!({"id": "a/../b"}), &base(), &CallOptions::default()).expect("build");
-        assert_eq!(r.full_url().as_str(), "https://h.example:8443/api/users/a%2F..%2Fb");
+        assert_eq!(r.url.as_str(), "https://h.example:8443/api/users/a%2F..%2Fb");
     }
 
     #[test]
@@ -346,6 +375,28 @@ mod tests {
             let err = build(&m, &json!({"id": v}), &base(), &CallOptions::default());
             assert!(matches!(err, Err(Error::Validation { .. })), "{v}: {err:?}");
         }
+    }
+
+    #[test]
+    fn the_last_url_is_reused_only_for_the_same_path_and_query() {
+        let m = meta(
+            "/users/{id}",
+            json!([
+                {"name": "id", "key": "id", "in": "path", "required": true, "style": "simple"},
+                {"name": "page", "key": "page", "in": "query", "style": "form", "explode": true}
+            ]),
+        );
+        let (plan, last, base, options) = (Plan::new(&m), LastUrl::default(), base(), CallOptions::default());
+        let url = |input: Value| build_with(&plan, &last, &m, &input, &base, &options).map(|r| r.url.to_string());
+        let first = "https://h.example:8443/api/users/a?page=1";
+        assert_eq!(url(json!({"id": "a", "page": 1})).expect("first"), first);
+        assert_eq!(url(json!({"id": "a", "page": 1})).expect("again"), first);
+        assert_eq!(url(json!({"id": "a", "page": 2})).expect("next page"), "https://h.example:8443/api/users/a?page=2");
+        assert!(url(json!({"id": ".."})).is_err(), "a dot segment is checked on every new path");
+        assert_eq!(url(json!({"id": "b"})).expect("no query"), "https://h.example:8443/api/users/b");
+        let other = parse_base("t", "https://other.example/v2").expect("base");
+        let moved = build_with(&plan, &last, &m, &json!({"id": "b"}), &other, &options).expect("other base");
+        assert_eq!(moved.url.as_str(), "https://other.example/v2/users/b");
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::schema::is_json;
 const REQUEST_ID_HEADERS: [&str; 5] =
     ["x-request-id", "request-id", "x-correlation-id", "x-amzn-requestid", "x-trace-id"];
 
+/// How much of an error answer's body is read.
+pub const ERROR_BODY_CAP: u64 = 1024 * 1024;
+
 /// Reads a body whole, with the in-memory cap.
 pub async fn collect(operation: &str, body: ResponseBody, cap: u64) -> Result<Bytes> {
     match body {
@@ -64,15 +67,13 @@ pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) ->
 
 /// The error for a non-2xx answer, with its body parsed and its request id.
 pub async fn status_error(operation: &str, response: Response, cap: u64) -> Error {
-    let bytes = collect(operation, response.body, cap.min(1024 * 1024)).await.unwrap_or_default();
+    let bytes = collect(operation, response.body, cap.min(ERROR_BODY_CAP)).await.unwrap_or_default();
     status_error_from(operation, response.status, &response.headers, &bytes)
 }
 
 /// [`status_error`] from a body already read.
-pub fn status_error_from(operation: &str, status: u16, headers: &[(String, String)], bytes: &[u8]) -> Error {
-    let request_id = REQUEST_ID_HEADERS
-        .iter()
-        .find_map(|h| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(h)).map(|(_, v)| v.clone()));
+pub fn status_error_from(operation: &str, status: u16, headers: &http::HeaderMap, bytes: &[u8]) -> Error {
+    let request_id = REQUEST_ID_HEADERS.iter().find_map(|h| headers.get(*h)?.to_str().ok()).map(str::to_owned);
     Error::Status { operation: operation.to_owned(), status, body: Box::new(error_body(bytes)), request_id }
 }
 
@@ -94,20 +95,39 @@ pub async fn decode(operation: &str, response: Response, cap: u64, download_to: 
 }
 
 /// [`decode`] without a download: the body is decoded in memory. A body the
-/// transport already read whole is decoded without waiting, and the rare
-/// error answer is read in its own boxed future, so a call's future stays small.
+/// transport already read whole is decoded without waiting (see
+/// [`decode_full`]); a streamed one is read first.
 pub async fn decode_buffered(operation: &str, response: Response, cap: u64) -> Result<Output> {
-    if !(200..300).contains(&response.status) {
-        return Err(Box::pin(status_error(operation, response, cap)).await);
+    match response.body {
+        ResponseBody::Full(_) => decode_full(operation, response, cap),
+        ResponseBody::Stream(_) if !(200..300).contains(&response.status) => {
+            Err(status_error(operation, response, cap).await)
+        }
+        ResponseBody::Stream(stream) => {
+            let bytes = collect(operation, ResponseBody::Stream(stream), cap).await?;
+            decode_full(operation, Response { body: ResponseBody::Full(bytes), ..response }, cap)
+        }
     }
+}
+
+/// Decodes a response whose body is in memory, or returns its status error.
+/// Nothing in it waits, so a call's future need not hold it.
+pub(crate) fn decode_full(operation: &str, response: Response, cap: u64) -> Result<Output> {
     let Response { status, headers, body } = response;
     let bytes = match body {
+        ResponseBody::Full(b) if !(200..300).contains(&status) => {
+            // As `status_error` reads it: a body past the error cap is left out.
+            let shown: &[u8] = if b.len() as u64 > cap.min(ERROR_BODY_CAP) { &[] } else { &b };
+            return Err(status_error_from(operation, status, &headers, shown));
+        }
         ResponseBody::Full(b) if b.len() as u64 > cap => return Err(too_big(operation, cap)),
         ResponseBody::Full(b) => b,
-        stream => collect(operation, stream, cap).await?,
+        ResponseBody::Stream(_) => {
+            return Err(Error::Decode { operation: operation.to_owned(), message: "the body was not read".into() });
+        }
     };
-    let content_type = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-    let body = decode_body(operation, content_type.map(|(_, v)| v.as_str()), bytes)?;
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let body = decode_body(operation, content_type, bytes)?;
     Ok(Output { status, headers, body })
 }
 

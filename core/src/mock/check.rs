@@ -114,8 +114,7 @@ pub(crate) fn check(
     if let Err(challenges) = authorized(meta, request) {
         return Verdict::Unauthorized(challenges);
     }
-    let sent =
-        request.body.content_type().or(request.header("content-type").map(|p| p.value.as_str())).map(body::essence);
+    let sent = request.body.content_type().or(request.header("content-type").map(|p| &*p.value)).map(body::essence);
     let present = body::is_present(&request.body);
     let mut issues = Vec::new();
     let mut media_index = None;
@@ -160,18 +159,15 @@ fn parameter_issues(
     issues: &mut Vec<Issue>,
 ) {
     let defs = &meta.definitions;
-    // The query as a server reads it: rendered as on the wire, then decoded,
-    // so values `request::build` already encoded are judged like the rest.
-    let rendered = request.query_string(false);
-    let decoded: Vec<(String, String)> =
-        url::form_urlencoded::parse(rendered.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    // The query as a server reads it: the wire's query, decoded.
+    let decoded: Vec<(String, String)> = request.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     let query: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let cookie_pair = request.header("cookie");
-    let cookies = params::cookies(cookie_pair.map_or("", |p| p.value.as_str()));
+    let cookies = params::cookies(cookie_pair.map_or("", |p| &*p.value));
     for (p, validator) in meta.parameters.iter().zip(&checks.params) {
         let secret = match p.location {
             Location::Path => false,
-            Location::Query => request.query.iter().any(|q| q.sensitive && q.name == p.name),
+            Location::Query => request.is_secret_query(&p.name),
             Location::Header => request.header(&p.name).is_some_and(|h| h.sensitive),
             Location::Cookie => cookie_pair.is_some_and(|c| c.sensitive),
         };
@@ -201,13 +197,13 @@ fn authorized(meta: &OperationMeta, request: &Request) -> Result<(), Vec<String>
     let has_scheme = |scheme: &str| {
         authorization.is_some_and(|a| a.len() > scheme.len() && a[..scheme.len()].eq_ignore_ascii_case(scheme))
     };
-    let cookie_header = request.header("cookie").map(|p| p.value.as_str()).unwrap_or("");
+    let cookie_header = request.header("cookie").map_or("", |p| &*p.value);
     let present = |name: &str| -> bool {
         let Some(scheme) = meta.security_schemes.get(name) else { return true };
         match scheme {
             SecurityScheme::ApiKey { name, location } => match location {
                 Location::Header => request.header(name).is_some(),
-                Location::Query => request.query.iter().any(|q| q.name == *name),
+                Location::Query => request.query_pairs().any(|(k, _)| k == name.as_str()),
                 Location::Cookie => params::cookies(cookie_header).iter().any(|(n, _)| n == name),
                 Location::Path => true,
             },

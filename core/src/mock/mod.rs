@@ -41,6 +41,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -132,7 +133,7 @@ impl MockTransport {
                 let names: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
                 let detail = format!("{path} takes {}, not {}", names.join(", "), request.method);
                 let mut r = problem(405, "NO_METHOD_MATCHED_ERROR", "Route resolved, but no method matched", &detail);
-                r.headers.push(("allow".into(), names.join(", ")));
+                put(&mut r.headers, "allow", &names.join(", "));
                 return Ok(r);
             }
         };
@@ -143,7 +144,7 @@ impl MockTransport {
                 let detail = "credentials of no security alternative of this operation were sent";
                 let mut r = problem(401, "UNAUTHORIZED", "Invalid security scheme used", detail);
                 if !challenges.is_empty() {
-                    r.headers.push(("www-authenticate".into(), challenges.join(", ")));
+                    put(&mut r.headers, "www-authenticate", &challenges.join(", "));
                 }
                 r
             }
@@ -171,7 +172,7 @@ impl MockTransport {
                 json_response(status, "application/problem+json", &body)
             }
         };
-        response.headers.push((OPERATION_HEADER.into(), meta.id.clone()));
+        put(&mut response.headers, OPERATION_HEADER, &meta.id);
         Ok(response)
     }
 
@@ -180,7 +181,7 @@ impl MockTransport {
         let media = spec.and_then(|r| r.media.iter().find(|m| is_json(&m.content_type)).or(r.media.first()));
         let no_body = matches!(status, 204 | 205 | 304) || request.method == Method::Head;
         let Some(media) = media.filter(|_| !no_body) else {
-            return with_marker(Response { status, headers: Vec::new(), body: ResponseBody::Full(Bytes::new()) });
+            return with_marker(Response { status, headers: HeaderMap::new(), body: ResponseBody::Full(Bytes::new()) });
         };
         if !acceptable(request, spec.map_or(&[][..], |r| &r.media)) {
             let detail = "no media type of the response is one the `accept` header asks for";
@@ -208,7 +209,7 @@ impl MockTransport {
         };
         with_marker(Response {
             status,
-            headers: vec![("content-type".into(), content_type.to_owned())],
+            headers: content_type_header(content_type),
             body: ResponseBody::Full(Bytes::from(text)),
         })
     }
@@ -219,10 +220,7 @@ impl MockTransport {
         let mut mix = |bytes: &[u8]| h = (h ^ input::fnv(bytes)).wrapping_mul(0x0100_0000_01b3);
         mix(meta.id.as_bytes());
         mix(request.url.path().as_bytes());
-        for q in &request.query {
-            mix(q.name.as_bytes());
-            mix(q.value.as_bytes());
-        }
+        mix(request.query().as_bytes());
         mix(check::payload_bytes(&request.body));
         h
     }
@@ -252,15 +250,29 @@ fn acceptable(request: &Request, media: &[crate::operation::Media]) -> bool {
 }
 
 fn with_marker(mut response: Response) -> Response {
-    response.headers.push((SIMULATED_HEADER.into(), "true".into()));
+    put(&mut response.headers, SIMULATED_HEADER, "true");
     response
+}
+
+/// Adds a header; a value no header can carry (a control character from a
+/// spec's media type) is left out rather than sent broken.
+fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.append(HeaderName::from_static(name), value);
+    }
+}
+
+fn content_type_header(content_type: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    put(&mut headers, "content-type", content_type);
+    headers
 }
 
 fn json_response(status: u16, content_type: &str, value: &Value) -> Response {
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     with_marker(Response {
         status,
-        headers: vec![("content-type".into(), content_type.to_owned())],
+        headers: content_type_header(content_type),
         body: ResponseBody::Full(Bytes::from(bytes)),
     })
 }
