@@ -1,8 +1,14 @@
 //! `Operation::invoke` against raw reqwest on a loopback server: the cost of
 //! validation, request building, retries and decoding over the bare client.
 //!
+//! Both sides send the same bytes and build their request from the same
+//! values on every call: opdeck its JSON input, reqwest its URL.
+//!
 //! Run with `cargo bench -p opdeck --bench invoke`; after criterion's groups
-//! a summary prints throughput ratios and added latency at concurrency 1 and 64.
+//! a summary prints throughput ratios and added latency at concurrency 1 and
+//! 64, against the bare client (the target) and against reqwest with
+//! opdeck's timeouts set (the cost of opdeck's layers beside the timer a
+//! total timeout costs any client).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -18,7 +24,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BODY: &str = r#"{"success":true,"results":[{"id":"m1","subject":"hello","seen":false},{"id":"m2","subject":"again","seen":true}],"nextCursor":"abc"}"#;
 
-/// A keep-alive HTTP/1.1 server that answers every GET with the same JSON.
+/// A keep-alive HTTP/1.1 server that answers every GET with the same JSON,
+/// on the runtime it is started from.
 async fn server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -121,13 +128,17 @@ where
 }
 
 fn main() {
-    // `INVOKE_RT=current` runs everything on one thread, which makes
-    // instruction counts (INVOKE_ONLY below) repeatable; the bench itself
-    // always runs on the multi-threaded runtime.
-    let rt = if std::env::var("INVOKE_RT").is_ok_and(|v| v == "current") {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-    } else {
+    // Server and clients share one current-thread runtime. Every run then
+    // has the same layout, and a figure is the whole cost of a call on one
+    // core: client, server and kernel. On the multi-threaded runtime the
+    // server's connection tasks land on one worker or the other, differently
+    // for each side and each process, which moved a run's ratio by ±8%:
+    // more than the difference being measured. `INVOKE_RT=multi` takes the
+    // multi-threaded runtime anyway.
+    let rt = if std::env::var("INVOKE_RT").is_ok_and(|v| v == "multi") {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime")
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
     };
     let base = rt.block_on(server());
     let op = Arc::new(operation());
@@ -141,6 +152,27 @@ fn main() {
     // (`INVOKE_CONCURRENCY` at a time, 1 by default) and exits, for
     // instruction counting under callgrind (run two counts and divide the
     // difference to get the cost of one call) or sampling with perf.
+    // `INVOKE_ONLY=stages` times the work each side does before anything is
+    // sent: opdeck builds its input and the request (validation included),
+    // reqwest formats its URL and parses it, as `Client::get` does.
+    if std::env::var("INVOKE_ONLY").is_ok_and(|v| v == "stages") {
+        let calls = 200_000u32;
+        let time = |what: &str, f: &mut dyn FnMut()| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            eprintln!("{what}: {:?} per call", start.elapsed() / calls);
+        };
+        time("opdeck input", &mut || drop(black_box(input())));
+        time("opdeck input + request", &mut || drop(black_box(op.dry_run(&ctx, &input()).expect("request"))));
+        let url = || {
+            format!("{raw_base}/users/{}/messages?limit={}&page={}", black_box(USER), black_box(LIMIT), black_box(PAGE))
+        };
+        time("reqwest url", &mut || drop(black_box(url())));
+        time("reqwest url + parse", &mut || drop(black_box(reqwest::Url::parse(&url()).expect("url"))));
+        return;
+    }
     if let Ok(side) = std::env::var("INVOKE_ONLY") {
         let calls: usize = std::env::var("INVOKE_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
         let concurrency: usize =
@@ -202,12 +234,13 @@ fn main() {
     }
     c.final_summary();
 
-    // Summary: the same work measured directly, in interleaved rounds so all
-    // sides see the same machine load; each figure is the median of the rounds.
-    // The target is judged against the bare client. The third side is reqwest
-    // with opdeck's default timeouts set, which costs it a timer per call as
-    // opdeck's total timeout does: the ratio against it is the cost of
-    // opdeck's own layers alone.
+    // Summary: the same work measured directly in many short rounds. In each
+    // round every side runs once, back to back, in an order that rotates, so
+    // the ratio of a round compares runs that saw the same machine load; each
+    // figure printed is the median over the rounds. The target is judged
+    // against the bare client. The third side is reqwest with opdeck's
+    // default timeouts set, which costs it a timer per call as opdeck's total
+    // timeout does: the ratio against it is the cost of opdeck's own layers.
     let settings = HttpSettings::default();
     let timed = reqwest::Client::builder()
         .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
@@ -215,23 +248,23 @@ fn main() {
         .timeout(settings.timeout)
         .build()
         .expect("client");
-    const ROUNDS: usize = 11;
-    for (concurrency, total) in [(1usize, 2000usize), (64, 12800)] {
+    // `INVOKE_ROUNDS=n` takes more rounds for a steadier median.
+    let rounds: usize = std::env::var("INVOKE_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(61).max(1);
+    for (concurrency, per_round) in [(1usize, 400usize), (64, 3200)] {
         let mut times: [Vec<Duration>; 3] = Default::default();
-        for round in 0..ROUNDS {
-            // Each side goes first in turn.
+        for round in 0..rounds {
             for k in 0..3 {
                 let side = (round + k) % 3;
                 let elapsed = if side == 0 {
                     let (op, ctx) = (op.clone(), ctx.clone());
-                    rt.block_on(run(concurrency, total, move || {
+                    rt.block_on(run(concurrency, per_round, move || {
                         let (op, ctx) = (op.clone(), ctx.clone());
                         async move { via_opdeck(&op, &ctx).await }
                     }))
                 } else {
                     let client = if side == 1 { client.clone() } else { timed.clone() };
                     let raw_base = raw_base.clone();
-                    rt.block_on(run(concurrency, total, move || {
+                    rt.block_on(run(concurrency, per_round, move || {
                         let (client, raw_base) = (client.clone(), raw_base.clone());
                         async move { via_reqwest(&client, &raw_base).await }
                     }))
@@ -239,24 +272,33 @@ fn main() {
                 times[side].push(elapsed);
             }
         }
+        let ratio = |raw: &[Duration]| {
+            let ratios: Vec<f64> = raw.iter().zip(&times[0]).map(|(r, o)| r.as_secs_f64() / o.as_secs_f64()).collect();
+            100.0 * median_f64(ratios)
+        };
+        let (vs_raw, vs_timed) = (ratio(&times[1]), ratio(&times[2]));
         let [ours, raw, raw_timed] = times.map(median);
-        let per = |d: Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / total as f64;
+        let rate = |d: Duration| per_round as f64 / d.as_secs_f64();
+        let per = |d: Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / per_round as f64;
         println!(
-            "c={concurrency}: opdeck {:.0} req/s, reqwest {:.0} req/s, throughput ratio {:.1}%, latency {:.1} µs vs {:.1} µs (+{:.1} µs)",
-            total as f64 / ours.as_secs_f64(),
-            total as f64 / raw.as_secs_f64(),
-            100.0 * raw.as_secs_f64() / ours.as_secs_f64(),
+            "c={concurrency}: opdeck {:.0} req/s, reqwest {:.0} req/s, throughput ratio {vs_raw:.1}%, latency {:.1} µs vs {:.1} µs (+{:.1} µs)",
+            rate(ours),
+            rate(raw),
             per(ours),
             per(raw),
             per(ours) - per(raw),
         );
         println!(
-            "c={concurrency}: against reqwest with the same timeouts: {:.0} req/s, throughput ratio {:.1}%, latency +{:.1} µs",
-            total as f64 / raw_timed.as_secs_f64(),
-            100.0 * raw_timed.as_secs_f64() / ours.as_secs_f64(),
+            "c={concurrency}: against reqwest with the same timeouts: {:.0} req/s, throughput ratio {vs_timed:.1}%, latency +{:.1} µs",
+            rate(raw_timed),
             per(ours) - per(raw_timed),
         );
     }
+}
+
+fn median_f64(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -424,6 +424,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn redirects_share_one_total_timeout() {
+        // Each hop answers in 250 ms, within the 400 ms limit; the two together do not.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    while let Ok(n) = stream.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                        let reply: &[u8] = if buf[..n].starts_with(b"GET /next") {
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                        } else {
+                            b"HTTP/1.1 302 Found\r\nlocation: /next\r\ncontent-length: 0\r\n\r\n"
+                        };
+                        if stream.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let request = Request::new("t.g.op", Method::Get, Url::parse(&format!("http://{addr}/x")).expect("url"));
+        let limit = Duration::from_millis(400);
+        let err = transport(limit, 100).send(&request, Delivery::Buffered).await.expect_err("total timeout");
+        assert!(matches!(err, Error::Timeout { after, .. } if after == limit), "{err}");
+        let resp = transport(Duration::from_secs(5), 100).send(&request, Delivery::Buffered).await.expect("redirected");
+        assert_eq!(resp.status, 200);
+    }
+
+    #[tokio::test]
     async fn a_slow_buffered_body_hits_the_total_timeout() {
         let chunks = vec!["1\r\na\r\n", "1\r\nb\r\n", "1\r\nc\r\n", "1\r\nd\r\n", "0\r\n\r\n"];
         let url = server(CHUNKED, chunks, Duration::from_millis(150)).await;
