@@ -72,29 +72,43 @@ impl HttpTransport {
         map_reqwest_err(&self.settings, operation, e)
     }
 
-    /// Sends one hop to `url`. Bodies that need files are attached in their
-    /// own boxed future, so that a plain call's future stays small.
-    async fn send_once(&self, hop: &Hop<'_>, url: Url, delivery: Delivery) -> Result<reqwest::Response> {
-        let op: &str = &hop.request.operation;
+    /// The request of one hop to `url`, with its headers and, unless it is
+    /// read from files, its body.
+    fn builder(&self, hop: &Hop<'_>, url: Url) -> Result<reqwest::RequestBuilder> {
         let mut builder = self.client()?.request(reqwest_method(hop.method), url);
         for h in hop.headers.iter() {
             builder = builder.header(&*h.name, &*h.value);
         }
-        if hop.with_body {
-            builder = match &hop.request.body {
-                Payload::Empty => builder,
-                Payload::Bytes { content_type, data } => {
-                    builder.header("content-type", content_type).body(data.clone())
-                }
-                files => Box::pin(attach_body(builder, files)).await?,
-            };
+        if hop.with_body
+            && let Payload::Bytes { content_type, data } = &hop.request.body
+        {
+            builder = builder.header("content-type", content_type).body(data.clone());
         }
-        let send = builder.send();
+        Ok(builder)
+    }
+
+    /// [`HttpTransport::builder`] for a body read from files, which are
+    /// opened anew for every hop and attempt.
+    async fn builder_with_files(&self, hop: &Hop<'_>, url: Url) -> Result<reqwest::RequestBuilder> {
+        attach_files(self.builder(hop, url)?, &hop.request.body).await
+    }
+
+    /// Sends one hop to `url`. Only the request's future is held while it
+    /// is on its way, so a plain call's future stays small; a body read from
+    /// files is attached in a future of its own.
+    async fn send_hop(&self, hop: &Hop<'_>, url: Url, delivery: Delivery) -> Result<reqwest::Response> {
+        let op: &str = &hop.request.operation;
+        let builder = if hop.with_body && matches!(hop.request.body, Payload::File { .. } | Payload::Multipart(_)) {
+            Box::pin(self.builder_with_files(hop, url)).await?
+        } else {
+            self.builder(hop, url)?
+        };
+        let pending = builder.send();
         let result = match delivery {
             // A buffered call runs under the total timer of `send`; a streamed
             // one only has to start in time, then each read has its own limit.
-            Delivery::Buffered => send.await,
-            Delivery::Streamed => match Box::pin(tokio::time::timeout(self.settings.timeout, send)).await {
+            Delivery::Buffered => pending.await,
+            Delivery::Streamed => match Box::pin(tokio::time::timeout(self.settings.timeout, pending)).await {
                 Ok(r) => r,
                 Err(_) => return Err(Error::Timeout { operation: op.to_owned(), after: self.settings.timeout }),
             },
@@ -104,7 +118,7 @@ impl HttpTransport {
 
     /// Reads a whole body under the in-memory cap. A body that arrives in
     /// one chunk (most JSON answers) is handed over without a copy.
-    async fn read_body(&self, operation: &str, mut resp: reqwest::Response) -> Result<Bytes> {
+    async fn read_body(&self, operation: &str, resp: &mut reqwest::Response) -> Result<Bytes> {
         let cap = self.settings.max_body_bytes;
         if resp.content_length().is_some_and(|n| n > cap) {
             return Err(too_big(operation, cap));
@@ -162,7 +176,7 @@ impl HttpTransport {
         loop {
             // The URL moves into the request; a redirect is resolved against
             // the response's URL, which is the one sent (reqwest follows none).
-            let mut resp = self.send_once(&hop, url, delivery).await?;
+            let mut resp = self.send_hop(&hop, url, delivery).await?;
             let status = resp.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308)
                 && let Some(location) = resp.headers().get("location").and_then(|v| v.to_str().ok())
@@ -181,12 +195,22 @@ impl HttpTransport {
                 url = redirect(&mut hop, next, status)?;
                 continue;
             }
-            let headers = std::mem::take(resp.headers_mut());
-            let body = match delivery {
-                Delivery::Buffered => ResponseBody::Full(self.read_body(&request.operation, resp).await?),
-                Delivery::Streamed => ResponseBody::Stream(self.timed_stream(&request.operation, resp)),
-            };
-            return Ok(Response { status, headers, body });
+            // The headers are taken after the body is read, so the future
+            // does not hold them while it waits.
+            return Ok(match delivery {
+                Delivery::Buffered => {
+                    let body = ResponseBody::Full(self.read_body(&request.operation, &mut resp).await?);
+                    Response { status, headers: std::mem::take(resp.headers_mut()), body }
+                }
+                Delivery::Streamed => {
+                    let headers = std::mem::take(resp.headers_mut());
+                    Response {
+                        status,
+                        headers,
+                        body: ResponseBody::Stream(self.timed_stream(&request.operation, resp)),
+                    }
+                }
+            });
         }
     }
 }
@@ -296,11 +320,12 @@ async fn open_file(path: &std::path::Path) -> Result<(reqwest::Body, u64)> {
     Ok((reqwest::Body::wrap_stream(stream), len))
 }
 
-/// Builds the reqwest body; files are opened anew on every attempt.
-async fn attach_body(builder: reqwest::RequestBuilder, payload: &Payload) -> Result<reqwest::RequestBuilder> {
+/// Attaches a body read from files: one file as the whole body, or a
+/// multipart form whose file parts are streamed. Other payloads are left to
+/// [`HttpTransport::builder`].
+async fn attach_files(builder: reqwest::RequestBuilder, payload: &Payload) -> Result<reqwest::RequestBuilder> {
     Ok(match payload {
-        Payload::Empty => builder,
-        Payload::Bytes { content_type, data } => builder.header("content-type", content_type).body(data.clone()),
+        Payload::Empty | Payload::Bytes { .. } => builder,
         Payload::File { content_type, path } => {
             let (body, len) = open_file(path).await?;
             builder.header("content-type", content_type).header("content-length", len).body(body)

@@ -113,7 +113,8 @@ pub async fn send(
             _ => return result,
         };
         drop(result);
-        tokio::time::sleep(wait).await;
+        // Boxed: a timer is large, and only a retry needs one.
+        Box::pin(tokio::time::sleep(wait)).await;
         attempt += 1;
     }
 }
