@@ -236,8 +236,9 @@ fn main() {
 
     // Summary: the same work measured directly in many short rounds. In each
     // round every side runs once, back to back, in an order that rotates, so
-    // the ratio of a round compares runs that saw the same machine load; each
-    // figure printed is the median over the rounds. The target is judged
+    // the ratio of a round compares runs that saw the same machine load. The
+    // ratio and the added latency are medians of the rounds' own; the rates
+    // are the median rounds' of each side. The target is judged
     // against the bare client. The third side is reqwest with opdeck's
     // default timeouts set, which costs it a timer per call as opdeck's total
     // timeout does: the ratio against it is the cost of opdeck's own layers.
@@ -272,26 +273,29 @@ fn main() {
                 times[side].push(elapsed);
             }
         }
-        let ratio = |raw: &[Duration]| {
-            let ratios: Vec<f64> = raw.iter().zip(&times[0]).map(|(r, o)| r.as_secs_f64() / o.as_secs_f64()).collect();
-            100.0 * median_f64(ratios)
+        // Per call, in µs: a call's latency is its round's time shared out
+        // over the calls in flight.
+        let per = |d: &Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / per_round as f64;
+        // The round-by-round throughput ratio and added latency against `raw`.
+        let paired = |raw: &[Duration]| {
+            let pairs = raw.iter().zip(&times[0]);
+            let ratio = median_f64(pairs.clone().map(|(r, o)| r.as_secs_f64() / o.as_secs_f64()).collect());
+            let added = median_f64(pairs.map(|(r, o)| per(o) - per(r)).collect());
+            (100.0 * ratio, added)
         };
-        let (vs_raw, vs_timed) = (ratio(&times[1]), ratio(&times[2]));
+        let ((vs_raw, added), (vs_timed, added_timed)) = (paired(&times[1]), paired(&times[2]));
         let [ours, raw, raw_timed] = times.map(median);
         let rate = |d: Duration| per_round as f64 / d.as_secs_f64();
-        let per = |d: Duration| d.as_secs_f64() * 1e6 * concurrency as f64 / per_round as f64;
         println!(
-            "c={concurrency}: opdeck {:.0} req/s, reqwest {:.0} req/s, throughput ratio {vs_raw:.1}%, latency {:.1} µs vs {:.1} µs (+{:.1} µs)",
+            "c={concurrency}: opdeck {:.0} req/s, reqwest {:.0} req/s, throughput ratio {vs_raw:.1}%, latency {:.1} µs vs {:.1} µs (+{added:.1} µs)",
             rate(ours),
             rate(raw),
-            per(ours),
-            per(raw),
-            per(ours) - per(raw),
+            per(&ours),
+            per(&raw),
         );
         println!(
-            "c={concurrency}: against reqwest with the same timeouts: {:.0} req/s, throughput ratio {vs_timed:.1}%, latency +{:.1} µs",
+            "c={concurrency}: against reqwest with the same timeouts: {:.0} req/s, throughput ratio {vs_timed:.1}%, latency +{added_timed:.1} µs",
             rate(raw_timed),
-            per(ours) - per(raw_timed),
         );
     }
 }
