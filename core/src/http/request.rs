@@ -5,14 +5,14 @@
 //! port; parameters only ever fill path segments, query pairs, headers and
 //! cookies, and the result is checked against the base before it is returned.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use url::Url;
 
 use crate::context::CallOptions;
 use crate::error::{Error, Result, Violation};
-use std::borrow::Cow;
-use std::sync::Arc;
-
 use crate::http::{Pair, Request, body, params};
 use crate::operation::{Location, OperationMeta};
 use crate::schema::BODY_KEY;
