@@ -93,6 +93,9 @@ struct Inner {
     services: IndexMap<String, Entry>,
     /// ids and aliases to operations.
     index: HashMap<String, Arc<dyn Operation>>,
+    /// Whether `index` misses the last registrations. It is rebuilt by the
+    /// next lookup, so registering several sources in a row costs one build.
+    stale: bool,
 }
 
 impl Inner {
@@ -109,6 +112,7 @@ impl Inner {
                 self.index.insert(op.head().id.to_owned(), op.clone());
             }
         }
+        self.stale = false;
     }
 }
 
@@ -170,7 +174,7 @@ impl Registry {
         let ids = ops.iter().map(|op| op.head().id.to_owned()).collect();
         let mut inner = self.write();
         inner.services.insert(service.to_owned(), Entry { origin, ops });
-        inner.reindex();
+        inner.stale = true;
         Ok(ids)
     }
 
@@ -178,15 +182,23 @@ impl Registry {
     pub fn unregister(&self, service: &str) -> bool {
         let mut inner = self.write();
         let removed = inner.services.shift_remove(service).is_some();
-        if removed {
-            inner.reindex();
-        }
+        inner.stale |= removed;
         removed
     }
 
     /// The operation with this id or alias.
     pub fn get(&self, id: &str) -> Result<Arc<dyn Operation>> {
-        let inner = self.read();
+        let inner = loop {
+            let inner = self.read();
+            if !inner.stale {
+                break inner;
+            }
+            drop(inner);
+            let mut inner = self.write();
+            if inner.stale {
+                inner.reindex();
+            }
+        };
         if let Some(op) = inner.index.get(id) {
             return Ok(op.clone());
         }

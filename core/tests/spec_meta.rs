@@ -117,3 +117,34 @@ fn meta_inputs_are_validated() {
     assert_eq!(err.kind(), opdeck::ErrorKind::Io);
     assert_eq!(deck.registry().services().len(), 2, "nothing was half registered");
 }
+
+fn native(id: &str) -> Arc<dyn Operation> {
+    let name = id.rsplit('.').next().unwrap_or(id);
+    let meta: OperationMeta = serde_json::from_value(json!({
+        "id": id, "service": "native", "group": "tools", "name": name,
+        "alias": id.replace('.', "_"), "method": "POST", "path": ""
+    }))
+    .expect("meta");
+    Arc::new(Echo(meta))
+}
+
+#[test]
+fn lookups_follow_registrations_and_removals() {
+    let registry = Registry::new();
+    registry.register(&opdeck::spec::meta_source()).expect("meta source");
+    registry.register_operations("native", "rust".into(), vec![native("native.tools.echo")]).expect("first");
+    assert!(registry.get("native.tools.echo").is_ok());
+    // Registering a service again replaces all it had, aliases included.
+    registry.register_operations("native", "rust".into(), vec![native("native.tools.shout")]).expect("again");
+    assert!(registry.get("native_tools_shout").is_ok());
+    let Err(err) = registry.get("native.tools.echo") else { panic!("the old id outlived its service's replacement") };
+    assert!(
+        matches!(&err, Error::UnknownOperation { suggestions, .. } if suggestions.contains(&"native.tools.shout".to_owned())),
+        "{err}"
+    );
+    assert!(registry.get("native_tools_echo").is_err());
+    assert!(registry.unregister("native"));
+    assert!(registry.get("native.tools.shout").is_err());
+    assert!(registry.get("openapi.addSource").is_ok(), "other services stay");
+    assert!(!registry.unregister("native"));
+}
