@@ -27,9 +27,15 @@ impl Operation for Echo {
 }
 
 fn echo() -> Arc<dyn Operation> {
+    native("native.tools.echo")
+}
+
+/// A native operation of the `native` service with this id.
+fn native(id: &str) -> Arc<dyn Operation> {
+    let name = id.rsplit('.').next().unwrap_or(id);
     let meta: OperationMeta = serde_json::from_value(json!({
-        "id": "native.tools.echo", "service": "native", "group": "tools", "name": "echo",
-        "alias": "native_tools_echo", "method": "POST", "path": ""
+        "id": id, "service": "native", "group": "tools", "name": name,
+        "alias": id.replace('.', "_"), "method": "POST", "path": ""
     }))
     .expect("meta");
     Arc::new(Echo(meta))
@@ -116,16 +122,6 @@ fn meta_inputs_are_validated() {
     let err = deck.call_blocking("openapi.previewSpec", json!({"spec": "/nonexistent/spec.yaml"})).expect_err("io");
     assert_eq!(err.kind(), opdeck::ErrorKind::Io);
     assert_eq!(deck.registry().services().len(), 2, "nothing was half registered");
-}
-
-fn native(id: &str) -> Arc<dyn Operation> {
-    let name = id.rsplit('.').next().unwrap_or(id);
-    let meta: OperationMeta = serde_json::from_value(json!({
-        "id": id, "service": "native", "group": "tools", "name": name,
-        "alias": id.replace('.', "_"), "method": "POST", "path": ""
-    }))
-    .expect("meta");
-    Arc::new(Echo(meta))
 }
 
 #[test]
