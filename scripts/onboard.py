@@ -50,9 +50,15 @@ def onboard(
     first, _, last = name.partition(" ")
     last = last or name
 
+    secrets: list[str] = []
+
     def write(op: str, **input: Any) -> dict[str, Any]:
         if dry_run:
-            say(f"plan: {deck.prepare(op, input)}")
+            # Credentials are redacted by opdeck; a password in a body is data to it.
+            plan = deck.prepare(op, input)
+            for s in secrets:
+                plan = plan.replace(s, "<redacted>")
+            say(f"plan: {plan}")
             return {}
         out = deck.call(op, input)
         return out if isinstance(out, dict) else {}
@@ -65,6 +71,7 @@ def onboard(
         pw = password or os.environ.get("ONBOARD_PASSWORD")
         if not pw:
             raise ValueError("onboard: WildDuck needs a password or $ONBOARD_PASSWORD (or skip wildduck)")
+        secrets.append(pw)
         body = {
             "username": username_of(email),
             "name": name,

@@ -237,9 +237,7 @@ impl PyDeck {
             batch.push((op, value));
         }
         let deck = self.deck.clone();
-        let results = py
-            .detach(move || deck.call_many_blocking(batch, limit))
-            .map_err(to_py_err)?;
+        let results = py.detach(move || deck.call_many_blocking(batch, limit)).map_err(to_py_err)?;
         let out = PyList::empty(py);
         for r in results {
             match r {
@@ -280,7 +278,10 @@ impl PyDeck {
         since: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let method = method
-            .map(|m| Method::parse(&m.to_ascii_uppercase()).ok_or_else(|| PyValueError::new_err(format!("unknown method `{m}`"))))
+            .map(|m| {
+                Method::parse(&m.to_ascii_uppercase())
+                    .ok_or_else(|| PyValueError::new_err(format!("unknown method `{m}`")))
+            })
             .transpose()?;
         let filter = Filter { service, group, deprecated, method, read_only, since };
         let ops = py.detach(|| self.deck.ops(query, &filter));
@@ -327,7 +328,7 @@ impl PyDeck {
     ) -> PyResult<String> {
         let value = self::input(input, params)?;
         let req = py.detach(|| self.deck.prepare(op, &value)).map_err(to_py_err)?;
-        Ok(req.curl())
+        Ok(opdeck::http::curl::render(&req))
     }
 
     /// Registers a Python callable as operation `op` (the sugar's `@deck.operation`).

@@ -38,12 +38,28 @@ static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
 /// Class name, kind as core names it, docstring, extra attributes (default None).
 type Spec = (&'static str, &'static str, &'static str, &'static [&'static str]);
 
-const BASE: Spec = ("Error", "", "Every error opdeck raises. `.kind` names the kind, `.operation` the operation id.", &[]);
+const BASE: Spec =
+    ("Error", "", "Every error opdeck raises. `.kind` names the kind, `.operation` the operation id.", &[]);
 const KINDS: [Spec; 15] = [
-    ("UnknownOperation", "not_found", "No operation (or service) has this id; `.suggestions` are the closest ids.", &["suggestions"]),
+    (
+        "UnknownOperation",
+        "not_found",
+        "No operation (or service) has this id; `.suggestions` are the closest ids.",
+        &["suggestions"],
+    ),
     ("SpecError", "spec", "An API description cannot be used.", &[]),
-    ("ValidationError", "validation", "The input broke the operation's schema; `.violations` lists every rule broken, each {\"path\": JSON pointer, \"message\"}.", &["violations"]),
-    ("HttpError", "status", "The server answered with a status outside 2xx: `.status`, `.body`, `.headers`, `.operation`.", &["status", "body", "headers"]),
+    (
+        "ValidationError",
+        "validation",
+        "The input broke the operation's schema; `.violations` lists every rule broken, each {\"path\": JSON pointer, \"message\"}.",
+        &["violations"],
+    ),
+    (
+        "HttpError",
+        "status",
+        "The server answered with a status outside 2xx: `.status`, `.body`, `.headers`, `.operation`.",
+        &["status", "body", "headers"],
+    ),
     ("TransportError", "transport", "The request could not be sent or the response not read.", &[]),
     ("TimeoutError", "timeout", "A connect or total timeout ran out (also a builtin TimeoutError).", &[]),
     ("AuthError", "auth", "Credentials are missing or rejected, or a login failed.", &[]),
@@ -208,9 +224,4 @@ pub fn to_py_err(err: opdeck::Error) -> PyErr {
         Ok(exc) => PyErr::from_value(exc),
         Err(e) => e,
     })
-}
-
-/// The base class, for the plugin bridge.
-pub fn base(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
-    Ok(classes(py)?.base.bind(py).clone())
 }

@@ -35,7 +35,11 @@ fn run(py: Python<'_>, id: &str, func: &Py<PyAny>, input: Value) -> opdeck::Resu
     attempt().map_err(|e| {
         let status = e.value(py).getattr("status").ok().and_then(|s| s.extract::<u16>().ok());
         let kind = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
-        opdeck::Error::Script { message: format!("`{id}` raised {kind}: {}", e.value(py)), operation: Some(id.to_owned()), status }
+        opdeck::Error::Script {
+            message: format!("`{id}` raised {kind}: {}", e.value(py)),
+            operation: Some(id.to_owned()),
+            status,
+        }
     })
 }
 
@@ -57,6 +61,7 @@ pub fn script_args(args: Option<&Bound<'_, PyAny>>) -> PyResult<ScriptArgs> {
         }
         return Ok(ScriptArgs::parse(words));
     }
-    let words: Vec<String> = args.extract().map_err(|_| PyTypeError::new_err("args must be a dict or a list of str"))?;
+    let words: Vec<String> =
+        args.extract().map_err(|_| PyTypeError::new_err("args must be a dict or a list of str"))?;
     Ok(ScriptArgs::parse(words))
 }

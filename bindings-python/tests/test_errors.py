@@ -78,7 +78,7 @@ def test_timeout_error_is_also_the_builtin(server: Server) -> None:
 
 
 def test_transport_error_when_nothing_listens() -> None:
-    deck = opdeck.Deck(builtins=False)
+    deck = opdeck.Deck(builtins=False, credentials={"wire": "t"})
     import socket
     from conftest import SPECS
 

@@ -4,6 +4,33 @@ import builtins
 from os import PathLike
 from typing import Any, Awaitable, Callable, Iterable, Optional, Union, final
 
+from typing_extensions import disjoint_base
+
+__all__ = [
+    "Deck",
+    "Response",
+    "Pager",
+    "Pending",
+    "refresh_log_level",
+    "Error",
+    "UnknownOperation",
+    "SpecError",
+    "ValidationError",
+    "HttpError",
+    "TransportError",
+    "TimeoutError",
+    "AuthError",
+    "DecodeError",
+    "ConfigError",
+    "UsageError",
+    "IoError",
+    "ScriptError",
+    "LimitError",
+    "PolicyError",
+    "InternalError",
+    "__version__",
+]
+
 __version__: str
 
 def refresh_log_level() -> None: ...
@@ -26,6 +53,7 @@ class Pager:
 class Pending:
     def wait(self) -> Awaitable[Any]: ...
 
+@disjoint_base
 class Deck:
     def __new__(
         cls,
