@@ -189,7 +189,7 @@ impl Pager {
             }
             _ => {}
         }
-        let body = self.deck.call(&self.id, Value::Object(input.clone())).await?;
+        let body = self.deck.call(&self.id, Value::Object(input.clone())).await?.into_value();
         let mut items = self.items(&body);
         if let Some(max) = self.limits.max_items {
             let room = max.saturating_sub(self.progress.items);

@@ -125,7 +125,7 @@ fn kitsu_op(deck: &Deck, method: Method, path: &str) -> String {
 }
 
 fn kitsu(deck: &Deck, method: Method, path: &str, input: Value) -> opdeck::Result<Value> {
-    deck.call_blocking(&kitsu_op(deck, method, path), input)
+    deck.call_blocking(&kitsu_op(deck, method, path), input).map(opdeck::Body::into_value)
 }
 
 /// Runs `scenario`, then `clean`, then re-raises the scenario's panic.

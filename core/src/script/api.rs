@@ -123,7 +123,7 @@ fn call(host: &Host, id: &str, input: Dynamic) -> RhaiResult<Dynamic> {
         Ok(None) => {}
         Err(e) => return Host::fail(e),
     }
-    host.block(host.deck.call(id, input)).map(convert::to_dynamic)
+    host.block(host.deck.call(id, input)).map(|body| convert::to_dynamic(body.into_value()))
 }
 
 fn call_full(host: &Host, id: &str, input: Dynamic) -> RhaiResult<Dynamic> {
@@ -256,7 +256,10 @@ fn parallel(host: &Host, calls: Array, limit: INT, settled: bool) -> RhaiResult<
                     Plan::Send(id, input) => {
                         // A task per call, so calls run on every worker
                         // thread, not only interleaved on this one.
-                        let task = tokio::spawn(async move { deck.call(&id, input).await });
+                        let task =
+                            tokio::spawn(
+                                async move { deck.call(&id, input).await.map(crate::operation::Body::into_value) },
+                            );
                         task.await.unwrap_or_else(|e| Err(Error::usage(format!("a parallel call panicked: {e}"))))
                     }
                 }

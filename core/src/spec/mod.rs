@@ -22,7 +22,7 @@
 
 mod doc;
 mod load;
-mod meta;
+pub mod meta;
 mod model;
 mod refs;
 mod repair;

@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod store;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -39,7 +40,7 @@ fn fail(err: &Error) -> ExitCode {
 fn deck(cli_profile: Option<&str>, mock: bool) -> opdeck::Result<Deck> {
     let config = opdeck::Config::load(cli_profile)?;
     let deck = Deck::builtin(config)?;
-    for (name, err) in opdeck::store::Store::user()?.load_into(&deck)? {
+    for (name, err) in crate::store::Store::user()?.load_into(&deck)? {
         eprintln!("opdeck: added source `{name}` was skipped: {err}");
     }
     Ok(if mock { deck.with_options(CallOptions { mock: true, ..CallOptions::default() }) } else { deck })
@@ -75,16 +76,16 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
         }
         Command::Spec(SpecCommand::Preview { spec }) => {
             let deck = deck(profile, false)?;
-            let preview = deck.call_blocking("openapi.previewSpec", serde_json::json!({ "spec": spec }))?;
+            let preview = deck.preview_spec_blocking(&spec)?;
             output::value(&preview, output::Format::Json)?;
         }
         Command::Spec(SpecCommand::Add { name, spec, base_url }) => {
             let deck = deck(profile, false)?;
-            let added = opdeck::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
+            let added = crate::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
             eprintln!("added service `{name}` with {} operations", added.len());
         }
         Command::Spec(SpecCommand::Remove { name }) => {
-            if !opdeck::store::Store::user()?.remove(&name)? {
+            if !crate::store::Store::user()?.remove(&name)? {
                 return Err(Error::UnknownService { service: name, suggestions: vec![] });
             }
             eprintln!("removed service `{name}`");
@@ -118,10 +119,11 @@ fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitC
         download_to: call.out.clone(),
         force_retry: call.force_retry,
         mock: call.mock,
+        timeout: None,
     };
     let deck = deck.with_options(options);
     if call.dry_run {
-        let request = deck.prepare(&call.id, input)?;
+        let request = deck.prepare(&call.id, &input)?;
         println!("{}", opdeck::http::curl::render(&request));
         return Ok(ExitCode::SUCCESS);
     }
