@@ -164,6 +164,9 @@ pub struct Run {
     /// Let the script read JSON and CSV files (`read_json`, `read_csv`).
     #[arg(long)]
     pub allow_read: bool,
+    /// Let the script read this environment variable with `env(name)` (repeatable).
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
     /// Print what the script would change instead of changing it (reads still run).
     #[arg(long)]
     pub dry_run: bool,
@@ -178,12 +181,17 @@ impl Run {
     /// script's arguments here.
     pub fn with_flags_from_args(mut self) -> Self {
         let mut rest = Vec::with_capacity(self.args.len());
-        for arg in std::mem::take(&mut self.args) {
+        let mut args = std::mem::take(&mut self.args).into_iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--mock" => self.mock = true,
                 "--allow-read" => self.allow_read = true,
                 "--dry-run" => self.dry_run = true,
-                _ => rest.push(arg),
+                "--allow-env" => self.allow_env.extend(args.next()),
+                _ => match arg.strip_prefix("--allow-env=") {
+                    Some(name) => self.allow_env.push(name.to_owned()),
+                    None => rest.push(arg),
+                },
             }
         }
         self.args = rest;

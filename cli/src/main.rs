@@ -151,7 +151,7 @@ fn run_command(profile: Option<&str>, run: args::Run) -> opdeck::Result<ExitCode
         eprintln!("opdeck: running on the simulator (--mock); nothing is sent to any service");
     }
     let mut engine = opdeck::script::Engine::new(deck);
-    engine.allow_read(run.allow_read).dry_run(run.dry_run);
+    engine.allow_read(run.allow_read).allow_env(run.allow_env.iter().cloned()).dry_run(run.dry_run);
     engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(&run.args))?;
     Ok(ExitCode::SUCCESS)
 }

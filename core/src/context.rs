@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub(crate) policy: crate::policy::Policy,
     /// Asks about calls a `confirm` rule matches.
     pub(crate) confirm: Option<Box<crate::policy::Confirmer>>,
+    /// Paging rules the host declared for its own services.
+    pub(crate) paging: std::collections::HashMap<String, crate::paginate::Paging>,
 }
 
 /// The state an [`Operation`](crate::Operation) runs with.
@@ -100,8 +102,26 @@ impl Context {
                 source_urls: Default::default(),
                 policy,
                 confirm,
+                paging: Default::default(),
             }),
             options: CallOptions::default(),
+        }
+    }
+
+    /// The same context with the host's paging rules (only while the
+    /// shared state is not yet shared, i.e. while a deck is being built).
+    pub(crate) fn with_paging(mut self, paging: std::collections::HashMap<String, crate::paginate::Paging>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.paging = paging;
+        }
+        self
+    }
+
+    /// How `service` pages its lists: the host's rule, else its profile's.
+    pub fn paging(&self, service: &str) -> Option<crate::paginate::Paging> {
+        match self.shared.paging.get(service) {
+            Some(rule) => Some(rule.clone()),
+            None => crate::services::Profile::for_service(service).paging.clone(),
         }
     }
 

@@ -53,6 +53,6 @@ pub use deck::{Builtins, Deck, DeckBuilder, OpInfo, Streamed};
 pub use error::{Error, ErrorKind, Result, Violation};
 pub use native::NativeOperation;
 pub use operation::{Body, Method, Operation, OperationMeta, Output};
-pub use paginate::{PageLimits, Pager};
+pub use paginate::{PageLimits, Pager, Paging};
 pub use policy::{Action, Policy, Rule};
 pub use registry::{Filter, Registry, ServiceInfo, Source};

@@ -46,5 +46,7 @@ mod prism_conformance;
 mod mock_prism;
 // Live Kitsu (Zou): login flow, project lifecycle, token renewal, paging.
 mod live_kitsu;
+// The facade hosts and bindings use: builder, call options, bulk calls, pages, natives, policies.
+mod deck_facade;
 // The automation scripts of scripts/ against Prism mocks, the live Zou and loopback servers.
 mod scripts_live;

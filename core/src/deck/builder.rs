@@ -39,6 +39,7 @@ pub struct DeckBuilder {
     policy: Policy,
     confirm: Option<Box<Confirmer>>,
     options: CallOptions,
+    paging: std::collections::HashMap<String, crate::paginate::Paging>,
 }
 
 impl std::fmt::Debug for DeckBuilder {
@@ -159,6 +160,13 @@ impl DeckBuilder {
         self
     }
 
+    /// How the host's service `service` pages its lists (the built-in
+    /// services bring their own rules; this replaces one for the deck).
+    pub fn paging(mut self, service: &str, rule: crate::paginate::Paging) -> Self {
+        self.paging.insert(service.to_owned(), rule);
+        self
+    }
+
     /// The options every call of the deck runs with.
     pub fn options(mut self, options: CallOptions) -> Self {
         self.options = options;
@@ -199,7 +207,8 @@ impl DeckBuilder {
             return Err(crate::error::Error::usage("the simulator (`mock`) needs opdeck's `simulator` feature"));
         }
         let transport = super::routed(&registry, transport, &config);
-        let ctx = Context::with_policy(registry, transport, Arc::new(config), self.policy, self.confirm);
+        let ctx = Context::with_policy(registry, transport, Arc::new(config), self.policy, self.confirm)
+            .with_paging(self.paging);
         let options = CallOptions { mock: self.mock || self.options.mock, ..self.options };
         Ok(Deck::from_context(ctx.with_options(options), self.runtime))
     }

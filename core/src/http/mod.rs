@@ -160,6 +160,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// The request as a `curl` command, credentials as `<redacted>`: what
+    /// `--dry-run` prints.
+    pub fn curl(&self) -> String {
+        curl::render(self)
+    }
+
     /// An empty request of `method` to `url` for `operation`.
     pub fn new(operation: impl Into<Arc<str>>, method: Method, url: url::Url) -> Self {
         Request {

@@ -84,7 +84,8 @@ pub(crate) fn register(engine: &mut rhai::Engine, host: &Arc<Host>) {
     // Polling scripts wait between reads; the wait counts against the wall time.
     let h = host.clone();
     engine.register_fn("sleep", move |ms: INT| sleep(&h, ms));
-    engine.register_fn("env", |name: &str| std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from));
+    let h = host.clone();
+    engine.register_fn("env", move |name: &str| env(&h, name));
     let h = host.clone();
     engine.register_fn("log", move |msg: &str| (h.err)(&format!("[info] {msg}")));
     let h = host.clone();
@@ -377,4 +378,17 @@ fn log(host: &Host, level: &str, msg: &str) -> RhaiResult<()> {
     }
     (host.err)(&format!("[{level}] {msg}"));
     Ok(())
+}
+
+/// `env(name)`: an allowed variable's value, `()` when it is unset; a name
+/// the caller did not allow is an error, not a silent `()`.
+fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {
+    if !host.allow_env.iter().any(|allowed| allowed == name) {
+        let message = format!(
+            "env(\"{name}\"): this script may not read environment variable `{name}`; \
+             the caller allows it (`opdeck run --allow-env {name}`, or `Engine::allow_env` when embedding)"
+        );
+        return Err(super::errors::throw(&Error::usage(message)));
+    }
+    Ok(std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from))
 }
