@@ -71,6 +71,7 @@ step() { # name, command...
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace
+step features bash tests/features.sh
 step bench-build cargo bench --workspace --no-run
 
 # ---- Python and Lua tests of the CLI ----------------------------------------------

@@ -15,6 +15,9 @@ pub struct Cli {
     /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
     #[arg(long, global = true)]
     pub profile: Option<String>,
+    /// Refuse every operation that changes state (the deck's read-only policy).
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -37,9 +37,15 @@ fn fail(err: &Error) -> ExitCode {
     }
 }
 
-fn deck(cli_profile: Option<&str>, mock: bool) -> opdeck::Result<Deck> {
-    let config = opdeck::Config::load(cli_profile)?;
-    let deck = Deck::builtin(config)?;
+/// The flags every subcommand shares.
+#[derive(Debug, Clone, Copy)]
+struct Global<'a> {
+    profile: Option<&'a str>,
+    read_only: bool,
+}
+
+fn deck(global: Global<'_>, mock: bool) -> opdeck::Result<Deck> {
+    let deck = Deck::builder().load_config(global.profile).read_only(global.read_only).build()?;
     for (name, err) in crate::store::Store::user()?.load_into(&deck)? {
         eprintln!("opdeck: added source `{name}` was skipped: {err}");
     }
@@ -47,7 +53,7 @@ fn deck(cli_profile: Option<&str>, mock: bool) -> opdeck::Result<Deck> {
 }
 
 fn run(cli: Cli) -> opdeck::Result<ExitCode> {
-    let profile = cli.profile.as_deref();
+    let profile = Global { profile: cli.profile.as_deref(), read_only: cli.read_only };
     match cli.command {
         Command::Services { json } => {
             let deck = deck(profile, false)?;
@@ -110,7 +116,7 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitCode> {
+fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCode> {
     let deck = deck(profile, call.mock)?;
     let op = deck.registry().get(&call.id)?;
     let input = args::input(op.meta(), call.input.as_deref(), &call.params)?;
@@ -144,7 +150,7 @@ fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_command(profile: Option<&str>, run: args::Run) -> opdeck::Result<ExitCode> {
+fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {
     let run = run.with_flags_from_args();
     let deck = deck(profile, run.mock)?;
     if run.mock {

@@ -20,6 +20,17 @@ struct FileDoc {
     profiles: std::collections::BTreeMap<String, toml::Table>,
 }
 
+/// A `[profiles.<name>.policy]` table.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default)]
+    read_only: bool,
+    /// `"deny DELETE kitsu.*"`, `"confirm *.*.delete*"`, first match wins.
+    #[serde(default)]
+    rules: Vec<String>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct HttpFile {
@@ -204,6 +215,16 @@ pub(super) fn build(
         if key == "http" {
             let http: HttpFile = value.try_into().map_err(|e| place.err("http", e.message().trim()))?;
             apply_http(&mut config.http, http, &place)?;
+            continue;
+        }
+        if key == "policy" {
+            let policy: PolicyFile = value.try_into().map_err(|e| place.err("policy", e.message().trim()))?;
+            config.policy.read_only = policy.read_only;
+            for (i, rule) in policy.rules.iter().enumerate() {
+                let rule = crate::policy::Policy::parse_rule(rule)
+                    .map_err(|e| place.err(&format!("policy.rules[{i}]"), e.to_string()))?;
+                config.policy.rules.push(rule);
+            }
             continue;
         }
         if !value.is_table() {

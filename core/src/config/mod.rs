@@ -8,6 +8,10 @@
 //! ```toml
 //! profile = "default"                       # the profile used when none is asked for
 //!
+//! [profiles.default.policy]                 # enforced in the deck, for every front end
+//! read_only = false
+//! rules = ["deny DELETE kitsu.*", "confirm *.*.delete*"]   # first match wins
+//!
 //! [profiles.default.http]
 //! timeout = 30                              # seconds; floats allowed
 //! retries = 2
@@ -145,6 +149,9 @@ pub struct Config {
     /// The seed of the simulator's made-up values (`OPDECK_MOCK_SEED`);
     /// the same seed gives the same answers.
     pub mock_seed: u64,
+    /// What the deck may run (`[profiles.<name>.policy]`); a deck built
+    /// from this configuration adds the host's own rules after these.
+    pub policy: crate::policy::Policy,
 }
 
 impl Config {

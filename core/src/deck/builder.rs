@@ -193,6 +193,10 @@ impl DeckBuilder {
                 }
             }
         }
+        // The configuration's policy first, then the host's rules.
+        let mut policy = std::mem::take(&mut config.policy);
+        policy.read_only |= self.policy.read_only;
+        policy.rules.extend(self.policy.rules);
         let transport = match self.transport {
             Some(t) => t,
             None => Arc::new(crate::http::client::HttpTransport::with_settings(&config.http)?),
@@ -207,8 +211,8 @@ impl DeckBuilder {
             return Err(crate::error::Error::usage("the simulator (`mock`) needs opdeck's `simulator` feature"));
         }
         let transport = super::routed(&registry, transport, &config);
-        let ctx = Context::with_policy(registry, transport, Arc::new(config), self.policy, self.confirm)
-            .with_paging(self.paging);
+        let ctx =
+            Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(self.paging);
         let options = CallOptions { mock: self.mock || self.options.mock, ..self.options };
         Ok(Deck::from_context(ctx.with_options(options), self.runtime))
     }
