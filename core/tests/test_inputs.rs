@@ -18,7 +18,8 @@ use crate::spec_ingest::specs_dir;
 /// The folders of original specs and seeds, or `None` (after the CI check)
 /// when they are not beside the repo.
 fn originals() -> Option<(PathBuf, PathBuf)> {
-    let root = peers::repo_root().join("../shared");
+    let repo = std::fs::canonicalize(peers::repo_root()).unwrap_or_else(|_| peers::repo_root());
+    let root = repo.join("../shared");
     let (specs, seeds) = (root.join("specs"), root.join("seeds"));
     if specs.is_dir() && seeds.is_dir() {
         return Some((specs, seeds));
