@@ -68,7 +68,7 @@ pub enum Command {
     Call(Call),
     /// Run a Rhai script.
     Run(Run),
-    /// Build the built-in catalogs from their specs (for opdeck's developers).
+    /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
     Catalog(CatalogCommand),
 }
