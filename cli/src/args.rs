@@ -71,7 +71,7 @@ pub enum Command {
     Call(Call),
     /// Run a Rhai script.
     Run(Run),
-    /// Build the built-in catalogs from their specs (for opdeck's developers).
+    /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
     Catalog(CatalogCommand),
 }
@@ -104,18 +104,32 @@ pub enum SpecCommand {
 pub enum CatalogCommand {
     /// Compile the five built-in catalogs.
     Build {
-        /// The folder of specs.
-        #[arg(long, default_value = "../shared/specs")]
+        /// The folder of specs: the stripped ones of tests/specs, or the originals.
+        #[arg(long, default_value = "tests/specs")]
         specs: PathBuf,
-        /// The folder of seeds (for DRACOON's version markers).
-        #[arg(long, default_value = "../shared/seeds")]
-        seeds: PathBuf,
+        /// The folder of seeds, for DRACOON's version markers (default: the
+        /// tools data file in the specs folder).
+        #[arg(long)]
+        seeds: Option<PathBuf>,
         /// Where the catalogs go.
         #[arg(long, default_value = "core/catalogs")]
         out: PathBuf,
         /// Only check that the committed catalogs are current.
         #[arg(long)]
         check: bool,
+    },
+    /// Write the test inputs of tests/specs (specs without prose, DRACOON's
+    /// tools) from the original specs and seeds.
+    Strip {
+        /// The folder of original specs.
+        #[arg(long, default_value = "../shared/specs")]
+        specs: PathBuf,
+        /// The folder of seeds.
+        #[arg(long, default_value = "../shared/seeds")]
+        seeds: PathBuf,
+        /// Where the test inputs go.
+        #[arg(long, default_value = "tests/specs")]
+        out: PathBuf,
     },
 }
 

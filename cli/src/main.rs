@@ -99,7 +99,7 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
         Command::Call(call) => return call_command(profile, call),
         Command::Run(run) => return run_command(profile, run),
         Command::Catalog(CatalogCommand::Build { specs, seeds, out, check }) => {
-            let compiled = opdeck::catalog::build::compile_all(&specs, &seeds)?;
+            let compiled = opdeck::catalog::build::compile_all(&specs, seeds.as_deref())?;
             if check {
                 let stale = opdeck::catalog::build::stale(&compiled, &out)?;
                 if !stale.is_empty() {
@@ -110,6 +110,11 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             }
             for c in &compiled {
                 eprintln!("{:<12} {:>4} operations", c.service, c.operations);
+            }
+        }
+        Command::Catalog(CatalogCommand::Strip { specs, seeds, out }) => {
+            for name in opdeck::catalog::strip::write_test_inputs(&specs, &seeds, &out)? {
+                eprintln!("wrote {}", out.join(name).display());
             }
         }
     }

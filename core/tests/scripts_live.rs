@@ -49,7 +49,8 @@ fn prisms() -> Option<&'static Prisms> {
                 ("dracoon", "dracoon-4.42.openapi.json"),
                 ("seald", "seald-dashboard-v2.openapi.yaml"),
             ];
-            let specs: Vec<(&str, PathBuf)> = specs.iter().map(|(n, f)| (*n, peers::specs_dir().join(f))).collect();
+            let specs: Vec<(&str, PathBuf)> =
+                specs.iter().map(|(n, f)| (*n, crate::spec_ingest::specs_dir().join(f))).collect();
             Some(peers::start_prisms(&bin, &specs))
         })
         .as_ref()
