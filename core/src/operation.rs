@@ -689,6 +689,12 @@ pub trait Operation: Send + Sync {
             self.meta().id
         )))
     }
+
+    /// The HTTP operation this is, for what only HTTP operations can do
+    /// (stream a body, subscribe to events).
+    fn as_http(&self) -> Option<&crate::http::operation::HttpOperation> {
+        None
+    }
 }
 
 impl fmt::Debug for dyn Operation {

@@ -15,6 +15,9 @@ pub struct Cli {
     /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
     #[arg(long, global = true)]
     pub profile: Option<String>,
+    /// Refuse every operation that changes state (the deck's read-only policy).
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -68,7 +71,7 @@ pub enum Command {
     Call(Call),
     /// Run a Rhai script.
     Run(Run),
-    /// Build the built-in catalogs from their specs (for opdeck's developers).
+    /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
     Catalog(CatalogCommand),
 }
@@ -101,18 +104,32 @@ pub enum SpecCommand {
 pub enum CatalogCommand {
     /// Compile the five built-in catalogs.
     Build {
-        /// The folder of specs.
-        #[arg(long, default_value = "../shared/specs")]
+        /// The folder of specs: the stripped ones of tests/specs, or the originals.
+        #[arg(long, default_value = "tests/specs")]
         specs: PathBuf,
-        /// The folder of seeds (for DRACOON's version markers).
-        #[arg(long, default_value = "../shared/seeds")]
-        seeds: PathBuf,
+        /// The folder of seeds, for DRACOON's version markers (default: the
+        /// tools data file in the specs folder).
+        #[arg(long)]
+        seeds: Option<PathBuf>,
         /// Where the catalogs go.
         #[arg(long, default_value = "core/catalogs")]
         out: PathBuf,
         /// Only check that the committed catalogs are current.
         #[arg(long)]
         check: bool,
+    },
+    /// Write the test inputs of tests/specs (specs without prose, DRACOON's
+    /// tools) from the original specs and seeds.
+    Strip {
+        /// The folder of original specs.
+        #[arg(long, default_value = "../shared/specs")]
+        specs: PathBuf,
+        /// The folder of seeds.
+        #[arg(long, default_value = "../shared/seeds")]
+        seeds: PathBuf,
+        /// Where the test inputs go.
+        #[arg(long, default_value = "tests/specs")]
+        out: PathBuf,
     },
 }
 
@@ -164,6 +181,9 @@ pub struct Run {
     /// Let the script read JSON and CSV files (`read_json`, `read_csv`).
     #[arg(long)]
     pub allow_read: bool,
+    /// Let the script read this environment variable with `env(name)` (repeatable).
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
     /// Print what the script would change instead of changing it (reads still run).
     #[arg(long)]
     pub dry_run: bool,
@@ -178,12 +198,17 @@ impl Run {
     /// script's arguments here.
     pub fn with_flags_from_args(mut self) -> Self {
         let mut rest = Vec::with_capacity(self.args.len());
-        for arg in std::mem::take(&mut self.args) {
+        let mut args = std::mem::take(&mut self.args).into_iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--mock" => self.mock = true,
                 "--allow-read" => self.allow_read = true,
                 "--dry-run" => self.dry_run = true,
-                _ => rest.push(arg),
+                "--allow-env" => self.allow_env.extend(args.next()),
+                _ => match arg.strip_prefix("--allow-env=") {
+                    Some(name) => self.allow_env.push(name.to_owned()),
+                    None => rest.push(arg),
+                },
             }
         }
         self.args = rest;
