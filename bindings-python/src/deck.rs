@@ -328,7 +328,7 @@ impl PyDeck {
     ) -> PyResult<String> {
         let value = self::input(input, params)?;
         let req = py.detach(|| self.deck.prepare(op, &value)).map_err(to_py_err)?;
-        Ok(opdeck::http::curl::render(&req))
+        Ok(req.curl())
     }
 
     /// Registers a Python callable as operation `op` (the sugar's `@deck.operation`).
