@@ -118,14 +118,47 @@ def test_spec_error_on_an_unusable_document() -> None:
         deck.add_source("broken", '{"openapi": "3.0.0", "paths": {"/x": {"get": {"responses": {"200": {"$ref": "#/nope"}}}}}}')
 
 
-def test_usage_and_config_and_io_errors() -> None:
-    with pytest.raises(opdeck.UnknownOperation):
-        opdeck.Deck(builtins=["nosuch"])
-    with pytest.raises((opdeck.ConfigError, opdeck.IoError)):
+def test_an_unknown_builtin_service_is_not_found() -> None:
+    with pytest.raises(opdeck.UnknownOperation) as info:
+        opdeck.Deck(builtins=["kitsuu"])
+    assert "kitsu" in (info.value.suggestions or [])
+
+
+def test_config_error_names_the_file() -> None:
+    with pytest.raises(opdeck.ConfigError) as info:
         opdeck.Deck(config="/nonexistent/opdeck.toml")
+    assert "/nonexistent/opdeck.toml" in str(info.value) and info.value.kind == "config"
+
+
+def test_io_error_names_the_file() -> None:
     deck = opdeck.Deck(builtins=False)
-    with pytest.raises(opdeck.IoError):
+    with pytest.raises(opdeck.IoError) as info:
         deck.add_source("x", "/nonexistent/spec.json")
+    assert "/nonexistent/spec.json" in str(info.value)
+
+
+def test_decode_error_when_the_body_is_not_its_content_type(server: Server) -> None:
+    from conftest import wire_deck
+
+    server.handler = lambda req: (200, {"content-type": "application/json"}, b"{not json") if req.path == "/items" else None
+    deck = wire_deck(server)
+    with pytest.raises(opdeck.DecodeError) as info:
+        deck.call("wire.items.listItems")
+    assert info.value.operation == "wire.items.listItems" and info.value.kind == "decode"
+
+
+def test_limit_error_when_a_script_runs_away() -> None:
+    deck = opdeck.Deck(builtins=False)
+    with pytest.raises(opdeck.LimitError) as info:
+        deck.run_script("loop {}", name="spin.rhai")
+    assert "max_operations" in str(info.value) and "spin.rhai" in str(info.value)
+
+
+def test_a_type_python_cannot_send_is_a_type_error(wire: opdeck.Deck) -> None:
+    with pytest.raises(TypeError):
+        wire.call("wire.items.createItem", body={"name": object()})
+    with pytest.raises(ValueError):
+        wire.call("wire.items.createItem", body={"name": "x", "count": float("nan")})
 
 
 def test_script_errors_carry_the_position() -> None:

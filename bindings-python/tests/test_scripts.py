@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import opdeck
-from conftest import ROOT, Zou
+from conftest import ROOT, Zou, kitsu_op
 
 
 def load(name: str) -> ModuleType:
@@ -78,11 +78,7 @@ def test_onboard_on_live_zou_creates_the_kitsu_person(zou: Zou) -> None:
     done = onboard.onboard(deck, "Py Onboard", email, skip=("wildduck", "dracoon"), say=lambda s: None)
     pid = done["kitsu"]["id"]
     try:
-        person = deck.call("kitsu.crud.getDataPersonsInstanceId", instance_id=pid) if deck.has_operation(
-            "kitsu.crud.getDataPersonsInstanceId"
-        ) else next(p for p in deck.call("kitsu.crud.getDataPersons", email=email))
+        person = deck.call(kitsu_op(deck, "GET", "/data/persons/{instance_id}"), instance_id=pid)
         assert person["email"] == email
     finally:
-        from conftest import kitsu_op
-
         deck.call(kitsu_op(deck, "DELETE", "/data/persons/{instance_id}"), instance_id=pid, force=True)

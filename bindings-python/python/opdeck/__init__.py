@@ -186,7 +186,7 @@ def _doc(desc: dict[str, Any]) -> str:
     schema = desc.get("input_schema") or {}
     props = schema.get("properties") or {}
     required = set(schema.get("required") or [])
-    where = {p.get("name"): p.get("in") or p.get("location") for p in desc.get("parameters") or [] if isinstance(p, dict)}
+    where = {p.get("key") or p.get("name"): p.get("in") for p in desc.get("parameters") or [] if isinstance(p, dict)}
     if props:
         lines += ["", "Parameters:"]
         for key, sub in props.items():
