@@ -14,9 +14,6 @@ reads no catalog.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, AsyncIterator, Callable, Iterator, Optional, TypeVar
-
 from . import _opdeck
 from ._opdeck import (
     AuthError,
@@ -66,7 +63,13 @@ __all__ = [
     "refresh_log_level",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
+# `typing` and `inspect` cost more than the rest of the import: they are read
+# by type checkers only, and `inspect` when an operation is first looked up.
+MYPY = False
+if MYPY:
+    from typing import Any, AsyncIterator, Callable, Iterator, Optional, TypeVar
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class Deck(_opdeck.Deck):
@@ -127,7 +130,7 @@ class Deck(_opdeck.Deck):
             for item in page:
                 yield item
 
-    def operation(self, op: str, *, input_schema: Optional[dict[str, Any]] = None) -> Callable[[F], F]:
+    def operation(self, op: str, *, input_schema: Optional[dict[str, Any]] = None) -> Callable[[_F], _F]:
         """Registers the decorated function, sync or async, as operation ``op``.
 
         The function receives the validated input as one dict and returns a
@@ -135,7 +138,7 @@ class Deck(_opdeck.Deck):
         Rhai scripts run with ``run_script`` can call it.
         """
 
-        def decorate(func: F) -> F:
+        def decorate(func: _F) -> _F:
             self.register(op, func, input_schema)
             return func
 
@@ -207,6 +210,8 @@ class Operation:
     """
 
     def __init__(self, deck: Deck, op: str) -> None:
+        import inspect
+
         self._deck = deck
         self.id = op
         desc = deck.describe(op)
