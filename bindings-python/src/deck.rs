@@ -233,7 +233,11 @@ impl PyDeck {
             }
             let t = item.cast::<PyTuple>().map_err(|_| PyTypeError::new_err("call_many takes (op, input) tuples"))?;
             let op: String = t.get_item(0)?.extract()?;
-            let value = if t.len() > 1 { convert::input(Some(&t.get_item(1)?), None)? } else { Value::Null };
+            let value = match t.len() {
+                1 => Value::Object(Default::default()),
+                2 => convert::input(Some(&t.get_item(1)?), None)?,
+                n => return Err(PyTypeError::new_err(format!("call_many takes (op, input) tuples, not {n} items"))),
+            };
             batch.push((op, value));
         }
         let deck = self.deck.clone();

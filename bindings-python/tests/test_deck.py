@@ -113,6 +113,11 @@ def test_call_many_runs_in_rust_and_keeps_the_order(wire: opdeck.Deck, server: S
     assert len(out) == 100 and all(isinstance(o, dict) for o in out)
     paths = sorted(r.path for r in server.requests)
     assert paths == sorted(f"/items/{i}" for i in range(100))
+    assert wire.call_many(["wire.items.listItems", ("wire.items.listItems",)]) == [
+        [{"name": "a", "count": 1}, {"name": "b", "count": 2}]
+    ] * 2
+    with pytest.raises(TypeError):
+        wire.call_many([("wire.items.listItems", {}, "extra")])
 
 
 def test_a_sync_plugin_is_an_operation(wire: opdeck.Deck) -> None:
