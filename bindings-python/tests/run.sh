@@ -35,8 +35,11 @@ pip=("$work/venv/bin/python" -m pip -q --disable-pip-version-check --no-input)
 cd "$work"  # away from the sources: what is imported is the installed wheel
 echo "-- import check"
 "$work/venv/bin/python" -c 'import opdeck; n = len(opdeck.Deck().ops()); print("ops:", n); assert n == 1415, n'
-old="$(command -v python3.9 || true)"
-if [ -n "$old" ] && "$old" -c 'import venv' 2>/dev/null; then
+old=""
+for c in python3.9 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.9*/bin/python3.9; do
+  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import venv' 2>/dev/null; then old="$c"; break; fi
+done
+if [ -n "$old" ]; then
   "$old" -m venv "$work/venv39"
   "$work/venv39/bin/python" -m pip -q --disable-pip-version-check install --no-index --no-deps "$wheel"
   "$work/venv39/bin/python" -c 'import sys, opdeck; print(sys.version.split()[0], "ops:", len(opdeck.Deck().ops()))'
