@@ -1,42 +1,177 @@
-//! Awaitables: a Rust future handed to Python as a PyO3 coroutine.
+//! The asyncio bridge: an async call is an `asyncio.Future` of the running
+//! loop, completed by a task on core's runtime.
 //!
-//! PyO3 makes coroutines only from `async fn` methods, whose arguments must
-//! be `'static`; the methods of `Deck` convert their arguments first, with the
-//! GIL, and then wrap the ready future in a [`Pending`] whose one async method
-//! gives the coroutine. Its waker captures the event loop that awaits it, per
-//! call, so no loop is tied to a deck.
+//! The runtime's threads never take the GIL. A finished task puts its result
+//! on its loop's queue and, when the queue was empty, writes one byte to a
+//! socket pair whose other end the loop watches (`add_reader`); the loop's
+//! thread then drains the queue, converts each result and completes its
+//! future. So a busy loop never stalls a runtime thread for a GIL switch
+//! interval, many completions cost one wake-up, and no runtime thread can be
+//! caught inside Python while the interpreter shuts down (Python 3.12+ ends
+//! such a thread with a forced unwind, which aborts the process).
+//!
+//! The loop is looked up per call (`asyncio.get_running_loop()`), so one deck
+//! serves any number of loops one after another. Cancelling the future (for
+//! example by `asyncio.wait_for`) aborts the task, and with it the request.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Mutex;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex};
 
+use opdeck::{Body, Output};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyCFunction, PyList, PyTuple};
+use serde_json::Value;
 
-type BoxFuture = Pin<Box<dyn Future<Output = PyResult<Py<PyAny>>> + Send>>;
+use crate::convert::{body_to_py, to_py};
+use crate::errors;
 
-/// A future waiting to be awaited once.
-#[pyclass(module = "opdeck._opdeck", frozen)]
-pub struct Pending(Mutex<Option<BoxFuture>>);
+/// What an async call hands back, converted on the loop's thread.
+pub enum Out {
+    /// `acall`: the body.
+    Body(Body),
+    /// `acall_full`: the whole output.
+    Full(Output),
+    /// `Pager.anext_page`: the next page's items, or none after the last.
+    Page(Option<Vec<Value>>),
+}
 
-#[pymethods]
-impl Pending {
-    async fn wait(&self) -> PyResult<Py<PyAny>> {
-        let fut = self.0.lock().map_err(|_| PyRuntimeError::new_err("poisoned"))?.take();
-        match fut {
-            Some(fut) => fut.await,
-            None => Err(PyRuntimeError::new_err("cannot reuse an already awaited coroutine")),
+struct Done {
+    future: Py<PyAny>,
+    result: opdeck::Result<Out>,
+}
+
+/// One event loop's queue of finished calls and its wake-up socket.
+struct Bridge {
+    queue: Mutex<Vec<Done>>,
+    writer: UnixStream,
+    reader: UnixStream,
+    /// A weak reference to the loop, to find this bridge again.
+    loop_ref: Py<PyAny>,
+}
+
+impl Bridge {
+    fn push(&self, done: Done) {
+        let was_empty = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let empty = q.is_empty();
+            q.push(done);
+            empty
+        };
+        if was_empty {
+            // A full socket buffer already holds a wake-up: nothing to add.
+            let _ = (&self.writer).write(&[1]);
         }
     }
 }
 
-/// `future` as a Python coroutine named `name`.
-pub fn coroutine(
-    py: Python<'_>,
-    name: &str,
-    future: impl Future<Output = PyResult<Py<PyAny>>> + Send + 'static,
-) -> PyResult<Py<PyAny>> {
-    let _ = name;
-    let pending = Bound::new(py, Pending(Mutex::new(Some(Box::pin(future)))))?;
-    Ok(pending.call_method0(pyo3::intern!(py, "wait"))?.unbind())
+/// The loop's reader callback: completes every finished call's future.
+#[pyclass(module = "opdeck._opdeck", frozen)]
+pub struct Drain(Arc<Bridge>);
+
+#[pymethods]
+impl Drain {
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+        let mut buf = [0u8; 256];
+        while matches!((&self.0.reader).read(&mut buf), Ok(n) if n > 0) {}
+        let done = std::mem::take(&mut *self.0.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        for d in done {
+            let future = d.future.bind(py);
+            if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+                continue; // cancelled meanwhile
+            }
+            let outcome = match d.result {
+                Ok(out) => convert(py, out).map_err(|e| e.into_value(py).into_any().into_bound(py)),
+                Err(e) => Err(errors::instance(py, &e)?),
+            };
+            match outcome {
+                Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,))?,
+                Err(exc) => future.call_method1(pyo3::intern!(py, "set_exception"), (exc,))?,
+            };
+        }
+        Ok(())
+    }
+}
+
+fn convert(py: Python<'_>, out: Out) -> PyResult<Bound<'_, PyAny>> {
+    match out {
+        Out::Body(body) => body_to_py(py, body),
+        Out::Full(output) => Ok(Bound::new(py, crate::deck::response(py, output)?)?.into_any()),
+        Out::Page(None) => Ok(py.None().into_bound(py)),
+        Out::Page(Some(items)) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            Ok(list.into_any())
+        }
+    }
+}
+
+static BRIDGES: Mutex<Vec<Arc<Bridge>>> = Mutex::new(Vec::new());
+static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The bridge of `event_loop`, made and registered with it on first use.
+fn bridge_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Bridge>> {
+    let mut bridges = BRIDGES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut found = None;
+    bridges.retain(|b| {
+        let target = b.loop_ref.bind(py).call0().ok();
+        match target {
+            Some(t) if t.is_none() => false, // the loop is gone
+            Some(t) => {
+                if t.is(event_loop) {
+                    found = Some(b.clone());
+                }
+                true
+            }
+            None => false,
+        }
+    });
+    if let Some(b) = found {
+        return Ok(b);
+    }
+    let (reader, writer) = UnixStream::pair().map_err(|e| PyRuntimeError::new_err(format!("socketpair: {e}")))?;
+    reader
+        .set_nonblocking(true)
+        .and_then(|()| writer.set_nonblocking(true))
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let loop_ref = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?.unbind();
+    let bridge = Arc::new(Bridge { queue: Mutex::new(Vec::new()), writer, reader, loop_ref });
+    let fd = bridge.reader.as_raw_fd();
+    event_loop.call_method1("add_reader", (fd, Drain(bridge.clone())))?;
+    bridges.push(bridge.clone());
+    Ok(bridge)
+}
+
+/// Starts `work` on core's runtime and returns the running loop's future of
+/// its result; cancelling the future aborts the work.
+pub fn start<'py>(
+    py: Python<'py>,
+    work: impl std::future::Future<Output = opdeck::Result<Out>> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>> {
+    let get_loop = GET_RUNNING_LOOP
+        .get_or_try_init(py, || -> PyResult<_> { Ok(py.import("asyncio")?.getattr("get_running_loop")?.unbind()) })?;
+    let event_loop = get_loop.bind(py).call0()?;
+    let bridge = bridge_for(py, &event_loop)?;
+    let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+    let handle = opdeck::runtime::runtime().map_err(errors::to_py_err)?.handle().clone();
+    let target = future.clone().unbind();
+    let task = handle.spawn(async move {
+        let result = work.await;
+        bridge.push(Done { future: target, result });
+    });
+    let abort = task.abort_handle();
+    let on_done =
+        PyCFunction::new_closure(py, None, None, move |args: &Bound<'_, PyTuple>, _kwargs| -> PyResult<()> {
+            if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+                abort.abort();
+            }
+            Ok(())
+        })?;
+    future.call_method1(pyo3::intern!(py, "add_done_callback"), (on_done,))?;
+    Ok(future)
 }

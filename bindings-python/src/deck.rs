@@ -2,11 +2,9 @@
 //!
 //! Each blocking method converts its arguments with the GIL held, then sends,
 //! receives and decodes in one GIL-released section (`py.detach`), and takes
-//! the GIL back once to convert the result. The async methods spawn the call
-//! on core's shared runtime and await its handle from a PyO3 coroutine, which
-//! finds the running event loop when it is first awaited, so one deck serves
-//! any number of `asyncio.run()` loops; dropping the coroutine (cancellation)
-//! aborts the task and with it the request.
+//! the GIL back once to convert the result. The async methods return a future
+//! of the running loop (see [`crate::aio`]), so one deck serves any number of
+//! `asyncio.run()` loops, and cancelling it aborts the request.
 
 use std::time::Duration;
 
@@ -16,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::Value;
 
+use crate::aio::Out;
 use crate::convert::{self, body_to_py, to_py};
 use crate::errors::{self, to_py_err};
 
@@ -43,38 +42,11 @@ impl Response {
     }
 }
 
-/// Aborts the spawned call when the awaiting coroutine is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> std::future::Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-/// Runs `future` on core's runtime; the result arrives through the handle.
-pub(crate) async fn spawned<T: Send + 'static>(
-    future: impl std::future::Future<Output = opdeck::Result<T>> + Send + 'static,
-) -> PyResult<T> {
-    let handle = opdeck::runtime::runtime().map_err(to_py_err)?.handle().clone();
-    match AbortOnDrop(handle.spawn(future)).await {
-        Ok(result) => result.map_err(to_py_err),
-        Err(e) => Err(PyRuntimeError::new_err(format!("the call's task ended abnormally: {e}"))),
-    }
-}
-
 fn input(input: Option<&Bound<'_, PyAny>>, params: Option<&Bound<'_, PyDict>>) -> PyResult<Value> {
     convert::input(input, params)
 }
 
-fn response(py: Python<'_>, out: opdeck::Output) -> PyResult<Response> {
+pub(crate) fn response(py: Python<'_>, out: opdeck::Output) -> PyResult<Response> {
     let headers = to_py(py, Value::Object(opdeck::operation::headers_json(&out.headers)))?;
     Ok(Response {
         status: out.status,
@@ -183,40 +155,33 @@ impl PyDeck {
         response(py, out)
     }
 
-    /// `call`, awaitable.
+    /// `call` as an `asyncio.Future` of the running loop, started at once
+    /// (the sugar's `async def acall` awaits it).
     #[pyo3(signature = (op, input=None, /, **params))]
-    fn acall(
+    fn start_call<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         op: String,
-        input: Option<&Bound<'_, PyAny>>,
-        params: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Py<PyAny>> {
+        input: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let value = self::input(input, params)?;
         let deck = self.deck.clone();
-        let fut = async move {
-            let body = spawned(async move { deck.call(&op, value).await }).await?;
-            Python::attach(|py| body_to_py(py, body).map(Bound::unbind))
-        };
-        crate::aio::coroutine(py, "acall", fut)
+        crate::aio::start(py, async move { deck.call(&op, value).await.map(Out::Body) })
     }
 
-    /// `call_full`, awaitable.
+    /// `call_full` as an `asyncio.Future` of the running loop, started at once.
     #[pyo3(signature = (op, input=None, /, **params))]
-    fn acall_full(
+    fn start_call_full<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         op: String,
-        input: Option<&Bound<'_, PyAny>>,
-        params: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Py<PyAny>> {
+        input: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let value = self::input(input, params)?;
         let deck = self.deck.clone();
-        let fut = async move {
-            let out = spawned(async move { deck.call_full(&op, value).await }).await?;
-            Python::attach(|py| Ok(Py::new(py, response(py, out)?)?.into_any()))
-        };
-        crate::aio::coroutine(py, "acall_full", fut)
+        crate::aio::start(py, async move { deck.call_full(&op, value).await.map(Out::Full) })
     }
 
     /// Runs every `(op, input)` concurrently inside Rust, at most `limit` at

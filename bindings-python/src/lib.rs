@@ -25,7 +25,6 @@ fn _opdeck(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<deck::PyDeck>()?;
     m.add_class::<deck::Response>()?;
     m.add_class::<pager::PyPager>()?;
-    m.add_class::<aio::Pending>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_log_level, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -63,20 +63,13 @@ impl PyPager {
         page_to_py(py, page)
     }
 
-    /// `next_page`, awaitable.
-    fn anext_page(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let pager = slf.get().take()?;
-        let fut = async move {
-            let (pager, r) = crate::deck::spawned(async move {
-                let mut pager = pager;
-                let r = pager.next_page().await;
-                Ok((pager, r))
-            })
-            .await?;
+    /// `next_page`, awaitable (a future of the running loop).
+    fn anext_page<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let mut pager = slf.get().take()?;
+        crate::aio::start(py, async move {
+            let page = pager.next_page().await;
             slf.get().put(pager);
-            let page = r.map_err(to_py_err)?;
-            Python::attach(|py| page_to_py(py, page))
-        };
-        crate::aio::coroutine(py, "anext_page", fut)
+            page.map(crate::aio::Out::Page)
+        })
     }
 }

@@ -54,11 +54,44 @@ def test_wait_for_cancels_the_request(wire: opdeck.Deck, server: Server) -> None
     assert wire.call("wire.items.listItems")
 
 
-def test_a_coroutine_cannot_be_awaited_twice(wire: opdeck.Deck) -> None:
+def test_an_async_call_is_a_future_of_the_running_loop(wire: opdeck.Deck, server: Server) -> None:
     async def main() -> None:
-        c = wire.acall("wire.items.listItems")
-        await c
-        with pytest.raises(RuntimeError):
-            await c
+        f = wire.start_call("wire.items.listItems")
+        assert isinstance(f, asyncio.Future) and f.get_loop() is asyncio.get_running_loop()
+        assert await f == await f  # a finished future gives its result again
+        assert server.count("/items") == 1
 
     asyncio.run(main())
+    with pytest.raises(RuntimeError):
+        wire.start_call("wire.items.listItems")  # no running loop
+    coro = wire.acall("wire.items.listItems")  # a coroutine: nothing starts until awaited
+    assert server.count("/items") == 1
+    assert asyncio.run(coro) == [{"name": "a", "count": 1}, {"name": "b", "count": 2}]
+
+
+def test_many_loops_in_threads_at_once(wire: opdeck.Deck) -> None:
+    import threading
+
+    out: list[object] = []
+
+    def run() -> None:
+        async def main() -> list[object]:
+            return await asyncio.gather(*(wire.acall("wire.items.listItems") for _ in range(20)))
+
+        out.extend(asyncio.run(main()))
+
+    ts = [threading.Thread(target=run) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert len(out) == 80 and all(o == out[0] for o in out)
+
+
+def test_the_interpreter_exits_cleanly_right_after_an_async_call() -> None:
+    import subprocess
+    import sys
+
+    code = "import asyncio, opdeck; d = opdeck.Deck(mock=True); asyncio.run(d.acall('wildduck.users.getUsers'))"
+    for _ in range(10):
+        assert subprocess.run([sys.executable, "-c", code]).returncode == 0

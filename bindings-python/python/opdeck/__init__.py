@@ -93,6 +93,14 @@ class Deck(_opdeck.Deck):
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | {s["name"] for s in self.services()})
 
+    async def acall(self, op: str, input: Any = None, /, **params: Any) -> Any:
+        """``call``, awaitable; the request starts when it is awaited, on the running loop."""
+        return await self.start_call(op, input, **params)
+
+    async def acall_full(self, op: str, input: Any = None, /, **params: Any) -> Response:
+        """``call_full``, awaitable."""
+        return await self.start_call_full(op, input, **params)
+
     def paginate(
         self,
         op: str,
@@ -228,8 +236,8 @@ class Operation:
     def __call__(self, input: Any = None, /, **params: Any) -> Any:
         return self._deck.call(self.id, input, **params)
 
-    def acall(self, input: Any = None, /, **params: Any) -> Any:
-        return self._deck.acall(self.id, input, **params)
+    async def acall(self, input: Any = None, /, **params: Any) -> Any:
+        return await self._deck.acall(self.id, input, **params)
 
     def call_full(self, input: Any = None, /, **params: Any) -> Response:
         return self._deck.call_full(self.id, input, **params)

@@ -1,8 +1,9 @@
 """Stubs of the native module; CI checks them with ``python -m mypy.stubtest opdeck``."""
 
+import asyncio
 import builtins
 from os import PathLike
-from typing import Any, Awaitable, Callable, Iterable, Optional, Union, final
+from typing import Any, Callable, Iterable, Optional, Union, final
 
 from typing_extensions import disjoint_base
 
@@ -10,7 +11,6 @@ __all__ = [
     "Deck",
     "Response",
     "Pager",
-    "Pending",
     "refresh_log_level",
     "Error",
     "UnknownOperation",
@@ -47,11 +47,7 @@ class Response:
 @final
 class Pager:
     def next_page(self) -> Optional[list[Any]]: ...
-    def anext_page(self) -> Awaitable[Optional[list[Any]]]: ...
-
-@final
-class Pending:
-    def wait(self) -> Awaitable[Any]: ...
+    def anext_page(self) -> asyncio.Future[Optional[list[Any]]]: ...
 
 @disjoint_base
 class Deck:
@@ -69,8 +65,8 @@ class Deck:
     ) -> "Deck": ...
     def call(self, op: str, input: Any = None, /, **params: Any) -> Any: ...
     def call_full(self, op: str, input: Any = None, /, **params: Any) -> Response: ...
-    def acall(self, op: str, input: Any = None, /, **params: Any) -> Awaitable[Any]: ...
-    def acall_full(self, op: str, input: Any = None, /, **params: Any) -> Awaitable[Response]: ...
+    def start_call(self, op: str, input: Any = None, /, **params: Any) -> asyncio.Future[Any]: ...
+    def start_call_full(self, op: str, input: Any = None, /, **params: Any) -> asyncio.Future[Response]: ...
     def call_many(
         self, calls: Iterable[Union[str, tuple[str], tuple[str, Any]]], /, limit: int = 64
     ) -> list[Union[Any, Error]]: ...
