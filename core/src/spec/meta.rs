@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::{LoadOptions, OpenApiSource};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::operation::{Location, Method, Operation, OperationMeta, Output, Parameter, Style};
+use crate::operation::{Operation, OperationMeta, Output, Parameter};
 use crate::registry::Source;
 use crate::schema::Validator;
 
@@ -30,32 +30,11 @@ pub const PREVIEW_SPEC: &str = "openapi.previewSpec";
 pub const ADD_SOURCE: &str = "openapi.addSource";
 
 fn string_param(name: &str, required: bool, schema: Value) -> Parameter {
-    // Native operations have no wire; `query` is the closest plain input.
-    Parameter { required, ..Parameter::new(name, Location::Query, Style::Form, true, schema) }
+    Parameter::input(name, required, schema)
 }
 
 fn meta(name: &str, summary: &str, parameters: Vec<Parameter>) -> OperationMeta {
-    OperationMeta {
-        id: format!("{SERVICE}.{name}"),
-        service: SERVICE.into(),
-        group: SERVICE.into(),
-        name: name.into(),
-        alias: format!("{SERVICE}_{name}"),
-        summary: summary.into(),
-        method: Method::Post,
-        path: String::new(),
-        parameters,
-        body: None,
-        responses: Vec::new(),
-        deprecated: false,
-        since: None,
-        deprecated_since: None,
-        security: Vec::new(),
-        tags: Vec::new(),
-        open_query: false,
-        definitions: crate::operation::Definitions::empty(),
-        security_schemes: Default::default(),
-    }
+    OperationMeta { summary: summary.into(), ..OperationMeta::native(SERVICE, SERVICE, name, parameters) }
 }
 
 fn spec_param() -> Parameter {
