@@ -8,14 +8,13 @@
 
 use base64::Engine as _;
 
-use super::Secret;
-use super::login::{LoginFlow, Placement};
 use super::oauth2::{Grant, GrantKind};
 use crate::config::{Config, ServiceConfig, env_name};
 use crate::error::{Error, Result};
-use crate::http::{Pair, Request};
-use crate::operation::{Location, OperationMeta, SecurityScheme};
+use crate::model::{Location, OperationMeta, SecurityScheme};
+use crate::model::{LoginFlow, Placement, Secret};
 use crate::services::Profile;
+use crate::wire::{Pair, Request};
 
 /// Where a credential goes in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,8 +329,8 @@ fn missing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::REDACTED;
-    use crate::operation::Method;
+    use crate::model::Method;
+    use crate::wire::REDACTED;
 
     fn request() -> Request {
         Request::new("x.y.z", Method::Get, url::Url::parse("http://127.0.0.1/").expect("url"))

@@ -4,9 +4,9 @@
 //! catalog marks with `open_query`.
 
 use super::Profile;
-use crate::auth::{Expiry, LoginFlow, Placement, Route, TokenSource};
-use crate::operation::Method;
-use crate::paginate::Paging;
+use crate::model::Method;
+use crate::model::{Expiry, LoginFlow, Placement, Route, TokenSource};
+use crate::services::Paging;
 
 /// Zou's answers that mean the token is no longer good: 401 for an expired or
 /// revoked token, 422 for one it cannot verify.

@@ -7,6 +7,7 @@
 
 mod dracoon;
 mod kitsu;
+mod paging;
 mod seald;
 mod selfprivacy;
 mod wildduck;
@@ -14,7 +15,9 @@ mod wildduck;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use crate::operation::{Method, OperationMeta};
+pub use paging::Paging;
+
+use crate::model::{LoginFlow, Method, OperationMeta};
 
 /// What opdeck knows about a service beyond its spec.
 #[derive(Debug, Clone, Default)]
@@ -29,10 +32,10 @@ pub struct Profile {
     /// be retried (`/system/reboot`).
     pub unsafe_gets: Vec<String>,
     /// How the service pages its lists, if it does.
-    pub paging: Option<crate::paginate::Paging>,
+    pub paging: Option<Paging>,
     /// How a username and password become a token when the spec's schemes
     /// cannot say (Kitsu's `/auth/login`, DRACOON's `/v4/auth/login`).
-    pub login: Option<crate::auth::LoginFlow>,
+    pub login: Option<LoginFlow>,
     /// The OAuth2 token URL when the spec's is missing or wrong; a relative
     /// one is resolved against the base URL (DRACOON's `/oauth/token`).
     pub token_url: Option<String>,

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::Profile;
-use crate::auth::{LoginFlow, Placement, Route, TokenSource};
-use crate::operation::Method;
-use crate::paginate::Paging;
+use crate::model::Method;
+use crate::model::{LoginFlow, Placement, Route, TokenSource};
+use crate::services::Paging;
 
 /// The Seald profile.
 pub fn profile() -> Profile {

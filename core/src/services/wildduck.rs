@@ -2,7 +2,7 @@
 //! cursor: `next` takes the `nextCursor` of the previous answer.
 
 use super::Profile;
-use crate::paginate::Paging;
+use crate::services::Paging;
 
 /// The WildDuck profile.
 pub fn profile() -> Profile {
