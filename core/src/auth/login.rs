@@ -23,7 +23,10 @@ pub(crate) async fn login(ctx: &dyn Host, service: &str, flow: &LoginFlow) -> Re
         let var = env_name(service);
         return Err(Error::Auth {
             service: service.to_owned(),
-            message: format!("the login flow needs OPDECK_{var}_USERNAME and OPDECK_{var}_PASSWORD"),
+            message: format!(
+                "the login flow needs a username and password: OPDECK_{var}_USERNAME and OPDECK_{var}_PASSWORD, \
+                 `username`/`password` in the config file, or `login` on the deck builder (`credentials` in Python and Lua)"
+            ),
         });
     };
     let mut body = flow.extra.clone();

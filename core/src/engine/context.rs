@@ -89,7 +89,7 @@ impl Context {
     pub fn paging(&self, service: &str) -> Option<crate::services::Paging> {
         match self.shared.paging.get(service) {
             Some(rule) => Some(rule.clone()),
-            None => crate::services::Profile::for_service(service).paging.clone(),
+            None => crate::services::ServiceProfile::for_service(service).paging.clone(),
         }
     }
 
@@ -171,14 +171,16 @@ impl Context {
         if let Some(url) = added {
             return Ok(Cow::Owned(url));
         }
-        let profile = crate::services::Profile::for_service(service);
+        let profile = crate::services::ServiceProfile::for_service(service);
         if let Some(url) = profile.default_base_url.clone() {
             return Ok(Cow::Owned(url));
         }
         let var = format!("OPDECK_{}_URL", crate::config::env_name(service));
         let hint = profile.base_url_hint.as_deref().map(|h| format!(" (like {h})")).unwrap_or_default();
         Err(crate::error::Error::config(format!(
-            "no base url for service `{service}`: set {var}{hint} or `url` in the config file"
+            "no base url for service `{service}`{hint}: set {var} or `url` under [profiles.{}.{service}] in the config file; \
+             a host or binding passes it to the deck (`base_url` on the builder, `base_urls` in Python and Lua)",
+            self.shared.config.profile_name()
         )))
     }
 

@@ -18,7 +18,7 @@ use crate::engine::Context;
 use crate::error::{Error, Result};
 use crate::model::{OperationMeta, Output};
 use crate::schema::Validator;
-use crate::services::Profile;
+use crate::services::ServiceProfile;
 use crate::wire::sse::{self, Event};
 use crate::wire::{Delivery, Pair, Request, request, response, retry};
 
@@ -136,7 +136,7 @@ impl HttpOperation {
     /// Whether a failed call may be retried.
     fn may_retry(&self, ctx: &Context) -> bool {
         ctx.options.force_retry
-            || *self.may_retry.get_or_init(|| Profile::for_service(&self.meta.service).may_retry(&self.meta))
+            || *self.may_retry.get_or_init(|| ServiceProfile::for_service(&self.meta.service).may_retry(&self.meta))
     }
 
     /// [`HttpOperation::send`] for an operation with security.

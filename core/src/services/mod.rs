@@ -2,8 +2,7 @@
 //!
 //! A profile is data (default base URL, unsafe GETs, paging rule, auth flow)
 //! plus small native hooks. Services without a built-in profile get
-//! [`Profile::generic`]. (The five built-in profiles land with the catalogs
-//! issue.)
+//! [`ServiceProfile::generic`].
 
 mod dracoon;
 mod kitsu;
@@ -21,7 +20,7 @@ use crate::model::{LoginFlow, Method, OperationMeta};
 
 /// What opdeck knows about a service beyond its spec.
 #[derive(Debug, Clone, Default)]
-pub struct Profile {
+pub struct ServiceProfile {
     /// The service name.
     pub service: String,
     /// The base URL used when none is configured.
@@ -41,22 +40,22 @@ pub struct Profile {
     pub token_url: Option<String>,
 }
 
-impl Profile {
+impl ServiceProfile {
     /// The profile of a service opdeck has no special knowledge of.
-    pub fn generic(service: &str) -> Arc<Profile> {
-        Arc::new(Profile { service: service.to_owned(), ..Profile::default() })
+    pub fn generic(service: &str) -> Arc<ServiceProfile> {
+        Arc::new(ServiceProfile { service: service.to_owned(), ..ServiceProfile::default() })
     }
 
     /// The profile of `service`: a built-in one, or the generic one.
-    pub fn for_service(service: &str) -> Arc<Profile> {
-        static BUILTIN: OnceLock<HashMap<String, Arc<Profile>>> = OnceLock::new();
+    pub fn for_service(service: &str) -> Arc<ServiceProfile> {
+        static BUILTIN: OnceLock<HashMap<String, Arc<ServiceProfile>>> = OnceLock::new();
         let builtin = BUILTIN.get_or_init(|| {
             [seald::profile(), dracoon::profile(), selfprivacy::profile(), wildduck::profile(), kitsu::profile()]
                 .into_iter()
                 .map(|p| (p.service.clone(), Arc::new(p)))
                 .collect()
         });
-        builtin.get(service).cloned().unwrap_or_else(|| Profile::generic(service))
+        builtin.get(service).cloned().unwrap_or_else(|| ServiceProfile::generic(service))
     }
 
     /// Whether `meta` may be retried when it fails. Idempotent methods may,
