@@ -47,7 +47,7 @@ fn input(input: Option<&Bound<'_, PyAny>>, params: Option<&Bound<'_, PyDict>>) -
 }
 
 pub(crate) fn response(py: Python<'_>, out: opdeck::Output) -> PyResult<Response> {
-    let headers = to_py(py, Value::Object(opdeck::operation::headers_json(&out.headers)))?;
+    let headers = to_py(py, Value::Object(opdeck::model::headers_json(&out.headers)))?;
     Ok(Response {
         status: out.status,
         headers: headers.cast_into::<PyDict>()?.unbind(),

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use opdeck::paginate::Pager;
+use opdeck::Pager;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;

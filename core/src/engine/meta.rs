@@ -15,12 +15,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{LoadOptions, OpenApiSource};
-use crate::context::Context;
+use super::OpenApiSource;
+use super::Operation;
+use crate::engine::Context;
+use crate::engine::Source;
 use crate::error::{Error, Result};
-use crate::operation::{Location, Method, Operation, OperationMeta, Output, Parameter, Style};
-use crate::registry::Source;
+use crate::model::{OperationMeta, Output, Parameter};
 use crate::schema::Validator;
+use crate::spec::LoadOptions;
 
 /// The service the meta-operations belong to.
 pub const SERVICE: &str = "openapi";
@@ -30,32 +32,11 @@ pub const PREVIEW_SPEC: &str = "openapi.previewSpec";
 pub const ADD_SOURCE: &str = "openapi.addSource";
 
 fn string_param(name: &str, required: bool, schema: Value) -> Parameter {
-    // Native operations have no wire; `query` is the closest plain input.
-    Parameter { required, ..Parameter::new(name, Location::Query, Style::Form, true, schema) }
+    Parameter::input(name, required, schema)
 }
 
 fn meta(name: &str, summary: &str, parameters: Vec<Parameter>) -> OperationMeta {
-    OperationMeta {
-        id: format!("{SERVICE}.{name}"),
-        service: SERVICE.into(),
-        group: SERVICE.into(),
-        name: name.into(),
-        alias: format!("{SERVICE}_{name}"),
-        summary: summary.into(),
-        method: Method::Post,
-        path: String::new(),
-        parameters,
-        body: None,
-        responses: Vec::new(),
-        deprecated: false,
-        since: None,
-        deprecated_since: None,
-        security: Vec::new(),
-        tags: Vec::new(),
-        open_query: false,
-        definitions: crate::operation::Definitions::empty(),
-        security_schemes: Default::default(),
-    }
+    OperationMeta { summary: summary.into(), ..OperationMeta::native(SERVICE, SERVICE, name, parameters) }
 }
 
 fn spec_param() -> Parameter {
@@ -174,7 +155,7 @@ pub fn add_document(
     if let Some(url) = base_url {
         url::Url::parse(url).map_err(|e| Error::usage(format!("base url `{url}` is not a url: {e}")))?;
     }
-    let doc = super::load(bytes, service, &LoadOptions::default())?;
+    let doc = crate::spec::load(bytes, service, &LoadOptions::default())?;
     let ids = ctx.registry().register(&OpenApiSource::new(doc, origin))?;
     if let Some(url) = base_url {
         ctx.set_source_url(service, url);

@@ -14,9 +14,10 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::context::Context;
+use super::Operation;
+use crate::engine::Context;
 use crate::error::{Error, Result};
-use crate::operation::{Definitions, Location, Method, Operation, OperationMeta, Output, Parameter, Style};
+use crate::model::{Method, OperationMeta, Output, Parameter};
 use crate::schema::Validator;
 
 type Handler = dyn Fn(Value) -> BoxFuture<'static, Result<Value>> + Send + Sync;
@@ -125,33 +126,9 @@ fn describe(id: &str, schema: &Value) -> Result<OperationMeta> {
     };
     let parameters = properties
         .into_iter()
-        .map(|(key, schema)| Parameter {
-            required: required.contains(&key),
-            // A native operation has no wire; the query is the plainest input place.
-            ..Parameter::new(key, Location::Query, Style::Form, true, schema)
-        })
+        .map(|(key, schema)| Parameter::input(key.clone(), required.contains(&key), schema))
         .collect();
-    Ok(OperationMeta {
-        id: id.to_owned(),
-        service: service.to_owned(),
-        group: group.to_owned(),
-        name: name.to_owned(),
-        alias: id.replace('.', "_"),
-        summary: String::new(),
-        method: Method::Post,
-        path: String::new(),
-        parameters,
-        body: None,
-        responses: Vec::new(),
-        deprecated: false,
-        since: None,
-        deprecated_since: None,
-        security: Vec::new(),
-        tags: Vec::new(),
-        open_query: false,
-        definitions: Definitions::empty(),
-        security_schemes: Default::default(),
-    })
+    Ok(OperationMeta::native(service, group, name, parameters))
 }
 
 #[async_trait]
