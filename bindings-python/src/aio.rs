@@ -99,7 +99,7 @@ impl Drain {
 fn convert(py: Python<'_>, out: Out) -> PyResult<Bound<'_, PyAny>> {
     match out {
         Out::Body(body) => body_to_py(py, body),
-        Out::Full(output) => Ok(Bound::new(py, crate::deck::response(py, output)?)?.into_any()),
+        Out::Full(output) => Ok(Bound::new(py, crate::convert::response(py, output)?)?.into_any()),
         Out::Page(None) => Ok(py.None().into_bound(py)),
         Out::Page(Some(items)) => {
             let list = PyList::empty(py);

@@ -3,7 +3,7 @@
 //! Dicts keep their order both ways (`serde_json` is built with
 //! `preserve_order`), so a call returns what `json.loads` of the body would.
 //! A `Body` that is not JSON stays what it is: text becomes `str`, binary
-//! content `bytes`.
+//! content `bytes`. A whole output becomes a [`Response`].
 
 use opdeck::Body;
 use pyo3::exceptions::{PyRecursionError, PyTypeError, PyValueError};
@@ -143,4 +143,32 @@ pub fn input(input: Option<&Bound<'_, PyAny>>, params: Option<&Bound<'_, PyDict>
         map.insert(k.cast::<PyString>()?.to_cow()?.into_owned(), to_value(&v)?);
     }
     Ok(Value::Object(map))
+}
+
+/// The whole output of a call.
+#[pyclass(name = "Response", module = "opdeck._opdeck", frozen, get_all)]
+pub struct Response {
+    /// The HTTP status.
+    status: u16,
+    /// The headers, lowercase names, repeated ones joined with ", ".
+    headers: Py<PyDict>,
+    /// The decoded body, as `Deck.call` returns it.
+    body: Py<PyAny>,
+}
+
+#[pymethods]
+impl Response {
+    fn __repr__(&self) -> String {
+        format!("<Response {}>", self.status)
+    }
+}
+
+/// A call's whole output as a [`Response`].
+pub fn response(py: Python<'_>, out: opdeck::Output) -> PyResult<Response> {
+    let headers = to_py(py, Value::Object(opdeck::model::headers_json(&out.headers)))?;
+    Ok(Response {
+        status: out.status,
+        headers: headers.cast_into::<PyDict>()?.unbind(),
+        body: body_to_py(py, out.body)?.unbind(),
+    })
 }

@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::aio::Out;
-use crate::convert::{self, body_to_py, to_py};
+use crate::convert::{self, Response, body_to_py, response, to_py};
 use crate::errors::{self, to_py_err};
 
 /// A deck of operations: the built-in services, added sources and plugins.
@@ -24,35 +24,8 @@ pub struct PyDeck {
     pub(crate) deck: Deck,
 }
 
-/// The whole output of a call.
-#[pyclass(name = "Response", module = "opdeck._opdeck", frozen, get_all)]
-pub struct Response {
-    /// The HTTP status.
-    status: u16,
-    /// The headers, lowercase names, repeated ones joined with ", ".
-    headers: Py<PyDict>,
-    /// The decoded body, as `Deck.call` returns it.
-    body: Py<PyAny>,
-}
-
-#[pymethods]
-impl Response {
-    fn __repr__(&self) -> String {
-        format!("<Response {}>", self.status)
-    }
-}
-
 fn input(input: Option<&Bound<'_, PyAny>>, params: Option<&Bound<'_, PyDict>>) -> PyResult<Value> {
     convert::input(input, params)
-}
-
-pub(crate) fn response(py: Python<'_>, out: opdeck::Output) -> PyResult<Response> {
-    let headers = to_py(py, Value::Object(opdeck::model::headers_json(&out.headers)))?;
-    Ok(Response {
-        status: out.status,
-        headers: headers.cast_into::<PyDict>()?.unbind(),
-        body: body_to_py(py, out.body)?.unbind(),
-    })
 }
 
 fn limits(max_pages: Option<u64>, max_items: Option<u64>) -> PageLimits {

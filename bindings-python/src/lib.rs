@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _opdeck(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<deck::PyDeck>()?;
-    m.add_class::<deck::Response>()?;
+    m.add_class::<convert::Response>()?;
     m.add_class::<pager::PyPager>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_log_level, m)?)?;
     errors::register(m)?;
