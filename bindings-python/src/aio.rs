@@ -78,6 +78,7 @@ impl Drain {
         let mut buf = [0u8; 256];
         while matches!((&self.0.reader).read(&mut buf), Ok(n) if n > 0) {}
         let done = std::mem::take(&mut *self.0.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        crate::logging::flush(py);
         for d in done {
             let future = d.future.bind(py);
             if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {

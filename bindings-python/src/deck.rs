@@ -110,8 +110,9 @@ impl PyDeck {
         params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let value = self::input(input, params)?;
-        let body = py.detach(|| self.deck.call_blocking(op, value)).map_err(to_py_err)?;
-        body_to_py(py, body)
+        let body = py.detach(|| self.deck.call_blocking(op, value));
+        crate::logging::flush(py);
+        body_to_py(py, body.map_err(to_py_err)?)
     }
 
     /// Runs `op` and returns its whole output (`.status`, `.headers`, `.body`).
@@ -124,8 +125,9 @@ impl PyDeck {
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Response> {
         let value = self::input(input, params)?;
-        let out = py.detach(|| self.deck.call_full_blocking(op, value)).map_err(to_py_err)?;
-        response(py, out)
+        let out = py.detach(|| self.deck.call_full_blocking(op, value));
+        crate::logging::flush(py);
+        response(py, out.map_err(to_py_err)?)
     }
 
     /// `call` as an `asyncio.Future` of the running loop, started at once
@@ -179,7 +181,9 @@ impl PyDeck {
             batch.push((op, value));
         }
         let deck = self.deck.clone();
-        let results = py.detach(move || deck.call_many_blocking(batch, limit)).map_err(to_py_err)?;
+        let results = py.detach(move || deck.call_many_blocking(batch, limit));
+        crate::logging::flush(py);
+        let results = results.map_err(to_py_err)?;
         let out = PyList::empty(py);
         for r in results {
             match r {
@@ -296,7 +300,9 @@ impl PyDeck {
         let args = crate::plugin::script_args(args)?;
         let mut engine = opdeck::script::Engine::new(self.deck.clone());
         engine.dry_run(dry_run);
-        let v = py.detach(|| engine.run(source, name, &args)).map_err(to_py_err)?;
+        let v = py.detach(|| engine.run(source, name, &args));
+        crate::logging::flush(py);
+        let v = v.map_err(to_py_err)?;
         to_py(py, v)
     }
 

@@ -2,13 +2,17 @@
 //!
 //! The layer is installed when the first `Deck` is made (not at import). It
 //! compares each event with the logger's effective level, read then and
-//! again by `opdeck.refresh_log_level()`, before it touches the GIL: at the
-//! default WARNING level a call's debug and info events cost no Python work.
+//! again by `opdeck.refresh_log_level()`: at the default WARNING level a
+//! call's debug and info events cost nothing. An event that passes is queued,
+//! never logged from the thread that emitted it: the runtime's threads must
+//! not take the GIL (see `aio`). The queue is handed to `logging` by the next
+//! Python thread that comes back from opdeck: the caller of a blocking call
+//! when it returns, the event loop when it completes an async call.
 //! Core's events carry redacted URLs and no credential; nothing is added here.
 
 use std::fmt::Write as _;
-use std::sync::Once;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, Once};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -19,6 +23,10 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 /// The logger's effective level, in Python's numbers (10 debug … 50 critical).
 static LEVEL: AtomicU8 = AtomicU8::new(30);
 static INSTALL: Once = Once::new();
+/// Events waiting for a Python thread: level, text, fields.
+type Record = (u8, String, Vec<(&'static str, String)>);
+static QUEUE: Mutex<Vec<Record>> = Mutex::new(Vec::new());
+static QUEUED: AtomicBool = AtomicBool::new(false);
 
 fn py_level(level: &Level) -> u8 {
     match *level {
@@ -96,18 +104,31 @@ impl<S: Subscriber> Layer<S> for PyLogLayer {
         for (k, v) in &fields.rest {
             let _ = write!(text, "{}{k}={v}", if text.is_empty() { "" } else { " " });
         }
-        let _ = Python::try_attach(|py| -> PyResult<()> {
-            let logger = py.import("logging")?.call_method1("getLogger", ("opdeck",))?;
-            let extra = PyDict::new(py);
+        QUEUE.lock().unwrap_or_else(|e| e.into_inner()).push((level, text, fields.rest));
+        QUEUED.store(true, Ordering::Release);
+    }
+}
+
+/// Hands the queued events to the `opdeck` logger; called by Python threads
+/// on their way back from opdeck. Costs one atomic load when none is queued.
+pub fn flush(py: Python<'_>) {
+    if !QUEUED.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    let records = std::mem::take(&mut *QUEUE.lock().unwrap_or_else(|e| e.into_inner()));
+    let _ = (|| -> PyResult<()> {
+        let logger = py.import("logging")?.call_method1("getLogger", ("opdeck",))?;
+        for (level, text, rest) in records {
             let data = PyDict::new(py);
-            for (k, v) in &fields.rest {
+            for (k, v) in &rest {
                 data.set_item(*k, v)?;
             }
+            let extra = PyDict::new(py);
             extra.set_item("opdeck", data)?;
             let kwargs = PyDict::new(py);
             kwargs.set_item("extra", extra)?;
             logger.call_method("log", (level, "%s", text), Some(&kwargs))?;
-            Ok(())
-        });
-    }
+        }
+        Ok(())
+    })();
 }

@@ -59,6 +59,7 @@ impl PyPager {
         });
         let (pager, r) = result;
         self.put(pager);
+        crate::logging::flush(py);
         let page = r.map_err(to_py_err)?.map_err(to_py_err)?;
         page_to_py(py, page)
     }

@@ -79,6 +79,9 @@ def test_tracing_events_reach_the_opdeck_logger_without_secrets(server: Server, 
         deck = wire_deck(server)
         with caplog.at_level(logging.DEBUG, logger="opdeck"):
             deck.call("wire.items.getItem", item_id="log", q="x")
+            import asyncio
+
+            asyncio.run(deck.acall("wire.items.getItem", item_id="alog"))
     finally:
         logger.setLevel(old)
         opdeck.refresh_log_level()
@@ -86,4 +89,7 @@ def test_tracing_events_reach_the_opdeck_logger_without_secrets(server: Server, 
     assert records, "no opdeck log record"
     text = " ".join(r.getMessage() for r in records)
     assert "wire.items.getItem" in text
+    # One record per call: the blocking one and the one that ran on the loop.
+    assert sum("operation=wire.items.getItem" in r.getMessage() for r in records) >= 2, text
+    assert all(hasattr(r, "opdeck") for r in records)
     assert SECRET not in text
