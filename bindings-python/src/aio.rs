@@ -23,7 +23,7 @@ use opdeck::{Body, Output};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyCFunction, PyList, PyTuple};
+use pyo3::types::{PyCFunction, PyDict, PyList, PyTuple};
 use serde_json::Value;
 
 use crate::convert::{body_to_py, to_py};
@@ -49,8 +49,6 @@ struct Bridge {
     queue: Mutex<Vec<Done>>,
     writer: UnixStream,
     reader: UnixStream,
-    /// A weak reference to the loop, to find this bridge again.
-    loop_ref: Py<PyAny>,
 }
 
 impl Bridge {
@@ -112,39 +110,42 @@ fn convert(py: Python<'_>, out: Out) -> PyResult<Bound<'_, PyAny>> {
     }
 }
 
-static BRIDGES: Mutex<Vec<Arc<Bridge>>> = Mutex::new(Vec::new());
+/// `id(loop)` → `(weakref to the loop, its Drain)`. A dict guarded by the
+/// GIL, not a Rust lock: `add_reader` may release the GIL, and a lock held
+/// across it would deadlock with a thread that holds the GIL and waits.
+static BRIDGES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The bridge of `event_loop`, made and registered with it on first use.
 fn bridge_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Bridge>> {
-    let mut bridges = BRIDGES.lock().unwrap_or_else(|e| e.into_inner());
-    let mut found = None;
-    bridges.retain(|b| {
-        let target = b.loop_ref.bind(py).call0().ok();
-        match target {
-            Some(t) if t.is_none() => false, // the loop is gone
-            Some(t) => {
-                if t.is(event_loop) {
-                    found = Some(b.clone());
-                }
-                true
-            }
-            None => false,
+    let bridges = BRIDGES.get_or_init(py, || PyDict::new(py).unbind()).bind(py);
+    let key = event_loop.as_ptr() as usize;
+    if let Some(entry) = bridges.get_item(key)? {
+        let (loop_ref, drain): (Bound<'_, PyAny>, Bound<'_, Drain>) = entry.extract()?;
+        if loop_ref.call0()?.is(event_loop) {
+            return Ok(drain.get().0.clone());
         }
-    });
-    if let Some(b) = found {
-        return Ok(b);
+    }
+    // Forget the bridges of loops that are gone.
+    let mut dead = Vec::new();
+    for (k, entry) in bridges.iter() {
+        if entry.get_item(0)?.call0()?.is_none() {
+            dead.push(k);
+        }
+    }
+    for k in dead {
+        bridges.del_item(k)?;
     }
     let (reader, writer) = UnixStream::pair().map_err(|e| PyRuntimeError::new_err(format!("socketpair: {e}")))?;
     reader
         .set_nonblocking(true)
         .and_then(|()| writer.set_nonblocking(true))
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-    let loop_ref = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?.unbind();
-    let bridge = Arc::new(Bridge { queue: Mutex::new(Vec::new()), writer, reader, loop_ref });
-    let fd = bridge.reader.as_raw_fd();
-    event_loop.call_method1("add_reader", (fd, Drain(bridge.clone())))?;
-    bridges.push(bridge.clone());
+    let loop_ref = py.import("weakref")?.getattr("ref")?.call1((event_loop,))?;
+    let bridge = Arc::new(Bridge { queue: Mutex::new(Vec::new()), writer, reader });
+    let drain = Bound::new(py, Drain(bridge.clone()))?;
+    bridges.set_item(key, (loop_ref, &drain))?;
+    event_loop.call_method1("add_reader", (bridge.reader.as_raw_fd(), drain))?;
     Ok(bridge)
 }
 

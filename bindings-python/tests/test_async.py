@@ -80,12 +80,12 @@ def test_many_loops_in_threads_at_once(wire: opdeck.Deck) -> None:
 
         out.extend(asyncio.run(main()))
 
-    ts = [threading.Thread(target=run) for _ in range(4)]
+    ts = [threading.Thread(target=run) for _ in range(8)]
     for t in ts:
         t.start()
     for t in ts:
         t.join(60)
-    assert len(out) == 80 and all(o == out[0] for o in out)
+    assert len(out) == 160 and all(o == out[0] for o in out)
 
 
 def test_the_interpreter_exits_cleanly_right_after_an_async_call() -> None:
