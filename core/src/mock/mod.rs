@@ -17,17 +17,16 @@
 //!   `Accept` header takes, else the lowest declared 2xx, with the spec's example
 //!   or a value made from the response schema. The value is deterministic for
 //!   the seed and the request, so the same script gives the same output.
-//!   Cursors come back as "no next page" and totals match the items given, so
-//!   pagination always ends after one page.
+//!   Lists, items and their writes are answered from the store (`store`):
+//!   what a script creates it reads back, lists page under the service's own
+//!   rule, and a deleted item is a 404 in the service's error shape.
 //!
 //! Every response carries `x-opdeck-simulated: true`, and those of a routed
 //! request `x-opdeck-operation: <id>`.
 //!
-//! The simulator keeps no state: a POST followed by a GET of the created id
-//! does not read back the posted object. Keeping it would make one request's
-//! answer depend on the ones before it, breaking the determinism above, and
-//! mixing a POST's input into the schema of another operation's answer
-//! cannot be checked against the spec.
+//! The answers stay deterministic: every made-up value derives from the seed
+//! and the request (or, for a record, its collection and id), never from the
+//! order of calls; only the store's contents depend on what was sent before.
 
 mod body;
 mod check;
