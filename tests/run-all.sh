@@ -99,8 +99,8 @@ export OPDECK_BIN="$PWD/target/debug/opdeck"
 step python "$OPDECK_PEERS_DIR/pytools/bin/pytest" -c tests/python/pytest.ini tests/python
 step lua lua5.4 tests/lua/test_cli.lua
 
-# ---- the Python wheel: bindings-python is its own crate (own Cargo.lock, target/python) --
-step python-lint env CARGO_TARGET_DIR=target/python bash -c \
+# ---- the Python wheel: bindings-python is its own crate (own Cargo.lock, the shared target/) --
+step python-lint bash -c \
   'cargo fmt --manifest-path bindings-python/Cargo.toml --check && cargo clippy --manifest-path bindings-python/Cargo.toml --all-targets -- -D warnings'
 step python-wheel bash bindings-python/tests/run.sh
 
