@@ -372,7 +372,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                         Ok(None) => p.done.set(true),
                         Err(e) => {
                             p.done.set(true);
-                            return fail(lua, &e);
+                            return Ok(fail(lua, &e));
                         }
                     }
                 }
@@ -417,7 +417,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
             guard!(lua, {
                 let deck = handle(&ud)?;
                 if let Some(refusal) = crate::sandbox::refuses_spec(lua, &spec) {
-                    return fail(lua, &refusal);
+                    return Ok(fail(lua, &refusal));
                 }
                 let base_url: Option<String> = match &opts {
                     Some(o) => o.get("base_url")?,
@@ -464,7 +464,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                     }
                 });
                 Ok(match registered {
-                    Ok(()) => {
+                    Ok(_) => {
                         plugins(lua).handlers.borrow_mut().insert(id, f);
                         ok(LuaValue::Boolean(true))
                     }

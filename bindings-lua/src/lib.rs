@@ -69,7 +69,9 @@ pub(crate) fn open_with(lua: &Lua, threads: Option<Table>) -> mlua::Result<Table
     native.set("null", convert::null())?;
     native.set("array", lua.create_function(|lua, t: Option<Table>| convert::mark(lua, t, true))?)?;
     native.set("object", lua.create_function(|lua, t: Option<Table>| convert::mark(lua, t, false))?)?;
+    let embedded = threads.is_some();
     let module: Table = lua.load(GLUE).set_name("=opdeck.lua").call((native, threads))?;
+    module.set("embedded", embedded)?;
     lua.set_named_registry_value("opdeck.module", &module)?;
     Ok(module)
 }

@@ -2,7 +2,7 @@
 //! secrets already redacted by core.
 
 use mlua::{Lua, Table};
-use opdeck::wire::{Payload, Request};
+use opdeck::http::{Payload, Request};
 
 /// `{ method, url, headers = { {name, value}, ... }, body, curl }`; `body`
 /// is the text of a byte body (nil for none, multipart or a file).
@@ -17,9 +17,9 @@ pub(crate) fn to_lua(lua: &Lua, request: &Request) -> mlua::Result<Table> {
     }
     t.raw_set("headers", headers)?;
     if let Payload::Bytes { content_type, data } = &request.body {
-        t.raw_set("content_type", content_type.as_ref())?;
+        t.raw_set("content_type", content_type.as_str())?;
         t.raw_set("body", lua.create_string(data)?)?;
     }
-    t.raw_set("curl", request.curl())?;
+    t.raw_set("curl", opdeck::http::curl::render(request))?;
     Ok(t)
 }
