@@ -9,7 +9,7 @@
 #
 # The files come from bench/fetch-octokit.sh (cached in bench-cache/).
 # The criterion benchmarks (`cargo bench -p opdeck --bench ingest`) time the
-# same path on these files and on the shared specs.
+# same path on these files and on the specs of tests/specs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="$root/bench-cache/octokit"

@@ -68,9 +68,28 @@ step() { # name, command...
   fi
 }
 
+# Tests, benches and scripts read the project's own inputs (tests/specs,
+# core/tests/fixtures), never the original specs and seeds beside the repo: only
+# the drift test, core/tests/test_inputs.rs, compares against those. tests/specs
+# is data (Kitsu has real routes under /shared). The brackets keep this file from
+# matching itself.
+own_inputs_only() {
+  local hits
+  hits="$(find core/tests core/benches core/examples tests scripts bench -type f \
+      ! -path 'tests/specs/*' ! -path core/tests/test_inputs.rs -print0 \
+    | xargs -0 grep -nE 'shared[/]|[.][.]/shared' || true)"
+  if [ -n "$hits" ]; then
+    echo "these name the originals beside the repo; read tests/specs instead:"
+    echo "$hits"
+    return 1
+  fi
+}
+
+step own-inputs own_inputs_only
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace
+step features bash tests/features.sh
 step bench-build cargo bench --workspace --no-run
 
 # ---- Python and Lua tests of the CLI ----------------------------------------------

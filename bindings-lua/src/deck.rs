@@ -226,6 +226,8 @@ pub struct Defaults {
     pub profile: Option<String>,
     /// Whether every call is answered by the simulator.
     pub mock: bool,
+    /// Whether decks refuse every operation that is not read-only.
+    pub read_only: bool,
 }
 
 /// `opdeck.new{ profile, base_urls, tokens, logins, mock, read_only }`.
@@ -263,7 +265,7 @@ fn new_deck(lua: &Lua, opts: Option<Table>) -> mlua::Result<opdeck::Result<Deck>
         }
     }
     b = b.mock(opts.get::<Option<bool>>("mock")?.unwrap_or(defaults.mock));
-    b = b.read_only(opts.get::<Option<bool>>("read_only")?.unwrap_or(false));
+    b = b.read_only(opts.get::<Option<bool>>("read_only")?.unwrap_or(defaults.read_only));
     Ok(b.build())
 }
 

@@ -20,6 +20,6 @@ pub(crate) fn to_lua(lua: &Lua, request: &Request) -> mlua::Result<Table> {
         t.raw_set("content_type", content_type.as_str())?;
         t.raw_set("body", lua.create_string(data)?)?;
     }
-    t.raw_set("curl", opdeck::http::curl::render(request))?;
+    t.raw_set("curl", request.curl())?;
     Ok(t)
 }

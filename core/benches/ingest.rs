@@ -1,8 +1,9 @@
 //! Spec ingestion: raw bytes → `Document` with every operation's input
 //! schema built, i.e. everything the deck needs to describe every operation.
 //!
-//! Inputs: the five services' shared specs (always there), and the large
-//! GitHub specs of `@octokit/openapi@23.0.2` (`api.github.com.json`, 13 MB,
+//! Inputs: the five services' specs of `tests/specs` (always there, their
+//! prose left out as the loader leaves it out of the originals), and the
+//! large GitHub specs of `@octokit/openapi@23.0.2` (`api.github.com.json`, 13 MB,
 //! 1,223 operations; `ghec.deref.json`, 78 MB, 1,471 operations, fully
 //! dereferenced) when `bench/fetch-octokit.sh` has cached them in
 //! `bench-cache/`. Without the cache those two are skipped with a note saying
@@ -25,7 +26,7 @@ fn root() -> PathBuf {
 }
 
 fn bench(c: &mut Criterion) {
-    let shared = root().join("../shared/specs");
+    let specs = root().join("tests/specs");
     let mut inputs: Vec<(String, PathBuf)> = [
         "seald-dashboard-v2.openapi.yaml",
         "dracoon-4.42.openapi.json",
@@ -34,7 +35,7 @@ fn bench(c: &mut Criterion) {
         "kitsu-zou-1.0.97.openapi.json",
     ]
     .into_iter()
-    .map(|f| (f.to_owned(), shared.join(f)))
+    .map(|f| (f.to_owned(), specs.join(f)))
     .collect();
     let cache = root().join("bench-cache/octokit");
     for f in ["api.github.com.json", "ghec.deref.json"] {

@@ -68,8 +68,7 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let spec =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/kitsu-zou-1.0.97.openapi.json");
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs/kitsu-zou-1.0.97.openapi.json");
     if let Ok(source) = opdeck::spec::OpenApiSource::from_path(&spec, "kitsu", &Default::default()) {
         let kitsu = Arc::new(Registry::new());
         kitsu.register(&source).expect("registers");

@@ -24,32 +24,22 @@ pub struct CallOptions {
     pub force_retry: bool,
     /// Send the request to the simulator instead of the network.
     pub mock: bool,
+    /// A deadline for the whole call, retries and body included, when the
+    /// caller wants one shorter or longer than the transport's.
+    pub timeout: Option<std::time::Duration>,
 }
 
-/// Sends simulator URLs to the simulator and the rest to the network.
-#[derive(Debug)]
-struct Routed {
-    network: Arc<dyn Transport>,
-    mock: crate::mock::MockTransport,
-}
-
-impl Transport for Routed {
-    // Hands over the chosen transport's future as it is rather than boxing
-    // another future around it: one allocation and one poll layer less per call.
-    fn send<'a, 'b, 'f>(
-        &'a self,
-        request: &'b crate::http::Request,
-        delivery: crate::http::Delivery,
-    ) -> std::pin::Pin<Box<dyn Future<Output = crate::error::Result<crate::http::Response>> + Send + 'f>>
-    where
-        'a: 'f,
-        'b: 'f,
-        Self: 'f,
-    {
-        if crate::mock::service_of(&request.url).is_some() {
-            self.mock.send(request, delivery)
-        } else {
-            self.network.send(request, delivery)
+impl CallOptions {
+    /// These options laid over `base`: what is set here wins, what is left
+    /// unset comes from `base` (so a per-call timeout keeps the deck's
+    /// `--mock`).
+    pub fn over(&self, base: &CallOptions) -> CallOptions {
+        CallOptions {
+            content_type: self.content_type.clone().or_else(|| base.content_type.clone()),
+            download_to: self.download_to.clone().or_else(|| base.download_to.clone()),
+            force_retry: self.force_retry || base.force_retry,
+            mock: self.mock || base.mock,
+            timeout: self.timeout.or(base.timeout),
         }
     }
 }
@@ -62,6 +52,12 @@ pub(crate) struct Shared {
     /// Base URLs of services added at run time (`openapi.addSource`), used
     /// when the configuration names none.
     pub(crate) source_urls: std::sync::RwLock<std::collections::HashMap<String, String>>,
+    /// What the deck may run.
+    pub(crate) policy: crate::policy::Policy,
+    /// Asks about calls a `confirm` rule matches.
+    pub(crate) confirm: Option<Box<crate::policy::Confirmer>>,
+    /// Paging rules the host declared for its own services.
+    pub(crate) paging: std::collections::HashMap<String, crate::paginate::Paging>,
 }
 
 /// The state an [`Operation`](crate::Operation) runs with.
@@ -82,14 +78,21 @@ impl std::fmt::Debug for Context {
 }
 
 impl Context {
-    /// A context over `registry` that sends with `transport` and reads `config`.
-    ///
-    /// Requests to a simulator URL (see [`crate::mock::base_url`], chosen by
-    /// `--mock` or a `mock:` base URL) are answered by the simulator over the
-    /// same registry; every other request goes to `transport`.
+    /// A context over `registry` that sends every request with `transport`
+    /// and reads `config`. (A [`Deck`](crate::Deck) puts the simulator in
+    /// front of the transport; a bare context has none.)
     pub fn new(registry: Arc<Registry>, transport: Arc<dyn Transport>, config: Arc<Config>) -> Self {
-        let mock = crate::mock::MockTransport::new(registry.clone(), config.mock_seed);
-        let transport: Arc<dyn Transport> = Arc::new(Routed { network: transport, mock });
+        Self::with_policy(registry, transport, config, crate::policy::Policy::default(), None)
+    }
+
+    /// [`Context::new`] under a policy, with what asks about `confirm` rules.
+    pub fn with_policy(
+        registry: Arc<Registry>,
+        transport: Arc<dyn Transport>,
+        config: Arc<Config>,
+        policy: crate::policy::Policy,
+        confirm: Option<Box<crate::policy::Confirmer>>,
+    ) -> Self {
         Context {
             shared: Arc::new(Shared {
                 registry,
@@ -97,9 +100,63 @@ impl Context {
                 config,
                 sessions: Default::default(),
                 source_urls: Default::default(),
+                policy,
+                confirm,
+                paging: Default::default(),
             }),
             options: CallOptions::default(),
         }
+    }
+
+    /// The same context with the host's paging rules (only while the
+    /// shared state is not yet shared, i.e. while a deck is being built).
+    pub(crate) fn with_paging(mut self, paging: std::collections::HashMap<String, crate::paginate::Paging>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.paging = paging;
+        }
+        self
+    }
+
+    /// How `service` pages its lists: the host's rule, else its profile's.
+    pub fn paging(&self, service: &str) -> Option<crate::paginate::Paging> {
+        match self.shared.paging.get(service) {
+            Some(rule) => Some(rule.clone()),
+            None => crate::services::Profile::for_service(service).paging.clone(),
+        }
+    }
+
+    /// The policy calls are checked against.
+    pub fn policy(&self) -> &crate::policy::Policy {
+        &self.shared.policy
+    }
+
+    /// Runs operation `id` for a caller: checks the policy, then invokes it
+    /// under the call's deadline, if it has one. Every front end's call ends
+    /// here, and so do native operations that call others.
+    pub async fn call(&self, id: &str, input: serde_json::Value) -> crate::error::Result<crate::operation::Output> {
+        let op = self.registry().get(id)?;
+        if !self.shared.policy.is_open() {
+            self.shared.policy.check(&op.head(), self.shared.confirm.as_deref())?;
+        }
+        let started = std::time::Instant::now();
+        let result = match self.options.timeout {
+            None => op.invoke(self, input).await,
+            Some(after) => match tokio::time::timeout(after, op.invoke(self, input)).await {
+                Ok(result) => result,
+                Err(_) => Err(crate::error::Error::Timeout { operation: op.head().id.to_owned(), after }),
+            },
+        };
+        let millis = started.elapsed().as_secs_f64() * 1e3;
+        match &result {
+            Ok(out) => {
+                tracing::debug!(target: "opdeck", operation = id, status = out.status, duration_ms = millis, "call")
+            }
+            // Error messages carry no secret (see `error`), so they may be logged.
+            Err(e) => {
+                tracing::debug!(target: "opdeck", operation = id, status = e.status(), duration_ms = millis, error = %e, "call failed")
+            }
+        }
+        result
     }
 
     /// The registry the operation belongs to.
@@ -137,7 +194,7 @@ impl Context {
     /// nothing.
     pub(crate) fn base_url_ref(&self, service: &str) -> crate::error::Result<Cow<'_, str>> {
         if self.options.mock {
-            return Ok(Cow::Owned(crate::mock::base_url(service)));
+            return Ok(Cow::Owned(crate::http::simulator_url(service)));
         }
         if let Some(url) = self.shared.config.services.get(service).and_then(|s| s.base_url.as_deref()) {
             return Ok(Cow::Borrowed(url));

@@ -79,6 +79,9 @@ pub enum Error {
         body: Box<Value>,
         /// The request id the server gave, if any (`X-Request-Id` and similar).
         request_id: Option<String>,
+        /// The response headers (lowercase names, repeated values joined),
+        /// credentials never among them: servers do not echo request headers.
+        headers: Box<serde_json::Map<String, Value>>,
     },
     /// The request could not be sent or the response could not be read.
     #[error("`{operation}`: transport error: {message}")]
@@ -143,6 +146,21 @@ pub enum Error {
         /// The HTTP status of that failure, if any.
         status: Option<u16>,
     },
+    /// A policy of the deck refused the call before anything was sent.
+    #[error("`{operation}` was refused by policy: {rule}")]
+    Policy {
+        /// The operation id.
+        operation: String,
+        /// The rule that refused it, as configured (`deny kitsu.*.delete*`, `read-only`).
+        rule: String,
+    },
+    /// opdeck itself failed (a runtime that would not start, a task that
+    /// panicked): not the caller's fault, and worth a bug report.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
     /// A script or pagination exceeded a configured limit.
     #[error("limit exceeded: {limit} ({detail})")]
     Limit {
@@ -184,6 +202,10 @@ pub enum ErrorKind {
     Script,
     /// See [`Error::Limit`].
     Limit,
+    /// See [`Error::Policy`].
+    Policy,
+    /// See [`Error::Internal`].
+    Internal,
 }
 
 impl Error {
@@ -203,6 +225,8 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Script { .. } => ErrorKind::Script,
             Error::Limit { .. } => ErrorKind::Limit,
+            Error::Policy { .. } => ErrorKind::Policy,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
@@ -228,9 +252,42 @@ impl Error {
             | Error::Status { operation, .. }
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
-            | Error::Decode { operation, .. } => Some(operation),
+            | Error::Decode { operation, .. }
+            | Error::Policy { operation, .. } => Some(operation),
             Error::Script { operation, .. } => operation.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The decoded body of an error answer.
+    pub fn body(&self) -> Option<&Value> {
+        match self {
+            Error::Status { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The headers of an error answer.
+    pub fn headers(&self) -> Option<&serde_json::Map<String, Value>> {
+        match self {
+            Error::Status { headers, .. } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// Every broken rule of an invalid input (empty for other errors).
+    pub fn violations(&self) -> &[Violation] {
+        match self {
+            Error::Validation { violations, .. } => violations,
+            _ => &[],
+        }
+    }
+
+    /// The closest known names to an unknown one (empty for other errors).
+    pub fn suggestions(&self) -> &[String] {
+        match self {
+            Error::UnknownOperation { suggestions, .. } | Error::UnknownService { suggestions, .. } => suggestions,
+            _ => &[],
         }
     }
 
@@ -266,6 +323,11 @@ impl Error {
     /// Shorthand for a [`Error::Usage`].
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage { message: message.into() }
+    }
+
+    /// Shorthand for an [`Error::Internal`].
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal { message: message.into() }
     }
 
     /// Shorthand for a [`Error::Config`].
@@ -333,6 +395,7 @@ mod tests {
             status: 404,
             body: Box::new(serde_json::json!({"message": "not found"})),
             request_id: Some("abc".into()),
+            headers: Box::default(),
         };
         let json = err.to_json();
         assert_eq!(json["operation"], "kitsu.projects.get");

@@ -25,27 +25,34 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+#[cfg(feature = "catalogs")]
 pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod deck;
 pub mod error;
 pub mod http;
+#[cfg(feature = "simulator")]
 pub mod mock;
 pub mod naming;
+pub mod native;
 pub mod operation;
 pub mod paginate;
+pub mod policy;
 pub mod registry;
 pub mod runtime;
 pub mod schema;
+#[cfg(feature = "scripting")]
 pub mod script;
 pub mod services;
 pub mod spec;
-pub mod store;
 
 pub use config::Config;
 pub use context::{CallOptions, Context};
-pub use deck::Deck;
+pub use deck::{Builtins, Deck, DeckBuilder, OpInfo, Streamed};
 pub use error::{Error, ErrorKind, Result, Violation};
+pub use native::NativeOperation;
 pub use operation::{Body, Method, Operation, OperationMeta, Output};
-pub use registry::{Filter, Registry, Source};
+pub use paginate::{PageLimits, Pager, Paging};
+pub use policy::{Action, Policy, Rule};
+pub use registry::{Filter, Registry, ServiceInfo, Source};

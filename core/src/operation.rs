@@ -179,6 +179,12 @@ pub struct Parameter {
 }
 
 impl Parameter {
+    /// An input key of a native operation. It has no wire; the query is the
+    /// plainest place to say it is a top-level input key.
+    pub fn input(name: impl Into<String>, required: bool, schema: Value) -> Self {
+        Parameter { required, ..Parameter::new(name, Location::Query, Style::Form, true, schema) }
+    }
+
     /// A parameter serialized with `style` and `explode`, keyed by its name,
     /// optional, not deprecated, with reserved characters encoded.
     pub fn new(name: impl Into<String>, location: Location, style: Style, explode: bool, schema: Value) -> Self {
@@ -483,6 +489,33 @@ pub struct OperationMeta {
 }
 
 impl OperationMeta {
+    /// The description of an operation that runs in-process: no path, no
+    /// body, `POST`, its input keys as `parameters` (see [`Parameter::input`]).
+    pub fn native(service: &str, group: &str, name: &str, parameters: Vec<Parameter>) -> OperationMeta {
+        let id = if service == group { format!("{service}.{name}") } else { format!("{service}.{group}.{name}") };
+        OperationMeta {
+            alias: id.replace('.', "_"),
+            id,
+            service: service.into(),
+            group: group.into(),
+            name: name.into(),
+            summary: String::new(),
+            method: Method::Post,
+            path: String::new(),
+            parameters,
+            body: None,
+            responses: Vec::new(),
+            deprecated: false,
+            since: None,
+            deprecated_since: None,
+            security: Vec::new(),
+            tags: Vec::new(),
+            open_query: false,
+            definitions: Definitions::empty(),
+            security_schemes: Default::default(),
+        }
+    }
+
     /// The parameter whose input key is `key`.
     pub fn parameter(&self, key: &str) -> Option<&Parameter> {
         self.parameters.iter().find(|p| p.key == key)
@@ -688,6 +721,12 @@ pub trait Operation: Send + Sync {
             "`{}` is a native operation: it sends no http request to show",
             self.meta().id
         )))
+    }
+
+    /// The HTTP operation this is, for what only HTTP operations can do
+    /// (stream a body, subscribe to events).
+    fn as_http(&self) -> Option<&crate::http::operation::HttpOperation> {
+        None
     }
 }
 

@@ -135,7 +135,7 @@ impl Pager {
             Value::Null => Map::new(),
             other => return Err(Error::usage(format!("the input of `{id}` must be an object, not {other}"))),
         };
-        let rule = crate::services::Profile::for_service(&meta.service).paging.clone().filter(|r| r.applies_to(meta));
+        let rule = deck.context().paging(&meta.service).filter(|r| r.applies_to(meta));
         Ok(Pager {
             deck: deck.clone(),
             id: meta.id.clone(),
@@ -189,7 +189,7 @@ impl Pager {
             }
             _ => {}
         }
-        let body = self.deck.call(&self.id, Value::Object(input.clone())).await?;
+        let body = self.deck.call(&self.id, Value::Object(input.clone())).await?.into_value();
         let mut items = self.items(&body);
         if let Some(max) = self.limits.max_items {
             let room = max.saturating_sub(self.progress.items);

@@ -85,7 +85,11 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
 
 struct Entry {
     origin: String,
+    /// The source's operations, then the native ones added beside them.
     ops: Vec<Arc<dyn Operation>>,
+    /// How many of `ops`, from the end, were added one by one
+    /// ([`Registry::add_operation`]); a new source for the service keeps them.
+    native: usize,
 }
 
 #[derive(Default)]
@@ -171,11 +175,56 @@ impl Registry {
                 return Err(Error::usage(format!("operation id `{}` is registered twice", m.id)));
             }
         }
-        let ids = ops.iter().map(|op| op.head().id.to_owned()).collect();
+        drop(seen);
+        let ids: Vec<String> = ops.iter().map(|op| op.head().id.to_owned()).collect();
         let mut inner = self.write();
-        inner.services.insert(service.to_owned(), Entry { origin, ops });
+        let mut ops = ops;
+        let mut native = 0;
+        if let Some(old) = inner.services.get(service) {
+            for op in &old.ops[old.ops.len() - old.native..] {
+                if !ids.iter().any(|id| id == op.head().id) {
+                    ops.push(op.clone());
+                    native += 1;
+                }
+            }
+        }
+        inner.services.insert(service.to_owned(), Entry { origin, ops, native });
         inner.stale = true;
         Ok(ids)
+    }
+
+    /// Adds one operation to its service, beside what the service has: a
+    /// service that does not exist yet is created (origin `native`), and an
+    /// operation with the same id is replaced. Returns the id.
+    pub fn add_operation(&self, op: Arc<dyn Operation>) -> Result<String> {
+        let (service, id) = {
+            let head = op.head();
+            (head.service.to_owned(), head.id.to_owned())
+        };
+        let mut inner = self.write();
+        let entry = inner.services.entry(service).or_insert_with(|| Entry {
+            origin: "native".into(),
+            ops: Vec::new(),
+            native: 0,
+        });
+        match entry.ops.iter().position(|o| o.head().id == id) {
+            Some(i) => {
+                if i < entry.ops.len() - entry.native {
+                    // A spec operation gives way: the native one now counts as added.
+                    entry.ops.remove(i);
+                    entry.ops.push(op);
+                    entry.native += 1;
+                } else {
+                    entry.ops[i] = op;
+                }
+            }
+            None => {
+                entry.ops.push(op);
+                entry.native += 1;
+            }
+        }
+        inner.stale = true;
+        Ok(id)
     }
 
     /// Removes a service and its operations. Returns whether it was there.

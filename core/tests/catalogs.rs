@@ -6,17 +6,16 @@ use opdeck::catalog::build::{RECIPES, compile_all, stale};
 use opdeck::{Config, Deck, Filter, Method};
 use rstest::rstest;
 
-fn shared(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(sub)
-}
+use crate::spec_ingest::{dracoon_tools, specs_dir};
 
 fn deck() -> Deck {
     Deck::builtin(Config::default()).expect("the built-in deck loads")
 }
 
 #[test]
-fn committed_catalogs_match_a_rebuild_from_the_shared_specs() {
-    let compiled = compile_all(&shared("specs"), &shared("seeds")).expect("the catalogs build");
+fn committed_catalogs_match_a_rebuild_from_the_test_specs() {
+    // The stripped specs and DRACOON's tools file, as `opdeck catalog build` reads them by default.
+    let compiled = compile_all(&specs_dir(), None).expect("the catalogs build");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalogs");
     let stale = stale(&compiled, &out).expect("the committed catalogs are readable");
     assert!(stale.is_empty(), "stale catalogs (run `opdeck catalog build`): {stale:?}");
@@ -45,34 +44,22 @@ fn the_deck_holds_1413_builtin_operations_plus_the_meta_operations() {
     assert!(deck.registry().get("openapi.addSource").is_ok());
 }
 
-/// The DRACOON tools of seed 001 with their markers, read by the catalog
-/// builder's own parser; the count below checks that parser against the seed.
-fn seed_tools() -> Vec<(String, Option<String>, Option<String>)> {
-    let dir = shared("seeds");
-    let file = std::fs::read_dir(&dir)
-        .expect("seeds")
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().starts_with("001_"))
-        .expect("seed 001");
-    let text = std::fs::read_to_string(file.path()).expect("seed text");
-    opdeck::catalog::build::seed_markers(&text)
-        .into_iter()
-        .filter(|(name, _, _)| !name.starts_with("openapi."))
-        .collect()
-}
-
 #[test]
 fn every_dracoon_tool_of_seed_001_resolves_with_its_markers() {
     let deck = deck();
-    let tools = seed_tools();
+    // The tools file is written from the seed by the catalog builder's own
+    // parser (`test_inputs` checks it is current); the count checks that parser.
+    let tools = dracoon_tools();
     assert_eq!(tools.len(), 297, "seed 001 lists 297 DRACOON tools besides openapi.*");
-    for (name, since, deprecated) in tools {
+    assert_eq!(tools.iter().filter(|t| t.deprecated_since.is_some()).count(), 18, "deprecated tools");
+    for tool in tools {
+        let name = &tool.name;
         let op = deck.registry().get(&format!("dracoon.{name}")).unwrap_or_else(|e| panic!("{name}: {e}"));
         let meta = op.meta();
-        assert_eq!(meta.since, since, "since of {name}");
-        if deprecated.is_some() {
+        assert_eq!(meta.since, tool.since, "since of {name}");
+        if tool.deprecated_since.is_some() {
             assert!(meta.deprecated, "{name} is deprecated in the seed");
-            assert_eq!(meta.deprecated_since, deprecated, "deprecated since of {name}");
+            assert_eq!(meta.deprecated_since, tool.deprecated_since, "deprecated since of {name}");
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use futures::{FutureExt as _, StreamExt as _};
+use futures::{FutureExt as _, StreamExt as _, TryFutureExt as _};
 use hmac::{Hmac, Mac as _};
 use opdeck::http::Pair;
 use opdeck::http::client::HttpTransport;
@@ -71,7 +71,7 @@ impl Live {
     }
 
     async fn call(&self, method: Method, path: &str, input: Value) -> opdeck::Result<Value> {
-        self.deck.call(&self.op(method, path), input).await
+        self.deck.call(&self.op(method, path), input).await.map(opdeck::Body::into_value)
     }
 
     /// Closes and deletes projects, deletes task types; errors are ignored
@@ -301,7 +301,7 @@ async fn pages_of_ten_return_every_created_item_once() {
         let made: Vec<opdeck::Result<Value>> = futures::stream::iter(0..N)
             .map(|i| {
                 let body = json!({"body": {"name": format!("{prefix}-{i:02}"), "for_entity": "Asset", "color": color}});
-                live.deck.call(&create, body)
+                live.deck.call(&create, body).map_ok(opdeck::Body::into_value)
             })
             .buffer_unordered(4)
             .collect()

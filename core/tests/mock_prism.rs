@@ -12,7 +12,8 @@ use opdeck::http::{Payload, Request, ResponseBody};
 use opdeck::mock::MockTransport;
 use opdeck::operation::{Method, OperationMeta};
 
-use super::mock_support::{UNSATISFIABLE, load, mock_base, needs_credentials, specs_dir, valid_request};
+use super::mock_support::{UNSATISFIABLE, load, mock_base, needs_credentials, valid_request};
+use super::spec_ingest::specs_dir;
 
 /// The specs compared, with the port their Prism listens on. Kitsu is left
 /// out: Prism ignores its `formData` parameters and skips body checks where

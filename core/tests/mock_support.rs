@@ -2,7 +2,6 @@
 //! specs loaded into a registry, valid requests made from example inputs, and
 //! credentials added the way each operation's security asks for them.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use opdeck::context::CallOptions;
@@ -10,6 +9,8 @@ use opdeck::http::{Pair, Request};
 use opdeck::operation::{Location, OperationMeta, SecurityScheme};
 use opdeck::spec::{LoadOptions, OpenApiSource};
 use opdeck::{Registry, mock};
+
+use crate::spec_ingest::specs_dir;
 
 /// The specs the tests run on: file name and service.
 pub const SPECS: [(&str, &str); 5] = [
@@ -33,11 +34,6 @@ pub const UNSATISFIABLE: [(&str, &str); 6] = [
     ("wildduck.authentication.preauth", "oneOf"),
     ("wildduck.authentication.authenticate", "oneOf"),
 ];
-
-/// Where the shared specs live.
-pub fn specs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs")
-}
 
 /// A registry holding the operations of one spec, and those operations.
 pub fn load(file: &str, service: &str) -> (Arc<Registry>, Vec<OperationMeta>) {

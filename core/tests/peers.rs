@@ -40,11 +40,6 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The shared real-world specs.
-pub fn specs_dir() -> PathBuf {
-    repo_root().join("../shared/specs")
-}
-
 /// Where tests/peers/install.sh puts Prism and the Zou virtualenv.
 pub fn peers_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("OPDECK_PEERS_DIR").filter(|d| !d.is_empty()) {

@@ -1,5 +1,6 @@
-//! Every operation of the eight shared specs, called with its generated example
-//! input through the real HTTP path, must be accepted by Stoplight Prism.
+//! Every operation of the eight specs of `tests/specs`, called with its
+//! generated example input through the real HTTP path, must be accepted by
+//! Stoplight Prism.
 //!
 //! Prism validates each request against the spec (security, parameters, media
 //! type, body schema) and reports what it rejected in an `sl-violations`
@@ -28,8 +29,9 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use crate::peers::{self, Prism, Prisms, Recorder};
+use crate::spec_ingest::specs_dir;
 
-/// One shared spec, the service it is loaded as, and the counts it must give.
+/// One spec, the service it is loaded as, and the counts it must give.
 struct Spec {
     case: &'static str,
     file: &'static str,
@@ -158,7 +160,7 @@ fn prisms() -> Option<&'static Prisms> {
     PRISMS
         .get_or_init(|| {
             let bin = peers::prism_bin()?;
-            let specs: Vec<(&str, PathBuf)> = SPECS.iter().map(|s| (s.case, peers::specs_dir().join(s.file))).collect();
+            let specs: Vec<(&str, PathBuf)> = SPECS.iter().map(|s| (s.case, specs_dir().join(s.file))).collect();
             Some(peers::start_prisms(&bin, &specs))
         })
         .as_ref()
@@ -182,7 +184,7 @@ fn prism(case: &str) -> Option<Arc<Prism>> {
 
 /// A deck over `spec` loaded as its service, sending through a recorder to `url`.
 fn deck(spec: &Spec, url: &str) -> (Deck, Arc<Recorder>, Vec<OperationMeta>) {
-    let path = peers::specs_dir().join(spec.file);
+    let path = specs_dir().join(spec.file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let doc = opdeck::spec::load(&bytes, spec.service, &LoadOptions::default()).expect("the spec loads");
     let metas = doc.operations.clone();
@@ -261,7 +263,7 @@ fn violations(sl_violations: Option<&str>) -> Vec<String> {
 
 /// The spec as JSON (the specs the raw rules read are JSON files).
 fn raw_spec(spec: &Spec) -> Value {
-    let path = peers::specs_dir().join(spec.file);
+    let path = specs_dir().join(spec.file);
     std::fs::read(&path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())

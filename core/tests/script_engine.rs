@@ -193,7 +193,8 @@ fn ops_and_describe_expose_the_registry() {
 #[test]
 fn args_env_print_and_log_reach_the_host() {
     let fx = fixture();
-    let (engine, captured) = engine(&fx.deck);
+    let (mut engine, captured) = engine(&fx.deck);
+    engine.allow_env(["OPDECK_SCRIPT_TEST_UNSET_VAR", "PATH"]);
     let args = ScriptArgs::parse(["email=ann@example.org", "--force", "extra"]);
     let out = engine
         .run(
@@ -206,6 +207,8 @@ fn args_env_print_and_log_reach_the_host() {
     assert_eq!(out, json!([true, "extra", null, "string"]));
     assert_eq!(captured.out(), ["hi ann@example.org"]);
     assert_eq!(captured.err(), ["[debug] t.rhai:1: \"dbg\"", "[warn] careful", "[info] plain"]);
+    let err = run(&engine, r#"env("HOME")"#).expect_err("not allowed");
+    assert!(err.to_string().contains("--allow-env HOME"), "{err}");
     let err = run(&engine, r#"log("loud", "x")"#).expect_err("bad level");
     assert!(err.to_string().contains("unknown level `loud`"), "{err}");
 }

@@ -101,6 +101,7 @@ pub fn fixture() -> Fixture {
             status: u16::try_from(status).unwrap_or(500),
             body: Box::new(json!({"message": "no such thing"})),
             request_id: None,
+            headers: Box::default(),
         })
     });
     let create = op("svc.things.create", "POST", &[], |input| {

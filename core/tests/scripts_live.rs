@@ -49,7 +49,8 @@ fn prisms() -> Option<&'static Prisms> {
                 ("dracoon", "dracoon-4.42.openapi.json"),
                 ("seald", "seald-dashboard-v2.openapi.yaml"),
             ];
-            let specs: Vec<(&str, PathBuf)> = specs.iter().map(|(n, f)| (*n, peers::specs_dir().join(f))).collect();
+            let specs: Vec<(&str, PathBuf)> =
+                specs.iter().map(|(n, f)| (*n, crate::spec_ingest::specs_dir().join(f))).collect();
             Some(peers::start_prisms(&bin, &specs))
         })
         .as_ref()
@@ -125,7 +126,7 @@ fn kitsu_op(deck: &Deck, method: Method, path: &str) -> String {
 }
 
 fn kitsu(deck: &Deck, method: Method, path: &str, input: Value) -> opdeck::Result<Value> {
-    deck.call_blocking(&kitsu_op(deck, method, path), input)
+    deck.call_blocking(&kitsu_op(deck, method, path), input).map(opdeck::Body::into_value)
 }
 
 /// Runs `scenario`, then `clean`, then re-raises the scenario's panic.

@@ -1,8 +1,9 @@
-//! Loading the shared real-world specs: counts, names, schemas, warnings.
+//! Loading the real-world specs of `tests/specs`: counts, names, schemas, warnings.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use opdeck::catalog::build::{RECIPES, Tool, read_tools};
 use opdeck::operation::{Location, OperationMeta, Style};
 use opdeck::schema::Validator;
 use opdeck::spec::{Document, LoadOptions, load_path};
@@ -10,13 +11,23 @@ use opdeck::{Registry, Source};
 use rstest::rstest;
 use serde_json::json;
 
-pub fn shared_dir(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(sub)
+/// The specs the tests read: the project's own copies, without their prose,
+/// written by `opdeck catalog strip` (checked by `test_inputs`).
+pub fn specs_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/specs")
 }
 
-pub fn load_shared(file: &str, service: &str) -> Document {
-    let path = shared_dir("specs").join(file);
+/// One spec of [`specs_dir`] loaded as `service`.
+pub fn load_spec(file: &str, service: &str) -> Document {
+    let path = specs_dir().join(file);
     load_path(&path, service, &LoadOptions::default()).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// The DRACOON tools of seed 001 with their markers, as the data file of
+/// [`specs_dir`] keeps them.
+pub fn dracoon_tools() -> Vec<Tool> {
+    let markers = RECIPES.iter().find(|r| r.service == "dracoon").and_then(|r| r.markers).expect("dracoon's markers");
+    read_tools(&specs_dir().join(markers.file)).expect("the tools file reads")
 }
 
 fn op<'a>(doc: &'a Document, method: &str, path: &str) -> &'a OperationMeta {
@@ -35,13 +46,13 @@ fn op<'a>(doc: &'a Document, method: &str, path: &str) -> &'a OperationMeta {
 #[case("wildduck-1.37.0.openapi.yml", "wildduck", 106, "openapi 3.0.0")]
 #[case("wildduck-1.46.1.openapi.json", "wildduck", 117, "openapi 3.0.0")]
 #[case("kitsu-zou-1.0.97.openapi.json", "kitsu", 853, "openapi 3.0.2")]
-fn every_shared_spec_loads_with_unique_ids_and_compiling_schemas(
+fn every_spec_loads_with_unique_ids_and_compiling_schemas(
     #[case] file: &str,
     #[case] service: &str,
     #[case] count: usize,
     #[case] format: &str,
 ) {
-    let doc = load_shared(file, service);
+    let doc = load_spec(file, service);
     assert_eq!(doc.operations.len(), count, "{file}");
     assert_eq!(doc.format, format);
     let ids: HashSet<&str> = doc.operations.iter().map(|o| o.id.as_str()).collect();
@@ -61,42 +72,11 @@ fn every_shared_spec_loads_with_unique_ids_and_compiling_schemas(
     assert!(!text.contains("\"description\":\""), "{file} keeps a description");
 }
 
-/// The tool names of seed 001: lines that start with `<group>.<name>`.
-fn seed_tool_names() -> Vec<String> {
-    let dir = shared_dir("seeds");
-    let path = std::fs::read_dir(&dir)
-        .expect("seeds dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("001_")))
-        .expect("seed 001");
-    let text = std::fs::read_to_string(path).expect("seed text");
-    let mut names = Vec::new();
-    for line in text.lines() {
-        let Some((group, rest)) = line.split_once('.') else { continue };
-        let starts_lower = group.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        if !starts_lower || !group.chars().all(|c| c.is_ascii_alphabetic()) {
-            continue;
-        }
-        let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
-        let (name, tail) = rest.split_at(end);
-        // A tool without markers runs straight into its `Description:` line.
-        let name = match name.strip_suffix("Description") {
-            Some(n) if tail.starts_with(':') => n,
-            _ => name,
-        };
-        if !name.is_empty() && group != "openapi" {
-            names.push(format!("{group}.{name}"));
-        }
-    }
-    names
-}
-
 #[test]
 fn every_dracoon_tool_of_seed_001_resolves() {
-    let names = seed_tool_names();
+    let names: Vec<String> = dracoon_tools().into_iter().map(|t| t.name).collect();
     assert_eq!(names.len(), 297);
-    let doc = load_shared("dracoon-4.42.openapi.json", "dracoon");
+    let doc = load_spec("dracoon-4.42.openapi.json", "dracoon");
     let registry = Registry::new();
     registry.register(&opdeck::spec::OpenApiSource::new(doc, "dracoon-4.42")).expect("registers");
     let missing: Vec<&String> = names.iter().filter(|n| registry.get(&format!("dracoon.{n}")).is_err()).collect();
@@ -105,7 +85,7 @@ fn every_dracoon_tool_of_seed_001_resolves() {
 
 #[test]
 fn wildduck_path_and_query_parameters() {
-    let doc = load_shared("wildduck-1.37.0.openapi.yml", "wildduck");
+    let doc = load_spec("wildduck-1.37.0.openapi.yml", "wildduck");
     let o = op(&doc, "GET", "/users/{user}/addresses");
     let user = o.parameter("user").expect("user");
     assert_eq!((user.location, user.required, user.style), (Location::Path, true, Style::Simple));
@@ -123,7 +103,7 @@ fn wildduck_path_and_query_parameters() {
 
 #[test]
 fn dracoon_auth_token_header_parameter() {
-    let doc = load_shared("dracoon-4.42.openapi.json", "dracoon");
+    let doc = load_spec("dracoon-4.42.openapi.json", "dracoon");
     let o = doc.operations.iter().find(|o| o.name == "requestUserInfo").expect("requestUserInfo");
     let token = o.parameter("X-Sds-Auth-Token").expect("header param");
     assert_eq!((token.location, token.style, token.required), (Location::Header, Style::Simple, false));
@@ -136,7 +116,7 @@ fn dracoon_auth_token_header_parameter() {
 
 #[test]
 fn kitsu_form_data_and_hybrid_warnings() {
-    let doc = load_shared("kitsu-zou-1.0.97.openapi.json", "kitsu");
+    let doc = load_spec("kitsu-zou-1.0.97.openapi.json", "kitsu");
     let o = op(&doc, "POST", "/import/csv/persons");
     let body = o.body.as_ref().expect("body");
     assert_eq!(body.media[0].content_type, "multipart/form-data");
@@ -161,7 +141,7 @@ fn kitsu_form_data_and_hybrid_warnings() {
 
 #[test]
 fn selfprivacy_delete_with_json_body_and_swagger_required_property() {
-    let doc = load_shared("selfprivacy-1.2.0.openapi.yaml", "selfprivacy");
+    let doc = load_spec("selfprivacy-1.2.0.openapi.yaml", "selfprivacy");
     let deletes: Vec<&OperationMeta> =
         doc.operations.iter().filter(|o| o.method.as_str() == "DELETE" && o.body.is_some()).collect();
     assert_eq!(deletes.len(), 2);
@@ -171,7 +151,7 @@ fn selfprivacy_delete_with_json_body_and_swagger_required_property() {
         let schema = o.input_schema();
         assert!(schema["properties"]["body"].is_object(), "{}", o.id);
     }
-    let swagger = load_shared("selfprivacy-1.2.0.swagger2.json", "selfprivacy");
+    let swagger = load_spec("selfprivacy-1.2.0.swagger2.json", "selfprivacy");
     assert!(swagger.warnings.iter().any(|w| w.message.contains("`required: true` on a property")));
     let o = op(&swagger, "DELETE", "/auth/tokens");
     let body = &o.body.as_ref().expect("body").media[0].schema;
@@ -183,7 +163,7 @@ fn selfprivacy_delete_with_json_body_and_swagger_required_property() {
 
 #[test]
 fn kitsu_names_collide_rarely_and_say_so() {
-    let doc = load_shared("kitsu-zou-1.0.97.openapi.json", "kitsu");
+    let doc = load_spec("kitsu-zou-1.0.97.openapi.json", "kitsu");
     let suffixed: Vec<&OperationMeta> = doc.operations.iter().filter(|o| o.name.ends_with('2')).collect();
     let warned = doc.warnings.iter().filter(|w| w.message.contains("is taken")).count();
     assert_eq!(suffixed.len(), warned);
@@ -195,7 +175,7 @@ fn kitsu_names_collide_rarely_and_say_so() {
 
 #[test]
 fn the_source_registers_http_operations() {
-    let doc = load_shared("selfprivacy-1.2.0.openapi.yaml", "selfprivacy");
+    let doc = load_spec("selfprivacy-1.2.0.openapi.yaml", "selfprivacy");
     let source = opdeck::spec::OpenApiSource::new(doc, "selfprivacy.yaml");
     assert_eq!((source.service(), source.origin().as_str()), ("selfprivacy", "selfprivacy.yaml"));
     let registry = Registry::new();

@@ -64,8 +64,10 @@ fn meta_operations_have_two_part_ids_and_real_schemas() {
 #[test]
 fn preview_reports_the_header_without_registering() {
     let deck = deck();
-    let out =
-        deck.call_blocking("openapi.previewSpec", json!({"spec": fixture("swagger-forms.json")})).expect("preview");
+    let out = deck
+        .call_blocking("openapi.previewSpec", json!({"spec": fixture("swagger-forms.json")}))
+        .expect("preview")
+        .into_value();
     assert_eq!(out["title"], "Forms");
     assert_eq!(out["format"], "swagger 2.0");
     assert_eq!(out["operationCount"], 4);
@@ -82,7 +84,7 @@ fn preview_reports_the_header_without_registering() {
     assert_eq!(deck.registry().services().len(), 2);
     // Inline text works too.
     let text = std::fs::read_to_string(fixture("types31.yaml")).expect("fixture");
-    let out = deck.call_blocking("openapi.previewSpec", json!({"spec": text})).expect("inline");
+    let out = deck.call_blocking("openapi.previewSpec", json!({"spec": text})).expect("inline").into_value();
     assert_eq!(out["format"], "openapi 3.1.0");
 }
 
@@ -94,7 +96,8 @@ fn add_source_registers_beside_native_operations() {
             "openapi.addSource",
             json!({"spec": fixture("swagger-forms.json"), "service": "files", "baseUrl": "http://127.0.0.1:1/v1"}),
         )
-        .expect("added");
+        .expect("added")
+        .into_value();
     assert_eq!(out["service"], "files");
     assert_eq!(
         out["ids"],
@@ -104,7 +107,7 @@ fn add_source_registers_beside_native_operations() {
     assert_eq!(names, ["openapi", "native", "files"]);
     assert!(deck.registry().get("files_files_listFiles").is_ok());
     assert_eq!(deck.context().base_url("files").expect("base url"), "http://127.0.0.1:1/v1");
-    let echoed = deck.call_blocking("native.tools.echo", json!({"a": 1})).expect("native");
+    let echoed = deck.call_blocking("native.tools.echo", json!({"a": 1})).expect("native").into_value();
     assert_eq!(echoed, json!({"echo": {"a": 1}}));
 }
 

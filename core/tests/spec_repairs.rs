@@ -11,7 +11,7 @@ use opdeck::spec::{Document, LoadOptions, OpenApiSource, load, load_path};
 use opdeck::{Error, Registry};
 use serde_json::{Value, json};
 
-use crate::spec_ingest::load_shared;
+use crate::spec_ingest::load_spec;
 use crate::support::{Reply, TestServer};
 
 fn repairs() -> Document {
@@ -150,8 +150,8 @@ fn swagger_2_examples_are_keyed_by_media_type() {
 }
 
 #[test]
-fn the_shared_specs_are_repaired() {
-    let kitsu = load_shared("kitsu-zou-1.0.97.openapi.json", "kitsu");
+fn the_real_specs_are_repaired() {
+    let kitsu = load_spec("kitsu-zou-1.0.97.openapi.json", "kitsu");
     let o = op(&kitsu, "GET", "/data/project-templates/{instance_id}");
     assert!(o.parameter("instance_id").is_some_and(|p| p.required && p.location == Location::Path));
     let undeclared = kitsu.warnings.iter().filter(|w| w.message.starts_with("path variable")).count();
@@ -170,7 +170,7 @@ fn the_shared_specs_are_repaired() {
         }
     }
 
-    let dracoon = load_shared("dracoon-4.42.openapi.json", "dracoon");
+    let dracoon = load_spec("dracoon-4.42.openapi.json", "dracoon");
     let o = op(&dracoon, "POST", "/v4/system/config/oauth/clients");
     let schema = dracoon.definitions.map()["CreateOAuthClientRequest"]["properties"]["grantTypes"].clone();
     assert!(schema.get("enum").is_none() && schema["items"]["enum"].is_array(), "{schema}");
@@ -178,7 +178,7 @@ fn the_shared_specs_are_repaired() {
     let body = opdeck::mock::example_input(o);
     assert!(v.violations(&body).is_empty(), "{:?}", v.violations(&body));
 
-    let wildduck = load_shared("wildduck-1.46.1.openapi.json", "wildduck");
+    let wildduck = load_spec("wildduck-1.46.1.openapi.json", "wildduck");
     let o = op(&wildduck, "GET", "/addresses/resolve/{address}");
     assert_eq!(
         o.parameter("address").map(|p| &p.schema),

@@ -1,7 +1,9 @@
 //! opdeck's integration tests, one module per concern.
 //! Each module's first line says what it covers.
-// Loading the shared real-world specs: counts, names, schemas, warnings.
+// Loading the real-world specs of tests/specs: counts, names, schemas, warnings.
 mod spec_ingest;
+// The stripped test inputs of tests/specs are current with the originals beside the repo.
+mod test_inputs;
 // The built-in catalogs: current with their specs, counts, DRACOON's markers and names.
 mod catalogs;
 // Paging over each built-in service's own envelope, on loopback servers: every item once, caps, cycles.
@@ -34,17 +36,19 @@ mod mock_sim;
 mod config_load;
 // Credentials on the wire: api keys, bearer, basic, OAuth2, login flows, expiry, redaction.
 mod auth_wire;
-// Loading the shared specs for the simulator tests, with valid requests and credentials.
+// Loading the specs for the simulator tests, with valid requests and credentials.
 mod mock_support;
 // The simulator on the five real specs: example inputs accepted, broken raw requests refused.
 mod mock_specs;
 // Locating and starting the live peers (Prism, Zou) and a transport that records exchanges.
 mod peers;
-// Every operation of the eight shared specs, with generated input, accepted by Prism.
+// Every operation of the eight specs of tests/specs, with generated input, accepted by Prism.
 mod prism_conformance;
 // The simulator and Stoplight Prism judge the same raw requests alike.
 mod mock_prism;
 // Live Kitsu (Zou): login flow, project lifecycle, token renewal, paging.
 mod live_kitsu;
+// The facade hosts and bindings use: builder, call options, bulk calls, pages, natives, policies.
+mod deck_facade;
 // The automation scripts of scripts/ against Prism mocks, the live Zou and loopback servers.
 mod scripts_live;

@@ -196,7 +196,7 @@ async fn non_2xx_is_a_typed_error_with_body_and_request_id() {
     )
     .await;
     let err = Harness::quick(meta(json!({"path": "/x"})), &srv.url()).call(json!({})).await.expect_err("404");
-    let Error::Status { operation, status, body, request_id } = err else { panic!("status error expected") };
+    let Error::Status { operation, status, body, request_id, .. } = err else { panic!("status error expected") };
     assert_eq!((operation.as_str(), status), ("t.g.op", 404));
     assert_eq!(*body, json!({"error": "no such user"}));
     assert_eq!(request_id.as_deref(), Some("req-42"));

@@ -15,7 +15,7 @@
 # ---- Findings (2026-11-22, this machine: 2 cores, 24 GB; prism 5.14.2, node 20) ----
 # -h/--host defaults to 127.0.0.1 already; we pass it anyway. Start time = until the
 # first HTTP answer; RSS = resident memory of the prism node process after one request.
-#   spec (in /work/shared/specs)          loads  start   RSS
+#   spec (the originals of tests/specs)   loads  start   RSS
 #   seald-dashboard-v2.openapi.yaml       ok     3.4 s   157 MB   109 routes
 #   dracoon-4.42.openapi.json             ok     3.4 s   172 MB   297 routes
 #   dracoon-4.26.7.openapi.json           ok     3.0 s   173 MB   283 routes

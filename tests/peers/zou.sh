@@ -24,7 +24,7 @@
 #   nginx adds /api). So OPDECK_KITSU_URL=http://127.0.0.1:5099 and the spec paths
 #   append directly: /auth/login, /data/projects, ... `GET /` is the health route:
 #   {"api":"Zou","version":"1.0.97"}. `GET /api` is 404. `GET /openapi.json` is 200
-#   (1.5 MB, the same document as /work/shared/specs/kitsu-zou-1.0.97.openapi.json).
+#   (1.5 MB, the same document as the original of tests/specs/kitsu-zou-1.0.97.openapi.json).
 # * Login: POST /auth/login {"email","password"} -> 200 JSON {user{...},
 #   organisation{...}, login:true, access_token, refresh_token}. No Set-Cookie header
 #   is sent. Wrong password or unknown email: 400 {"login":false,"message":"Wrong

@@ -15,7 +15,7 @@ def opdeck_bin() -> Path:
     """The CLI under test: $OPDECK_BIN, else the workspace's debug build."""
     path = Path(os.environ.get("OPDECK_BIN", ROOT / "target" / "debug" / "opdeck"))
     if not path.exists():
-        subprocess.run(["cargo", "build", "-q", "-p", "opdeck", "--bin", "opdeck"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "-q", "-p", "opdeck-cli", "--bin", "opdeck"], cwd=ROOT, check=True)
     return path
 
 

@@ -104,3 +104,26 @@ def test_live_kitsu_list_with_a_filter_on_an_undeclared_field(run, zou_env):
     proc = run("call", "kitsu.crud.getDataProjectStatus", "name=Closed", env=zou_env, check=0)
     statuses = json.loads(proc.stdout)
     assert [s["name"] for s in statuses] == ["Closed"]
+
+
+def test_read_only_refuses_a_write_and_names_the_rule(run):
+    proc = run("--read-only", "call", "wildduck.users.deleteUser", "user=5f1e6d2c9b7a3e0011223344", "--mock", check=1)
+    err = error_json(proc)
+    assert err["kind"] == "policy"
+    assert err["operation"] == "wildduck.users.deleteUser"
+    assert "read-only" in err["message"]
+    # Reads still run.
+    run("--read-only", "call", "wildduck.users.getUsers", "--mock", check=0)
+
+
+def test_the_config_files_policy_table_is_enforced(run, tmp_path):
+    (tmp_path / "opdeck.toml").write_text(
+        '[profiles.default.policy]\nrules = ["deny DELETE wildduck.*"]\n', encoding="utf-8"
+    )
+    proc = run("call", "wildduck.users.deleteUser", "user=5f1e6d2c9b7a3e0011223344", "--mock", check=1)
+    err = error_json(proc)
+    assert err["kind"] == "policy"
+    assert "deny DELETE wildduck.*" in err["message"]
+    (tmp_path / "opdeck.toml").write_text('[profiles.default.policy]\nrules = ["forbid *"]\n', encoding="utf-8")
+    proc = run("call", "wildduck.users.getUsers", "--mock", check=2)
+    assert "policy.rules[0]" in error_json(proc)["message"]

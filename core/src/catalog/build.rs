@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Catalog, FORMAT};
@@ -18,17 +19,32 @@ use crate::operation::{Method, OperationMeta};
 pub struct Recipe {
     /// The service name.
     pub service: &'static str,
-    /// The spec's file name in `shared/specs`.
+    /// The spec's file name, in the folder of original specs and in
+    /// `tests/specs`.
     pub spec: &'static str,
-    /// The seed whose "Since" and "Deprecated since" markers annotate the
-    /// operations, as a file-name prefix in `shared/seeds`.
-    pub markers: Option<&'static str>,
+    /// Where the "Since" and "Deprecated since" markers that annotate the
+    /// operations come from, for the services that have them.
+    pub markers: Option<Markers>,
 }
+
+/// The two places one service's version markers can be read from.
+#[derive(Debug, Clone, Copy)]
+pub struct Markers {
+    /// The seed listing the service's tools, as a file-name prefix in the
+    /// folder of seeds.
+    pub seed: &'static str,
+    /// The data file beside the specs that holds the same tools and markers
+    /// (written from the seed by [`super::strip`]).
+    pub file: &'static str,
+}
+
+/// DRACOON's markers: seed 001, or its tools as data in `tests/specs`.
+const DRACOON_MARKERS: Markers = Markers { seed: "001_", file: "dracoon-4.42.tools.json" };
 
 /// The recipes of the five built-in services.
 pub const RECIPES: [Recipe; 5] = [
     Recipe { service: "seald", spec: "seald-dashboard-v2.openapi.yaml", markers: None },
-    Recipe { service: "dracoon", spec: "dracoon-4.42.openapi.json", markers: Some("001_") },
+    Recipe { service: "dracoon", spec: "dracoon-4.42.openapi.json", markers: Some(DRACOON_MARKERS) },
     Recipe { service: "selfprivacy", spec: "selfprivacy-1.2.0.openapi.yaml", markers: None },
     Recipe { service: "wildduck", spec: "wildduck-1.37.0.openapi.yml", markers: None },
     Recipe { service: "kitsu", spec: "kitsu-zou-1.0.97.openapi.json", markers: None },
@@ -82,9 +98,22 @@ pub fn label(name: &str) -> String {
     out
 }
 
+/// One tool of a seed listing and its version markers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `group.name`.
+    pub name: String,
+    /// The version that brought it ("Since v4.24.0"), when marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// The version that deprecated it ("Deprecated since v4.13.0"), when marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated_since: Option<String>,
+}
+
 /// The tools of a seed listing (`auth.login🚧 Deprecated since v4.13.0`,
-/// `auth.pingDescription:`), each as `(group.name, since, deprecated_since)`.
-pub fn seed_markers(seed: &str) -> Vec<(String, Option<String>, Option<String>)> {
+/// `auth.pingDescription:`) with their markers, in the seed's order.
+pub fn seed_markers(seed: &str) -> Vec<Tool> {
     let mut out = Vec::new();
     for line in seed.lines() {
         let Some((group, rest)) = line.split_once('.') else { continue };
@@ -104,9 +133,29 @@ pub fn seed_markers(seed: &str) -> Vec<(String, Option<String>, Option<String>)>
         };
         let deprecated = version("Deprecated since v");
         let since = if deprecated.is_some() { None } else { version("Since v") };
-        out.push((format!("{group}.{name}"), since, deprecated));
+        out.push(Tool { name: format!("{group}.{name}"), since, deprecated_since: deprecated });
     }
     out
+}
+
+/// The service's own tools of a seed listing: the deck's meta-operations
+/// (`openapi.*`), which the seeds list too, are left out.
+pub fn seed_tools(seed: &str) -> Vec<Tool> {
+    seed_markers(seed).into_iter().filter(|t| !t.name.starts_with("openapi.")).collect()
+}
+
+/// The text of a tools data file: a JSON array, one tool per line.
+pub fn tools_text(tools: &[Tool]) -> Result<String> {
+    let mut out = String::from("[\n");
+    join_lines(&mut out, tools.iter().map(|t| serde_json::to_string(t).map_err(encode_error)))?;
+    out.push_str("]\n");
+    Ok(out)
+}
+
+/// Reads a tools data file written by [`tools_text`].
+pub fn read_tools(path: &Path) -> Result<Vec<Tool>> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&text).map_err(|e| Error::config(format!("{} is not a tools file: {e}", path.display())))
 }
 
 /// Whether a Kitsu operation is a list route that filters on any field
@@ -115,20 +164,19 @@ fn kitsu_list_route(meta: &OperationMeta) -> bool {
     meta.method == Method::Get && meta.path.starts_with("/data/") && !meta.path.contains('{')
 }
 
-/// Compiles one catalog from a spec's bytes (and the seed listing with
-/// markers, for the services that have one).
-pub fn compile(recipe: &Recipe, spec: &[u8], seed: Option<&str>) -> Result<Compiled> {
+/// Compiles one catalog from a spec's bytes and the service's tools with
+/// their markers (none for the services without markers).
+pub fn compile(recipe: &Recipe, spec: &[u8], tools: &[Tool]) -> Result<Compiled> {
     let doc = crate::spec::load(spec, recipe.service, &crate::spec::LoadOptions::default())?;
-    let markers = seed.map(seed_markers).unwrap_or_default();
     let mut operations = doc.operations.clone();
     for op in &mut operations {
         op.summary = label(&op.name);
         let local = format!("{}.{}", op.group, op.name);
-        if let Some((_, since, deprecated)) = markers.iter().find(|(n, _, _)| *n == local) {
-            op.since.clone_from(since);
-            if deprecated.is_some() {
+        if let Some(tool) = tools.iter().find(|t| t.name == local) {
+            op.since.clone_from(&tool.since);
+            if tool.deprecated_since.is_some() {
                 op.deprecated = true;
-                op.deprecated_since.clone_from(deprecated);
+                op.deprecated_since.clone_from(&tool.deprecated_since);
             }
         }
         if recipe.service == "kitsu" && kitsu_list_route(op) {
@@ -193,24 +241,28 @@ fn encode_error(e: serde_json::Error) -> Error {
     Error::usage(format!("cannot encode the catalog: {e}"))
 }
 
-/// Compiles every built-in catalog from `specs` and `seeds` (the folders of
-/// `shared/`).
-pub fn compile_all(specs: &Path, seeds: &Path) -> Result<Vec<Compiled>> {
+/// Compiles every built-in catalog from the specs in `specs`: the originals
+/// or the stripped ones of `tests/specs`, which give the same catalogs. The
+/// markers come from the seed listings in `seeds` when it is given, else
+/// from the tools data files in `specs`.
+pub fn compile_all(specs: &Path, seeds: Option<&Path>) -> Result<Vec<Compiled>> {
     RECIPES
         .iter()
         .map(|recipe| {
             let path = specs.join(recipe.spec);
             let spec = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            let seed = match recipe.markers {
-                Some(prefix) => Some(read_seed(seeds, prefix)?),
-                None => None,
+            let tools = match (recipe.markers, seeds) {
+                (None, _) => Vec::new(),
+                (Some(markers), Some(seeds)) => seed_tools(&read_seed(seeds, markers.seed)?),
+                (Some(markers), None) => read_tools(&specs.join(markers.file))?,
             };
-            compile(recipe, &spec, seed.as_deref())
+            compile(recipe, &spec, &tools)
         })
         .collect()
 }
 
-fn read_seed(seeds: &Path, prefix: &str) -> Result<String> {
+/// The text of the seed in `seeds` whose file name starts with `prefix`.
+pub fn read_seed(seeds: &Path, prefix: &str) -> Result<String> {
     let entries = std::fs::read_dir(seeds).map_err(|e| Error::io(seeds, e))?;
     for entry in entries.flatten() {
         if entry.file_name().to_string_lossy().starts_with(prefix) {
@@ -248,19 +300,25 @@ pub fn write_all(compiled: &[Compiled], out: &Path) -> Result<()> {
         for (name, text) in
             [(format!("{}.json", c.service), &c.catalog), (format!("{}.defs.json", c.service), &c.definitions)]
         {
-            let path = out.join(name);
-            let mut tmp = tempfile::NamedTempFile::new_in(out).map_err(|e| Error::io(out, e))?;
-            std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
-            // Catalogs are committed files, readable by everyone like the rest of the tree.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let perms = std::fs::Permissions::from_mode(0o644);
-                tmp.as_file().set_permissions(perms).map_err(|e| Error::io(&path, e))?;
-            }
-            tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+            write_file(out, &name, text.as_bytes())?;
         }
     }
+    Ok(())
+}
+
+/// Writes `bytes` as `dir/name` through a temporary file renamed into place.
+pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Error::io(&path, e))?;
+    // These are committed files, readable by everyone like the rest of the tree.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let perms = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file().set_permissions(perms).map_err(|e| Error::io(&path, e))?;
+    }
+    tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
     Ok(())
 }
 
@@ -281,13 +339,33 @@ mod tests {
     fn seed_markers_are_read_from_tool_lines() {
         let seed = "auth.login🚧 Deprecated since v4.13.0\nauth.pingDescription:\nconfig.requestAlgorithms🚀 Since v4.24.0\nnot a tool line\n";
         let m = seed_markers(seed);
+        let tool = |name: &str, since: Option<&str>, deprecated: Option<&str>| Tool {
+            name: name.into(),
+            since: since.map(Into::into),
+            deprecated_since: deprecated.map(Into::into),
+        };
         assert_eq!(
             m,
             vec![
-                ("auth.login".into(), None, Some("4.13.0".into())),
-                ("auth.ping".into(), None, None),
-                ("config.requestAlgorithms".into(), Some("4.24.0".into()), None),
+                tool("auth.login", None, Some("4.13.0")),
+                tool("auth.ping", None, None),
+                tool("config.requestAlgorithms", Some("4.24.0"), None),
             ]
         );
+    }
+
+    #[test]
+    fn tools_files_read_back_what_was_written() {
+        let tools = seed_tools("auth.login🚧 Deprecated since v4.13.0\nauth.pingDescription:\nopenapi.addSourceAdd\n");
+        assert_eq!(tools.len(), 2, "openapi.* is the deck's, not the service's");
+        let text = tools_text(&tools).expect("encodes");
+        assert_eq!(
+            text,
+            "[\n{\"name\":\"auth.login\",\"deprecated_since\":\"4.13.0\"},\n{\"name\":\"auth.ping\"}\n]\n"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tools.json");
+        std::fs::write(&path, text).expect("writes");
+        assert_eq!(read_tools(&path).expect("reads"), tools);
     }
 }

@@ -8,11 +8,13 @@
 //! stay unparsed text until an operation is validated or described, which is
 //! what keeps listing all 1,413 operations at a few milliseconds.
 //!
-//! The files are produced by [`build`] from the specs in `shared/specs`
-//! (`opdeck catalog build`), and a test rebuilds them to prove the committed
-//! ones are current.
+//! The files are produced by [`build`] from the services' specs
+//! (`opdeck catalog build`), and a test rebuilds them from the stripped specs
+//! of `tests/specs` (written by [`strip`]) to prove the committed ones are
+//! current.
 
 pub mod build;
+pub mod strip;
 
 use std::sync::{Arc, OnceLock};
 

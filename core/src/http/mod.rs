@@ -29,6 +29,21 @@ pub mod response;
 pub mod retry;
 pub mod sse;
 
+/// The domain under which every service has its simulated host.
+pub const MOCK_DOMAIN: &str = "mock.opdeck.invalid";
+
+/// The base URL of `service` in the simulator, e.g.
+/// `http://wildduck.mock.opdeck.invalid`. `.invalid` can never resolve, so a
+/// request that reaches the network by mistake fails instead of leaking.
+pub fn simulator_url(service: &str) -> String {
+    format!("http://{service}.{MOCK_DOMAIN}")
+}
+
+/// The service a simulator URL is for, when `url` is one.
+pub fn simulated_service(url: &url::Url) -> Option<&str> {
+    url.host_str()?.strip_suffix(MOCK_DOMAIN)?.strip_suffix('.').filter(|s| !s.is_empty())
+}
+
 /// What the redacted form of a secret looks like everywhere.
 pub const REDACTED: &str = "<redacted>";
 
@@ -145,6 +160,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// The request as a `curl` command, credentials as `<redacted>`: what
+    /// `--dry-run` prints.
+    pub fn curl(&self) -> String {
+        curl::render(self)
+    }
+
     /// An empty request of `method` to `url` for `operation`.
     pub fn new(operation: impl Into<Arc<str>>, method: Method, url: url::Url) -> Self {
         Request {

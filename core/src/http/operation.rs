@@ -21,6 +21,22 @@ use crate::operation::{Operation, OperationMeta, Output};
 use crate::schema::Validator;
 use crate::services::Profile;
 
+/// A response whose body is still arriving ([`Deck::stream`](crate::Deck::stream)).
+pub struct Streamed {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// The body, chunk by chunk.
+    pub body: BoxStream<'static, Result<bytes::Bytes>>,
+}
+
+impl std::fmt::Debug for Streamed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streamed").field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
 /// An operation from a spec or a catalog, run over HTTP.
 #[derive(Debug)]
 pub struct HttpOperation {
@@ -64,7 +80,7 @@ impl HttpOperation {
     fn base_url(&self, ctx: &Context) -> Result<Arc<(String, Url)>> {
         let raw = ctx.base_url_ref(&self.meta.service)?;
         let raw = if ctx.options.mock || raw.starts_with("mock:") {
-            std::borrow::Cow::Owned(crate::mock::base_url(&self.meta.service))
+            std::borrow::Cow::Owned(crate::http::simulator_url(&self.meta.service))
         } else {
             raw
         };
@@ -154,6 +170,21 @@ impl HttpOperation {
         response::decode(&self.meta.id, resp, ctx.config().http.max_body_bytes, Some(path)).await
     }
 
+    /// Sends the request and hands the body over as it arrives; an error
+    /// status is an error, as for [`Operation::invoke`].
+    pub async fn stream(&self, ctx: &Context, input: Value) -> Result<Streamed> {
+        let request = self.build(ctx, &input)?;
+        let resp = self.send(ctx, &request, Delivery::Streamed).await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(response::status_error(&self.meta.id, resp, ctx.config().http.max_body_bytes).await);
+        }
+        let body = match resp.body {
+            crate::http::ResponseBody::Stream(s) => s,
+            crate::http::ResponseBody::Full(b) => Box::pin(futures::stream::once(futures::future::ready(Ok(b)))),
+        };
+        Ok(Streamed { status: resp.status, headers: resp.headers, body })
+    }
+
     /// Subscribes to a `text/event-stream` operation and yields its events
     /// as they arrive.
     pub async fn events(&self, ctx: &Context, input: Value) -> Result<BoxStream<'static, Result<Event>>> {
@@ -180,6 +211,10 @@ impl Operation for HttpOperation {
 
     fn dry_run(&self, ctx: &Context, input: &Value) -> Result<Request> {
         self.prepare_offline(ctx, input)
+    }
+
+    fn as_http(&self) -> Option<&HttpOperation> {
+        Some(self)
     }
 
     async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output> {

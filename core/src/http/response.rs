@@ -74,7 +74,18 @@ pub async fn status_error(operation: &str, response: Response, cap: u64) -> Erro
 /// [`status_error`] from a body already read.
 pub fn status_error_from(operation: &str, status: u16, headers: &http::HeaderMap, bytes: &[u8]) -> Error {
     let request_id = REQUEST_ID_HEADERS.iter().find_map(|h| headers.get(*h)?.to_str().ok()).map(str::to_owned);
-    Error::Status { operation: operation.to_owned(), status, body: Box::new(error_body(bytes)), request_id }
+    let mut shown = crate::operation::headers_json(headers);
+    // A session cookie set on an error answer is still a credential.
+    if let Some(cookie) = shown.get_mut("set-cookie") {
+        *cookie = serde_json::Value::String(crate::http::REDACTED.to_owned());
+    }
+    Error::Status {
+        operation: operation.to_owned(),
+        status,
+        body: Box::new(error_body(bytes)),
+        request_id,
+        headers: Box::new(shown),
+    }
 }
 
 /// An error body as JSON when it parses, else as a string.

@@ -53,12 +53,10 @@ use crate::schema::is_json;
 pub use check::Issue;
 pub use input::example_input;
 
+pub use crate::http::{MOCK_DOMAIN, simulated_service as service_of, simulator_url as base_url};
 use check::Verdict;
 use generate::{Generator, Mode};
 use route::{Found, Router};
-
-/// The domain under which every service has its simulated host.
-pub const MOCK_DOMAIN: &str = "mock.opdeck.invalid";
 
 /// The header that marks a response as simulated.
 pub const SIMULATED_HEADER: &str = "x-opdeck-simulated";
@@ -66,18 +64,6 @@ pub const SIMULATED_HEADER: &str = "x-opdeck-simulated";
 /// The header naming the operation the simulator routed the request to,
 /// which tells where a spec's ambiguous templates send a request.
 pub const OPERATION_HEADER: &str = "x-opdeck-operation";
-
-/// The base URL of `service` in the simulator, e.g.
-/// `http://wildduck.mock.opdeck.invalid`. `.invalid` can never resolve, so a
-/// request that reaches the network by mistake fails instead of leaking.
-pub fn base_url(service: &str) -> String {
-    format!("http://{service}.{MOCK_DOMAIN}")
-}
-
-/// The service a simulator URL is for, when `url` is one.
-pub fn service_of(url: &url::Url) -> Option<&str> {
-    url.host_str()?.strip_suffix(MOCK_DOMAIN)?.strip_suffix('.').filter(|s| !s.is_empty())
-}
 
 /// The simulator transport.
 pub struct MockTransport {

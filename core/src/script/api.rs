@@ -84,7 +84,8 @@ pub(crate) fn register(engine: &mut rhai::Engine, host: &Arc<Host>) {
     // Polling scripts wait between reads; the wait counts against the wall time.
     let h = host.clone();
     engine.register_fn("sleep", move |ms: INT| sleep(&h, ms));
-    engine.register_fn("env", |name: &str| std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from));
+    let h = host.clone();
+    engine.register_fn("env", move |name: &str| env(&h, name));
     let h = host.clone();
     engine.register_fn("log", move |msg: &str| (h.err)(&format!("[info] {msg}")));
     let h = host.clone();
@@ -123,7 +124,7 @@ fn call(host: &Host, id: &str, input: Dynamic) -> RhaiResult<Dynamic> {
         Ok(None) => {}
         Err(e) => return Host::fail(e),
     }
-    host.block(host.deck.call(id, input)).map(convert::to_dynamic)
+    host.block(host.deck.call(id, input)).map(|body| convert::to_dynamic(body.into_value()))
 }
 
 fn call_full(host: &Host, id: &str, input: Dynamic) -> RhaiResult<Dynamic> {
@@ -256,7 +257,10 @@ fn parallel(host: &Host, calls: Array, limit: INT, settled: bool) -> RhaiResult<
                     Plan::Send(id, input) => {
                         // A task per call, so calls run on every worker
                         // thread, not only interleaved on this one.
-                        let task = tokio::spawn(async move { deck.call(&id, input).await });
+                        let task =
+                            tokio::spawn(
+                                async move { deck.call(&id, input).await.map(crate::operation::Body::into_value) },
+                            );
                         task.await.unwrap_or_else(|e| Err(Error::usage(format!("a parallel call panicked: {e}"))))
                     }
                 }
@@ -374,4 +378,17 @@ fn log(host: &Host, level: &str, msg: &str) -> RhaiResult<()> {
     }
     (host.err)(&format!("[{level}] {msg}"));
     Ok(())
+}
+
+/// `env(name)`: an allowed variable's value, `()` when it is unset; a name
+/// the caller did not allow is an error, not a silent `()`.
+fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {
+    if !host.allow_env.iter().any(|allowed| allowed == name) {
+        let message = format!(
+            "env(\"{name}\"): this script may not read environment variable `{name}`; \
+             the caller allows it (`opdeck run --allow-env {name}`, or `Engine::allow_env` when embedding)"
+        );
+        return Err(super::errors::throw(&Error::usage(message)));
+    }
+    Ok(std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from))
 }

@@ -28,6 +28,7 @@ pub struct Engine {
     deck: Deck,
     limits: Limits,
     allow_read: bool,
+    allow_env: Arc<[String]>,
     dry_run: bool,
     out: Sink,
     err: Sink,
@@ -58,6 +59,7 @@ impl Engine {
             deck,
             limits: Limits::default(),
             allow_read: false,
+            allow_env: Arc::from([]),
             dry_run: false,
             out: Arc::new(|s: &str| println!("{s}")),
             err: Arc::new(|s: &str| eprintln!("{s}")),
@@ -79,6 +81,18 @@ impl Engine {
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Lets scripts read these environment variables with `env(name)` (the
+    /// CLI's `--allow-env NAME`). Every other name is refused, so a script
+    /// cannot read the tokens the deck itself was configured with.
+    pub fn allow_env<I, S>(&mut self, names: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allow_env = names.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Lets scripts use `read_json` and `read_csv` (the CLI's `--allow-read`).
@@ -181,6 +195,7 @@ impl Engine {
             limits: self.limits,
             start: Instant::now(),
             allow_read: self.allow_read,
+            allow_env: self.allow_env.clone(),
             dry_run: self.dry_run,
             out: self.out.clone(),
             err: self.err.clone(),

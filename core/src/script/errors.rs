@@ -134,6 +134,7 @@ mod tests {
             status: 404,
             body: Box::new(serde_json::json!({"message": "gone"})),
             request_id: None,
+            headers: Box::default(),
         };
         let mut thrown = throw(&err);
         thrown.set_position(Position::new(3, 9));

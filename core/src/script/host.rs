@@ -25,6 +25,8 @@ pub(crate) struct Host {
     pub(crate) limits: Limits,
     pub(crate) start: Instant,
     pub(crate) allow_read: bool,
+    /// The environment variables `env()` may read.
+    pub(crate) allow_env: Arc<[String]>,
     pub(crate) dry_run: bool,
     pub(crate) out: Sink,
     pub(crate) err: Sink,

@@ -70,7 +70,7 @@ pub(super) fn parse_lean(lean: Lean, text: &str) -> serde_json::Result<Value> {
 
 /// How the members of the JSON value being read are treated.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Lean {
+pub(crate) enum Lean {
     /// A spec object: string `description`s and `x-*` members are dropped.
     Node,
     /// A map whose keys are names (properties, schemas, paths, responses…):
@@ -82,7 +82,7 @@ pub(super) enum Lean {
 
 impl Lean {
     /// The treatment of the value under `key` of a map read as `self`.
-    pub(super) fn member(self, key: &str) -> Lean {
+    pub(crate) fn member(self, key: &str) -> Lean {
         match self {
             Lean::Verbatim => Lean::Verbatim,
             Lean::Names => Lean::Node,

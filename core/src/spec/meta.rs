@@ -18,40 +18,23 @@ use serde_json::{Value, json};
 use super::{LoadOptions, OpenApiSource};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::operation::{Location, Method, Operation, OperationMeta, Output, Parameter, Style};
+use crate::operation::{Operation, OperationMeta, Output, Parameter};
 use crate::registry::Source;
 use crate::schema::Validator;
 
 /// The service the meta-operations belong to.
 pub const SERVICE: &str = "openapi";
+/// The id of `openapi.previewSpec`.
+pub const PREVIEW_SPEC: &str = "openapi.previewSpec";
+/// The id of `openapi.addSource`.
+pub const ADD_SOURCE: &str = "openapi.addSource";
 
 fn string_param(name: &str, required: bool, schema: Value) -> Parameter {
-    // Native operations have no wire; `query` is the closest plain input.
-    Parameter { required, ..Parameter::new(name, Location::Query, Style::Form, true, schema) }
+    Parameter::input(name, required, schema)
 }
 
 fn meta(name: &str, summary: &str, parameters: Vec<Parameter>) -> OperationMeta {
-    OperationMeta {
-        id: format!("{SERVICE}.{name}"),
-        service: SERVICE.into(),
-        group: SERVICE.into(),
-        name: name.into(),
-        alias: format!("{SERVICE}_{name}"),
-        summary: summary.into(),
-        method: Method::Post,
-        path: String::new(),
-        parameters,
-        body: None,
-        responses: Vec::new(),
-        deprecated: false,
-        since: None,
-        deprecated_since: None,
-        security: Vec::new(),
-        tags: Vec::new(),
-        open_query: false,
-        definitions: crate::operation::Definitions::empty(),
-        security_schemes: Default::default(),
-    }
+    OperationMeta { summary: summary.into(), ..OperationMeta::native(SERVICE, SERVICE, name, parameters) }
 }
 
 fn spec_param() -> Parameter {
@@ -153,6 +136,29 @@ impl Operation for AddSource {
         }
         Ok(Output::json(json!({ "service": service, "ids": ids, "warnings": warnings })))
     }
+}
+
+/// Registers the document in `bytes` as service `service` (what
+/// `openapi.addSource` does once it has the bytes). Returns the ids added.
+pub fn add_document(
+    ctx: &Context,
+    service: &str,
+    bytes: &[u8],
+    origin: &str,
+    base_url: Option<&str>,
+) -> Result<Vec<String>> {
+    if service == SERVICE {
+        return Err(Error::usage("service `openapi` is reserved for the meta-operations"));
+    }
+    if let Some(url) = base_url {
+        url::Url::parse(url).map_err(|e| Error::usage(format!("base url `{url}` is not a url: {e}")))?;
+    }
+    let doc = super::load(bytes, service, &LoadOptions::default())?;
+    let ids = ctx.registry().register(&OpenApiSource::new(doc, origin))?;
+    if let Some(url) = base_url {
+        ctx.set_source_url(service, url);
+    }
+    Ok(ids)
 }
 
 /// The source of the meta-operations, service `openapi`.

@@ -22,7 +22,7 @@
 
 mod doc;
 mod load;
-mod meta;
+pub mod meta;
 mod model;
 mod refs;
 mod repair;
@@ -42,6 +42,7 @@ use crate::error::{Error, Result};
 use crate::operation::{Definitions, OperationMeta, SecurityScheme};
 
 pub use load::Dialect;
+pub(crate) use load::{Lean, parse};
 pub use meta::{AddSource, MetaSource, PreviewSpec, meta_source};
 pub use source::OpenApiSource;
 pub use warnings::Warning;

@@ -15,6 +15,9 @@ pub struct Cli {
     /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
     #[arg(long, global = true)]
     pub profile: Option<String>,
+    /// Refuse every operation that changes state (the deck's read-only policy).
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -66,9 +69,9 @@ pub enum Command {
     Spec(SpecCommand),
     /// Call one operation.
     Call(Call),
-    /// Run a Rhai script.
+    /// Run a Rhai script, or a Lua script (`.lua`) in the embedded Lua.
     Run(Run),
-    /// Build the built-in catalogs from their specs (for opdeck's developers).
+    /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
     Catalog(CatalogCommand),
 }
@@ -101,18 +104,32 @@ pub enum SpecCommand {
 pub enum CatalogCommand {
     /// Compile the five built-in catalogs.
     Build {
-        /// The folder of specs.
-        #[arg(long, default_value = "../shared/specs")]
+        /// The folder of specs: the stripped ones of tests/specs, or the originals.
+        #[arg(long, default_value = "tests/specs")]
         specs: PathBuf,
-        /// The folder of seeds (for DRACOON's version markers).
-        #[arg(long, default_value = "../shared/seeds")]
-        seeds: PathBuf,
+        /// The folder of seeds, for DRACOON's version markers (default: the
+        /// tools data file in the specs folder).
+        #[arg(long)]
+        seeds: Option<PathBuf>,
         /// Where the catalogs go.
         #[arg(long, default_value = "core/catalogs")]
         out: PathBuf,
         /// Only check that the committed catalogs are current.
         #[arg(long)]
         check: bool,
+    },
+    /// Write the test inputs of tests/specs (specs without prose, DRACOON's
+    /// tools) from the original specs and seeds.
+    Strip {
+        /// The folder of original specs.
+        #[arg(long, default_value = "../shared/specs")]
+        specs: PathBuf,
+        /// The folder of seeds.
+        #[arg(long, default_value = "../shared/seeds")]
+        seeds: PathBuf,
+        /// Where the test inputs go.
+        #[arg(long, default_value = "tests/specs")]
+        out: PathBuf,
     },
 }
 
@@ -161,12 +178,24 @@ pub struct Run {
     /// Answer every call from the simulator instead of the network.
     #[arg(long)]
     pub mock: bool,
-    /// Let the script read JSON and CSV files (`read_json`, `read_csv`).
+    /// Let the script read files (Rhai: `read_json`, `read_csv`; Lua: read-only `io`, `opdeck.read_json`, `require`).
     #[arg(long)]
     pub allow_read: bool,
+    /// Let the script read this environment variable with `env(name)` (Lua: `os.getenv`); repeatable.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
     /// Print what the script would change instead of changing it (reads still run).
     #[arg(long)]
     pub dry_run: bool,
+    /// Lua: bytes the script may allocate (0: no limit; default 512 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<usize>,
+    /// Lua: VM instructions the script may run (0: no limit; default 2,000,000,000).
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+    /// Seconds the script may run, calls included (default 3600).
+    #[arg(long, value_name = "SECONDS")]
+    pub wall_time: Option<u64>,
     /// Arguments for the script: `key=value` pairs, flags and words.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
@@ -176,18 +205,40 @@ impl Run {
     /// opdeck's own flags may also follow the script
     /// (`opdeck run x.rhai --mock name=ann`); they are taken out of the
     /// script's arguments here.
-    pub fn with_flags_from_args(mut self) -> Self {
+    pub fn with_flags_from_args(mut self) -> Result<Self> {
         let mut rest = Vec::with_capacity(self.args.len());
-        for arg in std::mem::take(&mut self.args) {
+        let mut args = std::mem::take(&mut self.args).into_iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--mock" => self.mock = true,
                 "--allow-read" => self.allow_read = true,
                 "--dry-run" => self.dry_run = true,
-                _ => rest.push(arg),
+                "--allow-env" => self.allow_env.extend(args.next()),
+                "--max-memory" | "--max-instructions" | "--wall-time" => {
+                    let value = args.next().ok_or_else(|| Error::usage(format!("{arg} needs a value")))?;
+                    self.limit(&arg, &value)?;
+                }
+                _ => match arg.split_once('=') {
+                    Some(("--allow-env", name)) => self.allow_env.push(name.to_owned()),
+                    Some((flag @ ("--max-memory" | "--max-instructions" | "--wall-time"), value)) => {
+                        self.limit(flag, value)?
+                    }
+                    _ => rest.push(arg),
+                },
             }
         }
         self.args = rest;
-        self
+        Ok(self)
+    }
+
+    fn limit(&mut self, flag: &str, value: &str) -> Result<()> {
+        let n: u64 = value.parse().map_err(|_| Error::usage(format!("{flag}: `{value}` is not a whole number")))?;
+        match flag {
+            "--max-memory" => self.max_memory = Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            "--max-instructions" => self.max_instructions = Some(n),
+            _ => self.wall_time = Some(n),
+        }
+        Ok(())
     }
 }
 

@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::deck::Deck;
-use crate::error::{Error, Result};
-use crate::registry::Source;
-use crate::spec::{LoadOptions, OpenApiSource};
+use opdeck::{Deck, Error, Result};
 
 /// What `<name>.toml` records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +66,7 @@ impl Store {
     /// Loads `spec` (a path or URL), registers it as `name` on `deck`, and
     /// keeps it for later runs. Returns the ids registered.
     pub fn add(&self, deck: &Deck, name: &str, spec: &str, base_url: Option<&str>) -> Result<Vec<String>> {
-        if crate::catalog::builtin().any(|c| c.service() == name) || name == "openapi" {
+        if opdeck::catalog::builtin().any(|c| opdeck::Source::service(&c) == name) || name == "openapi" {
             return Err(Error::usage(format!(
                 "`{name}` is a built-in service; add the spec under another name (e.g. `{name}2`)"
             )));
@@ -77,16 +74,8 @@ impl Store {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || name.is_empty() {
             return Err(Error::usage(format!("`{name}` is not a service name: use letters, digits, `_` and `-`")));
         }
-        if let Some(url) = base_url {
-            url::Url::parse(url).map_err(|e| Error::usage(format!("--base-url `{url}` is not a url: {e}")))?;
-        }
-        let bytes = crate::runtime::block_on(read_input(spec))??;
-        let doc = crate::spec::load(&bytes, name, &LoadOptions::default())?;
-        let source = OpenApiSource::new(doc, spec);
-        let ids = deck.registry().register(&source)?;
-        if let Some(url) = base_url {
-            deck.context().set_source_url(name, url);
-        }
+        let bytes = deck.block_on(read_input(spec))??;
+        let ids = deck.add_document(name, &bytes, spec, base_url)?;
         let entry = Entry { origin: spec.to_owned(), base_url: base_url.map(str::to_owned) };
         let toml = toml::to_string(&entry).map_err(|e| Error::config(format!("cannot record source `{name}`: {e}")))?;
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
@@ -126,11 +115,9 @@ impl Store {
         let text = std::fs::read_to_string(&entry_path).map_err(|e| Error::io(&entry_path, e))?;
         let entry: Entry =
             toml::from_str(&text).map_err(|e| Error::config(format!("{}: {}", entry_path.display(), e.message())))?;
-        let doc = crate::spec::load_path(&self.spec_path(name), name, &LoadOptions::default())?;
-        deck.registry().register(&OpenApiSource::new(doc, entry.origin))?;
-        if let Some(url) = &entry.base_url {
-            deck.context().set_source_url(name, url);
-        }
+        let spec_path = self.spec_path(name);
+        let bytes = std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e))?;
+        deck.add_document(name, &bytes, &entry.origin, entry.base_url.as_deref())?;
         Ok(())
     }
 
@@ -145,7 +132,7 @@ impl Store {
 
 async fn read_input(spec: &str) -> Result<Vec<u8>> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
-        return crate::spec::fetch(spec).await;
+        return opdeck::spec::fetch(spec).await;
     }
     std::fs::read(spec).map_err(|e| Error::io(spec, e))
 }
@@ -170,12 +157,12 @@ mod tests {
         let spec = dir.path().join("pets.json");
         std::fs::write(&spec, SPEC).expect("write spec");
         let store = Store::at(dir.path().join("sources"));
-        let deck = Deck::empty(crate::Config::default()).expect("deck");
+        let deck = Deck::empty(opdeck::Config::default()).expect("deck");
         let ids = store.add(&deck, "pets", spec.to_str().expect("utf8"), Some("http://127.0.0.1:9/")).expect("add");
         assert_eq!(ids, vec!["pets.pets.listPets".to_owned()]);
         std::fs::remove_file(&spec).expect("the copy must not need the original");
 
-        let fresh = Deck::empty(crate::Config::default()).expect("deck");
+        let fresh = Deck::empty(opdeck::Config::default()).expect("deck");
         assert!(store.load_into(&fresh).expect("load").is_empty());
         assert!(fresh.registry().get("pets.pets.listPets").is_ok());
         assert_eq!(fresh.context().base_url("pets").expect("url"), "http://127.0.0.1:9/");
@@ -189,7 +176,7 @@ mod tests {
     fn builtin_names_and_bad_names_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::at(dir.path());
-        let deck = Deck::empty(crate::Config::default()).expect("deck");
+        let deck = Deck::empty(opdeck::Config::default()).expect("deck");
         let err = store.add(&deck, "wildduck", "x.json", None).expect_err("builtin");
         assert!(err.to_string().contains("built-in"), "{err}");
         let err = store.add(&deck, "a.b", "x.json", None).expect_err("dot");

@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod store;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -36,17 +37,23 @@ fn fail(err: &Error) -> ExitCode {
     }
 }
 
-fn deck(cli_profile: Option<&str>, mock: bool) -> opdeck::Result<Deck> {
-    let config = opdeck::Config::load(cli_profile)?;
-    let deck = Deck::builtin(config)?;
-    for (name, err) in opdeck::store::Store::user()?.load_into(&deck)? {
+/// The flags every subcommand shares.
+#[derive(Debug, Clone, Copy)]
+struct Global<'a> {
+    profile: Option<&'a str>,
+    read_only: bool,
+}
+
+fn deck(global: Global<'_>, mock: bool) -> opdeck::Result<Deck> {
+    let deck = Deck::builder().load_config(global.profile).read_only(global.read_only).build()?;
+    for (name, err) in crate::store::Store::user()?.load_into(&deck)? {
         eprintln!("opdeck: added source `{name}` was skipped: {err}");
     }
     Ok(if mock { deck.with_options(CallOptions { mock: true, ..CallOptions::default() }) } else { deck })
 }
 
 fn run(cli: Cli) -> opdeck::Result<ExitCode> {
-    let profile = cli.profile.as_deref();
+    let profile = Global { profile: cli.profile.as_deref(), read_only: cli.read_only };
     match cli.command {
         Command::Services { json } => {
             let deck = deck(profile, false)?;
@@ -75,16 +82,16 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
         }
         Command::Spec(SpecCommand::Preview { spec }) => {
             let deck = deck(profile, false)?;
-            let preview = deck.call_blocking("openapi.previewSpec", serde_json::json!({ "spec": spec }))?;
+            let preview = deck.preview_spec_blocking(&spec)?;
             output::value(&preview, output::Format::Json)?;
         }
         Command::Spec(SpecCommand::Add { name, spec, base_url }) => {
             let deck = deck(profile, false)?;
-            let added = opdeck::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
+            let added = crate::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
             eprintln!("added service `{name}` with {} operations", added.len());
         }
         Command::Spec(SpecCommand::Remove { name }) => {
-            if !opdeck::store::Store::user()?.remove(&name)? {
+            if !crate::store::Store::user()?.remove(&name)? {
                 return Err(Error::UnknownService { service: name, suggestions: vec![] });
             }
             eprintln!("removed service `{name}`");
@@ -92,7 +99,7 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
         Command::Call(call) => return call_command(profile, call),
         Command::Run(run) => return run_command(profile, run),
         Command::Catalog(CatalogCommand::Build { specs, seeds, out, check }) => {
-            let compiled = opdeck::catalog::build::compile_all(&specs, &seeds)?;
+            let compiled = opdeck::catalog::build::compile_all(&specs, seeds.as_deref())?;
             if check {
                 let stale = opdeck::catalog::build::stale(&compiled, &out)?;
                 if !stale.is_empty() {
@@ -105,11 +112,16 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
                 eprintln!("{:<12} {:>4} operations", c.service, c.operations);
             }
         }
+        Command::Catalog(CatalogCommand::Strip { specs, seeds, out }) => {
+            for name in opdeck::catalog::strip::write_test_inputs(&specs, &seeds, &out)? {
+                eprintln!("wrote {}", out.join(name).display());
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitCode> {
+fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCode> {
     let deck = deck(profile, call.mock)?;
     let op = deck.registry().get(&call.id)?;
     let input = args::input(op.meta(), call.input.as_deref(), &call.params)?;
@@ -118,10 +130,11 @@ fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitC
         download_to: call.out.clone(),
         force_retry: call.force_retry,
         mock: call.mock,
+        timeout: None,
     };
     let deck = deck.with_options(options);
     if call.dry_run {
-        let request = deck.prepare(&call.id, input)?;
+        let request = deck.prepare(&call.id, &input)?;
         println!("{}", opdeck::http::curl::render(&request));
         return Ok(ExitCode::SUCCESS);
     }
@@ -142,14 +155,42 @@ fn call_command(profile: Option<&str>, call: args::Call) -> opdeck::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_command(profile: Option<&str>, run: args::Run) -> opdeck::Result<ExitCode> {
-    let run = run.with_flags_from_args();
+fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {
+    let run = run.with_flags_from_args()?;
     let deck = deck(profile, run.mock)?;
     if run.mock {
         eprintln!("opdeck: running on the simulator (--mock); nothing is sent to any service");
     }
+    if run.script.extension().is_some_and(|e| e == "lua") {
+        return run_lua(profile, deck, run);
+    }
     let mut engine = opdeck::script::Engine::new(deck);
-    engine.allow_read(run.allow_read).dry_run(run.dry_run);
+    engine.allow_read(run.allow_read).allow_env(run.allow_env.iter().cloned()).dry_run(run.dry_run);
+    if let Some(secs) = run.wall_time {
+        let wall_time = std::time::Duration::from_secs(secs);
+        engine.set_limits(opdeck::script::Limits { wall_time, ..opdeck::script::Limits::default() });
+    }
     engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(&run.args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `opdeck run x.lua`: the script in the embedded, sandboxed Lua, whose
+/// `opdeck.new()` is this deck.
+fn run_lua(global: Global<'_>, deck: Deck, run: args::Run) -> opdeck::Result<ExitCode> {
+    let defaults =
+        opdeck_lua::Defaults { profile: global.profile.map(str::to_owned), mock: run.mock, read_only: global.read_only };
+    let mut runner = opdeck_lua::embed::Runner::new(Some(deck), defaults);
+    runner.access = opdeck_lua::embed::Access { read: run.allow_read, env: run.allow_env };
+    runner.dry_run = run.dry_run;
+    if let Some(bytes) = run.max_memory {
+        runner.limits.max_memory = bytes;
+    }
+    if let Some(n) = run.max_instructions {
+        runner.limits.max_instructions = n;
+    }
+    if let Some(secs) = run.wall_time {
+        runner.limits.wall_time = std::time::Duration::from_secs(secs);
+    }
+    runner.run_file(&run.script, &run.args)?;
     Ok(ExitCode::SUCCESS)
 }

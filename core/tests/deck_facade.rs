@@ -1,0 +1,254 @@
+//! The facade a host or binding uses: the builder, calls and their options,
+//! bulk calls, pages, discovery, native operations and policies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use opdeck::{Body, Builtins, CallOptions, Deck, Error, ErrorKind, Filter, Method, PageLimits, Paging, Policy, Rule};
+use serde_json::{Value, json};
+
+use crate::support::{Reply, TestServer};
+
+/// A small service: a list with offset paging, an item, a create, and a binary download.
+const PETS: &str = r#"{
+  "openapi": "3.0.3", "info": {"title": "pets", "version": "1"},
+  "paths": {
+    "/pets": {
+      "get": {"operationId": "listPets", "tags": ["pets"],
+              "parameters": [{"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                             {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+              "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}},
+      "post": {"operationId": "createPet", "tags": ["pets"],
+               "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}},
+               "responses": {"201": {"description": "made"}}}
+    },
+    "/pets/{id}/photo": {
+      "get": {"operationId": "getPhoto", "tags": ["pets"],
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "responses": {"200": {"description": "ok", "content": {"image/png": {}}}}}
+    }
+  }
+}"#;
+
+fn offset_rule() -> Paging {
+    Paging::Offset {
+        offset: "offset".into(),
+        limit: "limit".into(),
+        items: "/items".into(),
+        total: Some("/total".into()),
+    }
+}
+
+/// A deck with only the `pets` service, pointed at `url`.
+async fn pets(url: &str, builder: opdeck::DeckBuilder) -> Deck {
+    let deck = builder.builtins(Builtins::None).paging("pets", offset_rule()).build().expect("deck");
+    deck.add_source("pets", PETS, Some(url)).await.expect("pets added");
+    deck
+}
+
+fn pet_server() -> impl Fn(&crate::support::RecordedRequest) -> Reply + Send + Sync + 'static {
+    |req| match (req.method.as_str(), req.path()) {
+        ("GET", "/pets") => {
+            let q: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(req.query().as_bytes()).into_owned().collect();
+            let offset: u64 = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+            let items: Vec<Value> = (offset..(offset + 4).min(10)).map(|i| json!({"id": i})).collect();
+            Reply::json(json!({"items": items, "total": 10}))
+        }
+        ("POST", "/pets") => Reply::json(json!({"id": 11})).with_status(201),
+        ("GET", "/pets/7/photo") => {
+            Reply::status(200).header("content-type", "image/png").body(vec![0x89, b'P', 0, 255])
+        }
+        _ => Reply::status(404),
+    }
+}
+
+#[tokio::test]
+async fn the_builder_chooses_builtins_and_reads_nothing_unasked() {
+    let none = Deck::builder().builtins(Builtins::None).build().expect("deck");
+    let names: Vec<String> = none.services().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["openapi"]);
+    let kitsu = Deck::builder().builtins(Builtins::Only(vec!["kitsu".into()])).build().expect("deck");
+    let names: Vec<String> = kitsu.services().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["openapi", "kitsu"]);
+    let err = Deck::builder().builtins(Builtins::Only(vec!["kitsuu".into()])).build().expect_err("typo");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.suggestions(), ["kitsu"]);
+    // No configuration was read: a built-in service has no base URL.
+    let all = Deck::builder().build().expect("deck");
+    let err = all.prepare("wildduck.users.getUsers", &json!({})).expect_err("no url");
+    assert!(err.to_string().contains("no base url"), "{err}");
+}
+
+#[tokio::test]
+async fn call_keeps_binary_bodies_and_call_with_lays_options_over_the_decks() {
+    let server = TestServer::start(pet_server()).await;
+    let deck = pets(&server.url(), Deck::builder()).await;
+    let photo = deck.call("pets.pets.getPhoto", json!({"id": "7"})).await.expect("photo");
+    assert_eq!(photo, Body::Bytes(bytes::Bytes::from_static(&[0x89, b'P', 0, 255])));
+
+    let slow =
+        TestServer::always(Reply::json(json!({"items": [], "total": 0})).delay(Duration::from_millis(400))).await;
+    let deck = pets(&slow.url(), Deck::builder()).await;
+    let short = CallOptions { timeout: Some(Duration::from_millis(50)), ..CallOptions::default() };
+    let err = deck.call_with("pets.pets.listPets", json!({}), &short).await.expect_err("deadline");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.operation(), Some("pets.pets.listPets"));
+    // The deck's own options are untouched by the per-call ones.
+    assert_eq!(deck.options().timeout, None);
+    deck.call("pets.pets.listPets", json!({})).await.expect("no deadline");
+}
+
+#[tokio::test]
+async fn call_many_keeps_the_order_and_puts_failures_in_place() {
+    let server = TestServer::start(pet_server()).await;
+    let deck = pets(&server.url(), Deck::builder()).await;
+    let calls = vec![
+        ("pets.pets.getPhoto".to_owned(), json!({"id": "7"})),
+        ("pets.pets.getPhoto".to_owned(), json!({"id": "8"})),
+        ("pets.pets.nope".to_owned(), json!({})),
+        ("pets.pets.createPet".to_owned(), json!({"body": {"name": "rex"}})),
+    ];
+    let results = deck.call_many(calls, 2).await;
+    assert!(matches!(&results[0], Ok(Body::Bytes(b)) if b.len() == 4));
+    assert_eq!(results[1].as_ref().map_err(Error::status), Err(Some(404)));
+    assert_eq!(results[2].as_ref().map_err(Error::kind), Err(ErrorKind::NotFound));
+    assert_eq!(results[3].as_ref().ok(), Some(&Body::Json(json!({"id": 11}))));
+}
+
+#[tokio::test]
+async fn a_hosts_service_pages_under_its_declared_rule_as_a_stream() {
+    let server = TestServer::start(pet_server()).await;
+    let deck = pets(&server.url(), Deck::builder()).await;
+    let items: Vec<Value> = deck
+        .paginate("pets.pets.listPets", json!({"limit": 4}), PageLimits::default())
+        .map(|item| item.expect("item"))
+        .collect()
+        .await;
+    assert_eq!(items, (0..10).map(|i| json!({"id": i})).collect::<Vec<_>>());
+    let pages: Vec<usize> = deck
+        .pages("pets.pets.listPets", json!({"limit": 4}), PageLimits { max_pages: Some(2), max_items: None })
+        .map(|page| page.expect("page").len())
+        .collect()
+        .await;
+    assert_eq!(pages, [4, 4]);
+    let offsets: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(offsets[..3], ["/pets?limit=4", "/pets?offset=4&limit=4", "/pets?offset=8&limit=4"]);
+}
+
+#[test]
+fn the_blocking_iterator_pages_too() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(pet_server()));
+    let deck = rt.block_on(pets(&server.url(), Deck::builder()));
+    let ids: Vec<Value> = deck
+        .paginate_blocking(
+            "pets.pets.listPets",
+            json!({"limit": 4}),
+            PageLimits { max_pages: None, max_items: Some(6) },
+        )
+        .map(|item| item.expect("item")["id"].clone())
+        .collect();
+    assert_eq!(ids, (0..6).map(Value::from).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn native_operations_join_their_service_and_are_validated() {
+    let server = TestServer::start(pet_server()).await;
+    let deck = pets(&server.url(), Deck::builder()).await;
+    let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]});
+    deck.register_fn("pets.tools.greet", schema, |input: Value| async move { Ok(json!({"hello": input["name"]})) })
+        .expect("registered");
+    let pets_info = deck.services().into_iter().find(|s| s.name == "pets").expect("pets");
+    assert_eq!(pets_info.operations, 4, "three from the spec and the native one");
+    let out = deck.call("pets.tools.greet", json!({"name": "ann"})).await.expect("native call");
+    assert_eq!(out, Body::Json(json!({"hello": "ann"})));
+    let err = deck.call("pets.tools.greet", json!({"name": 5})).await.expect_err("invalid");
+    assert_eq!(err.kind(), ErrorKind::Validation);
+    assert_eq!(err.violations()[0].path, "/name");
+    // Adding the spec again keeps the native operation.
+    deck.add_source("pets", PETS, Some(&server.url())).await.expect("re-added");
+    assert!(
+        deck.ops("", &Filter { service: Some("pets".into()), ..Filter::default() })
+            .iter()
+            .any(|o| o.id == "pets.tools.greet")
+    );
+    let described = deck.describe("pets.tools.greet").expect("described");
+    assert_eq!(described["input_schema"]["required"], json!(["name"]));
+}
+
+#[tokio::test]
+async fn a_read_only_deck_refuses_writes_from_every_front_end() {
+    let server = TestServer::start(pet_server()).await;
+    let deck = pets(&server.url(), Deck::builder().read_only(true)).await;
+    let err = deck.call("pets.pets.createPet", json!({"body": {"name": "rex"}})).await.expect_err("read-only");
+    assert_eq!(err.kind(), ErrorKind::Policy);
+    assert!(err.to_string().contains("read-only"), "{err}");
+    deck.call("pets.pets.listPets", json!({})).await.expect("reads run");
+
+    // A native operation that calls another goes through the same check.
+    let inner = deck.clone();
+    deck.register_fn("pets.tools.sneak", json!({}), move |_| {
+        let deck = inner.clone();
+        async move { Ok(deck.call("pets.pets.createPet", json!({"body": {"name": "x"}})).await?.into_value()) }
+    })
+    .expect("registered");
+    let err = deck.call("pets.tools.sneak", json!({})).await.expect_err("native is POST, refused");
+    assert_eq!(err.kind(), ErrorKind::Policy);
+
+    // A script (on a thread of its own, as the CLI runs one): the policy holds inside Rhai too.
+    let script_deck = deck.clone();
+    let err = std::thread::spawn(move || {
+        let engine = opdeck::script::Engine::new(script_deck);
+        engine.run(r#"pets.pets.createPet(#{ body: #{ name: "rex" } })"#, "t.rhai", &Default::default())
+    })
+    .join()
+    .expect("joined")
+    .expect_err("refused in the script");
+    assert!(err.to_string().contains("refused by policy"), "{err}");
+    assert!(server.requests().iter().all(|r| r.method == "GET"), "no write reached the server");
+}
+
+#[tokio::test]
+async fn deny_and_confirm_rules_name_the_rule() {
+    let server = TestServer::start(pet_server()).await;
+    let policy = Policy { read_only: false, rules: vec![Rule::deny("pets.*.create*").with_method(Method::Post)] };
+    let deck = pets(&server.url(), Deck::builder().policy(policy)).await;
+    let err = deck.call("pets.pets.createPet", json!({"body": {"name": "rex"}})).await.expect_err("denied");
+    assert!(matches!(&err, Error::Policy { rule, .. } if rule == "deny POST pets.*.create*"), "{err}");
+
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = asked.clone();
+    let builder = Deck::builder()
+        .policy(Policy { read_only: false, rules: vec![Rule::confirm("pets.pets.createPet")] })
+        .confirm(move |head| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            head.id == "pets.pets.createPet"
+        });
+    let deck = pets(&server.url(), builder).await;
+    deck.call("pets.pets.createPet", json!({"body": {"name": "rex"}})).await.expect("confirmed");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn discovery_and_the_dry_run_through_the_deck() {
+    let deck = Deck::builder()
+        .base_url("wildduck", "http://127.0.0.1:9")
+        .token("wildduck", "wd-SECRET")
+        .build()
+        .expect("deck");
+    let found = deck.ops("create user", &Filter { service: Some("wildduck".into()), ..Filter::default() });
+    assert_eq!(found[0].id, "wildduck.users.createUser");
+    assert_eq!(found[0].method, Method::Post);
+    let described = deck.describe("wildduck.users.getUsers").expect("described");
+    assert_eq!(described["path"], "/users");
+    assert!(described["input_schema"]["properties"].get("query").is_some());
+    let request = deck.prepare("wildduck.users.getUsers", &json!({"query": "ann"})).expect("prepared");
+    let curl = request.curl();
+    assert!(curl.contains("http://127.0.0.1:9/users?query=ann"), "{curl}");
+    assert!(!curl.contains("wd-SECRET") && curl.contains("<redacted>"), "{curl}");
+    let preview = deck.preview_spec(PETS).await.expect("preview");
+    assert_eq!(preview["operationCount"], 3);
+}
