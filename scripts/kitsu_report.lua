@@ -12,9 +12,13 @@ local args = args or {}
 local only_open = tostring(args.open or "true") ~= "false"
 
 local statuses = {}
-for _, s in ipairs(deck.kitsu.crud.getDataProjectStatus()) do statuses[s.id] = s.name end
+for _, s in ipairs(deck.kitsu.crud.getDataProjectStatus()) do
+  if s.id then statuses[s.id] = s.name end
+end
 local task_statuses = {}
-for _, s in ipairs(deck.kitsu.crud.getDataTaskStatus()) do task_statuses[s.id] = s.short_name or s.name end
+for _, s in ipairs(deck.kitsu.crud.getDataTaskStatus()) do
+  if s.id then task_statuses[s.id] = s.short_name or s.name end
+end
 
 -- List routes filter on any column given in the query: the open status id.
 local filter = {}

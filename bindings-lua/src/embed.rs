@@ -102,6 +102,8 @@ impl Runner {
 
     fn run_in(&self, lua: &Lua, source: &[u8], name: &str, args: &[String]) -> opdeck::Result<()> {
         let start = Instant::now();
+        // `require` looks beside the script first (with --allow-read).
+        let script_dir = Path::new(name).parent().and_then(Path::to_str).filter(|d| !d.is_empty());
         let setup = || -> mlua::Result<(Function, Table)> {
             if self.limits.max_memory > 0 {
                 lua.set_memory_limit(self.limits.max_memory)?;
@@ -116,7 +118,7 @@ impl Runner {
             threads.set_metatable(Some(lua.create_table_from([("__mode", "k")])?))?;
             lua.set_named_registry_value("opdeck.threads", &threads)?;
             let module = crate::open_with(lua, Some(threads.clone()))?;
-            sandbox::apply(lua, &module, &self.access)?;
+            sandbox::apply(lua, &module, &self.access, script_dir)?;
             let globals = lua.globals();
             globals.set("dry_run", self.dry_run)?;
             let parsed = opdeck::script::ScriptArgs::parse(args);
@@ -135,22 +137,39 @@ impl Runner {
         };
         let (main, threads) = setup().map_err(|e| script(&e))?;
         self.hook(lua, start);
-        let thread = lua.create_thread(main).map_err(|e| script(&e))?;
-        threads.raw_set(&thread, true).map_err(|e| script(&e))?;
-        let run = thread.into_async::<LuaValue>(()).map_err(|e| script(&e))?;
+        let _ = threads;
+        // Under `pcall`, so a raised error table reaches Rust as the table.
+        let run = protected(lua, main, LuaValue::Nil);
         let outcome = futures::executor::block_on(async {
-            match select(run, Box::pin(serve(lua.clone()))).await {
+            match select(Box::pin(run), Box::pin(serve(lua.clone()))).await {
                 Either::Left((out, _)) => out,
-                Either::Right(((), _)) => Ok(LuaValue::Nil),
+                Either::Right(((), _)) => Ok(Ok(LuaValue::Nil)),
             }
         });
         if let Some(err) = lua.app_data_ref::<Tripped>().and_then(|t| t.0.borrow_mut().take()) {
             return Err(err);
         }
         match outcome {
-            Ok(_) => Ok(()),
-            Err(e) => Err(uncaught(lua, &e, name, self.limits)),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(raised_value)) => Err(self.uncaught(lua, &raised_value)),
+            Err(e) => Err(script(&e)),
         }
+    }
+
+    /// The error that ended a run, from the value it raised: an opdeck error
+    /// table keeps its operation and status; Lua's out-of-memory error is
+    /// the `max_memory` limit.
+    fn uncaught(&self, lua: &Lua, value: &LuaValue) -> opdeck::Error {
+        let text = match value {
+            LuaValue::String(s) => s.to_string_lossy(),
+            LuaValue::Table(_) => String::new(),
+            other => other.to_string().unwrap_or_default(),
+        };
+        if text.contains("not enough memory") {
+            let detail = format!("{} bytes", self.limits.max_memory);
+            return opdeck::Error::Limit { limit: "max_memory".into(), detail };
+        }
+        raised(lua, value, None)
     }
 
     /// The instruction and wall-time hook, inherited by every coroutine.
@@ -178,6 +197,12 @@ impl Runner {
                     if let Some(t) = lua.app_data_ref::<Tripped>() {
                         t.0.borrow_mut().get_or_insert(err);
                     }
+                    // From now on this coroutine fails at every instruction,
+                    // so a `pcall` that catches the error cannot go on.
+                    let again = message.clone();
+                    let _ = lua.current_thread().set_hook(HookTriggers::new().every_nth_instruction(1), move |_, _| {
+                        Err(mlua::Error::runtime(again.clone()))
+                    });
                     Err(mlua::Error::runtime(message))
                 }
             }
@@ -237,28 +262,6 @@ fn raised(lua: &Lua, value: &LuaValue, operation: Option<&str>) -> opdeck::Error
         other => other.to_string().unwrap_or_else(|_| format!("a {} was raised", other.type_name())),
     };
     opdeck::Error::Script { message, operation: operation.map(str::to_owned), status: None }
-}
-
-/// The error that ended a run: an opdeck error table keeps its operation
-/// and status; Lua's memory error is the `max_memory` limit.
-fn uncaught(lua: &Lua, err: &mlua::Error, name: &str, limits: Limits) -> opdeck::Error {
-    let mut inner = err;
-    while let mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } = inner {
-        inner = cause;
-    }
-    if let mlua::Error::MemoryError(_) = inner {
-        return opdeck::Error::Limit { limit: "max_memory".into(), detail: format!("{} bytes", limits.max_memory) };
-    }
-    if let mlua::Error::ExternalError(_) = inner {
-        return error::from_lua_error(inner, None);
-    }
-    let _ = lua;
-    match inner {
-        mlua::Error::RuntimeError(m) if !m.starts_with(name) && !m.contains(':') => {
-            opdeck::Error::Script { message: format!("{name}: {m}"), operation: None, status: None }
-        }
-        other => error::from_lua_error(other, None),
-    }
 }
 
 fn script(err: &mlua::Error) -> opdeck::Error {

@@ -14,8 +14,8 @@
 //!
 //! `--allow-read` grants reading, as it grants `read_json`/`read_csv` to
 //! Rhai: `io.open` in mode `r`/`rb`, `io.lines`, `opdeck.read_json`,
-//! `loadfile`/`dofile` and `require` of Lua text files from `./?.lua` and
-//! `./?/init.lua`, and spec paths for `add_source`. Nothing grants writing.
+//! `loadfile`/`dofile` and `require` of Lua text files (beside the script,
+//! then `./?.lua` and `./?/init.lua`), and spec paths for `add_source`. Nothing grants writing.
 
 use mlua::{Lua, StdLib, Table};
 
@@ -27,7 +27,7 @@ pub(crate) fn libs() -> StdLib {
 }
 
 const SANDBOX: &str = r#"
-local module, allow_read, allowed_env, read_json = ...
+local module, allow_read, allowed_env, read_json, script_dir = ...
 local real_open, real_lines, real_getenv, real_load = io.open, io.lines, os.getenv, load
 local error, type = error, type
 
@@ -80,7 +80,9 @@ require = function(name)
     error("module '" .. tostring(name) .. "' is not available: the sandbox has only \"opdeck\" (--allow-read allows Lua files)", 2)
   end
   local file = tostring(name):gsub("%.", "/")
-  for _, pattern in ipairs({ "./?.lua", "./?/init.lua" }) do
+  local patterns = { "./?.lua", "./?/init.lua" }
+  if script_dir then table.insert(patterns, 1, script_dir .. "/?/init.lua"); table.insert(patterns, 1, script_dir .. "/?.lua") end
+  for _, pattern in ipairs(patterns) do
     local path = pattern:gsub("%?", file)
     local chunk = loadfile(path)
     if chunk then
@@ -90,12 +92,12 @@ require = function(name)
       return m
     end
   end
-  error("module '" .. tostring(name) .. "' not found in ./?.lua or ./?/init.lua", 2)
+  error("module '" .. tostring(name) .. "' not found in " .. table.concat(patterns, ";"), 2)
 end
 "#;
 
 /// Trims the state's libraries as the module doc says and installs `require`.
-pub(crate) fn apply(lua: &Lua, module: &Table, access: &Access) -> mlua::Result<()> {
+pub(crate) fn apply(lua: &Lua, module: &Table, access: &Access, script_dir: Option<&str>) -> mlua::Result<()> {
     let allowed_env = lua.create_table()?;
     for name in &access.env {
         allowed_env.set(name.as_str(), true)?;
@@ -106,7 +108,7 @@ pub(crate) fn apply(lua: &Lua, module: &Table, access: &Access) -> mlua::Result<
             serde_json::from_slice(&text).map_err(|e| mlua::Error::runtime(format!("{path}: {e}")))?;
         crate::convert::to_lua(lua, &value)
     })?;
-    lua.load(SANDBOX).set_name("=opdeck.sandbox").call::<()>((module.clone(), access.read, allowed_env, read_json))?;
+    lua.load(SANDBOX).set_name("=opdeck.sandbox").call::<()>((module.clone(), access.read, allowed_env, read_json, script_dir))?;
     lua.set_app_data(access.clone());
     Ok(())
 }
