@@ -196,7 +196,8 @@ fn table_to_json(m: &Markers, t: Table, depth: usize, path: &mut String) -> mlua
     };
     let marked_object = order.is_some() || mt.as_ref().is_some_and(|mt| mt == &m.object);
     let len = t.raw_len();
-    let is_array = marked_array || (!marked_object && len > 0 && t.clone().pairs::<LuaValue, LuaValue>().count() == len);
+    let is_array =
+        marked_array || (!marked_object && len > 0 && t.clone().pairs::<LuaValue, LuaValue>().count() == len);
     let at = path.len();
     if is_array {
         let mut items = Vec::with_capacity(len);
@@ -260,7 +261,8 @@ mod tests {
     #[test]
     fn json_round_trips_through_lua_with_markers_and_order() {
         let lua = lua();
-        let doc = json!({"z": 1, "a": [], "m": {}, "n": null, "list": [1, null, "x"], "f": 1.5, "deep": {"b": 2, "a": 1}});
+        let doc =
+            json!({"z": 1, "a": [], "m": {}, "n": null, "list": [1, null, "x"], "f": 1.5, "deep": {"b": 2, "a": 1}});
         let back = from_lua(&lua, to_lua(&lua, &doc).expect("to lua")).expect("from lua");
         assert_eq!(serde_json::to_string(&back).expect("json"), serde_json::to_string(&doc).expect("json"));
     }

@@ -36,7 +36,7 @@ impl UserData for DeckHandle {}
 
 /// A page iterator as Lua holds it: the pages' items are handed out one by one.
 pub(crate) struct PagerHandle {
-    pager: RefCell<opdeck::paginate::Pager>,
+    pager: RefCell<opdeck::Pager>,
     buffer: RefCell<VecDeque<Value>>,
     done: std::cell::Cell<bool>,
 }
@@ -200,9 +200,9 @@ pub(crate) fn results_to_lua(lua: &Lua, results: Vec<opdeck::Result<Body>>) -> m
     Ok(t)
 }
 
-fn limits(opts: Option<Table>) -> mlua::Result<opdeck::paginate::PageLimits> {
-    let Some(opts) = opts else { return Ok(opdeck::paginate::PageLimits::default()) };
-    Ok(opdeck::paginate::PageLimits { max_pages: opts.get("max_pages")?, max_items: opts.get("max_items")? })
+fn limits(opts: Option<Table>) -> mlua::Result<opdeck::PageLimits> {
+    let Some(opts) = opts else { return Ok(opdeck::PageLimits::default()) };
+    Ok(opdeck::PageLimits { max_pages: opts.get("max_pages")?, max_items: opts.get("max_items")? })
 }
 
 fn filter(opts: Option<Table>) -> mlua::Result<opdeck::Filter> {
@@ -212,7 +212,11 @@ fn filter(opts: Option<Table>) -> mlua::Result<opdeck::Filter> {
         service: o.get("service")?,
         group: o.get("group")?,
         deprecated: o.get("deprecated")?,
-        method: method.map(|m| opdeck::Method::parse(&m).ok_or_else(|| mlua::Error::runtime(format!("unknown http method `{m}`")))).transpose()?,
+        method: method
+            .map(|m| {
+                opdeck::Method::parse(&m).ok_or_else(|| mlua::Error::runtime(format!("unknown http method `{m}`")))
+            })
+            .transpose()?,
         read_only: o.get::<Option<bool>>("read_only")?.unwrap_or(false),
         since: o.get("since")?,
     })

@@ -377,7 +377,10 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
                         Err(e) => Ok(LuaValue::Table(error::to_table(&lua, &e)?)),
                     }
                 }
-                other => Err(mlua::Error::runtime(format!("deck:parallel takes pairs or functions, not a {}", other.type_name()))),
+                other => Err(mlua::Error::runtime(format!(
+                    "deck:parallel takes pairs or functions, not a {}",
+                    other.type_name()
+                ))),
             }
         })
     });

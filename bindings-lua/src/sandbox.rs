@@ -108,7 +108,13 @@ pub(crate) fn apply(lua: &Lua, module: &Table, access: &Access, script_dir: Opti
             serde_json::from_slice(&text).map_err(|e| mlua::Error::runtime(format!("{path}: {e}")))?;
         crate::convert::to_lua(lua, &value)
     })?;
-    lua.load(SANDBOX).set_name("=opdeck.sandbox").call::<()>((module.clone(), access.read, allowed_env, read_json, script_dir))?;
+    lua.load(SANDBOX).set_name("=opdeck.sandbox").call::<()>((
+        module.clone(),
+        access.read,
+        allowed_env,
+        read_json,
+        script_dir,
+    ))?;
     lua.set_app_data(access.clone());
     Ok(())
 }

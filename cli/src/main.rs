@@ -177,8 +177,11 @@ fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> 
 /// `opdeck run x.lua`: the script in the embedded, sandboxed Lua, whose
 /// `opdeck.new()` is this deck.
 fn run_lua(global: Global<'_>, deck: Deck, run: args::Run) -> opdeck::Result<ExitCode> {
-    let defaults =
-        opdeck_lua::Defaults { profile: global.profile.map(str::to_owned), mock: run.mock, read_only: global.read_only };
+    let defaults = opdeck_lua::Defaults {
+        profile: global.profile.map(str::to_owned),
+        mock: run.mock,
+        read_only: global.read_only,
+    };
     let mut runner = opdeck_lua::embed::Runner::new(Some(deck), defaults);
     runner.access = opdeck_lua::embed::Access { read: run.allow_read, env: run.allow_env };
     runner.dry_run = run.dry_run;

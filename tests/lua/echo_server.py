@@ -6,12 +6,13 @@ the request itself, so a test can check exactly what opdeck sent.
 Answer body: {"method", "path", "query" (raw string), "headers" (lowercase
 names), "body" (the raw body text)}, keys in that order. `/status/<code>`
 answers with that status and the same body; `/mirror` answers with the
-request's body as JSON; `/empty` answers 204.
+request's body as JSON; `/empty` answers 204; `/hang` answers after 30 s.
 """
 
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -25,6 +26,8 @@ class Echo(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         path, _, query = self.path.partition("?")
+        if path == "/hang":
+            time.sleep(30)
         if path == "/empty":
             self.send_response(204)
             self.send_header("content-length", "0")

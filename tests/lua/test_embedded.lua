@@ -70,6 +70,20 @@ t0 = os.time()
 out, code = run("run " .. slow .. " --wall-time 1 --max-instructions 0")
 check("wall_time ends a run inside a call", code ~= 0 and out:find("wall_time", 1, true) and os.time() - t0 < 10, out)
 
+if os.getenv("OPDECK_ECHO_URL") then
+  local hang = script("hang.lua", [[
+local deck = require("opdeck").new({})
+deck:add_source("hang", '{"openapi": "3.0.3", "info": {"title": "h", "version": "1"}, "paths": {"/hang": {"get": {"operationId": "hang", "tags": ["h"], "responses": {"200": {"description": "ok"}}}}}}',
+  { base_url = os.getenv("OPDECK_ECHO_URL") })
+deck:call(deck:ops("", { service = "hang" })[1].id, {})
+print("answered")
+]])
+  t0 = os.time()
+  out, code = run("run " .. hang .. " --wall-time 2 --allow-env OPDECK_ECHO_URL")
+  check("wall_time ends a run waiting on a server", code ~= 0 and out:find("wall_time", 1, true)
+    and not out:find("answered") and os.time() - t0 < 15, out)
+end
+
 -- ---- grants and arguments -------------------------------------------------------
 script("helper.lua", "return { answer = 42 }")
 local reader = script("reader.lua", [[
@@ -131,5 +145,5 @@ elseif os.getenv("CI") then
 end
 
 os.execute("rm -rf " .. tmp)
-print(string.format("lua-embedded: %d passed, %d failed", passed, failed))
+print(string.format("lua-run: %d passed, %d failed", passed, failed))
 os.exit(failed == 0 and 0 or 1)
