@@ -45,7 +45,7 @@ case "${1:-}" in
     [ -n "$so" ] || { echo "luarocks installed no opdeck.so" >&2; exit 1; }
     eval "$(luarocks --lua-version 5.4 --tree "$tree" path)"
     lua5.4 -e 'local o = require("opdeck"); local d = o.new{ mock = true }
-      assert(d:call("wildduck.users.getUsers", {}).success == true)
+      assert(type(d:call("wildduck.users.getUsers", {}).results) == "table")
       print("lua-luarocks: 1 passed, 0 failed")' || rc=1
     ;;
   *)
