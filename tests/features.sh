@@ -14,8 +14,8 @@ fi
 echo "none of clap, indicatif, csv, rhai, toml, dirs in the minimal build"
 
 for features in "" catalogs simulator scripting config-file; do
-  echo "-- cargo check -p opdeck --no-default-features --features '$features'"
-  cargo check -q -p opdeck --no-default-features --features "$features" --lib
+  echo "-- cargo clippy -p opdeck --no-default-features --features '$features'"
+  cargo clippy -q -p opdeck --no-default-features --features "$features" --lib -- -D warnings
 done
 
 echo "-- the host example"

@@ -135,11 +135,11 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
     let deck = deck.with_options(options);
     if call.dry_run {
         let request = deck.prepare(&call.id, &input)?;
-        println!("{}", opdeck::http::curl::render(&request));
+        println!("{}", opdeck::wire::curl::render(&request));
         return Ok(ExitCode::SUCCESS);
     }
     if call.all {
-        let limits = opdeck::paginate::PageLimits { max_pages: call.max_pages, max_items: call.max_items };
+        let limits = opdeck::engine::PageLimits { max_pages: call.max_pages, max_items: call.max_items };
         let items = output::paginate(&deck, &call.id, input, limits, std::io::stderr().is_terminal())?;
         output::value(&Value::Array(items), call.output)?;
         return Ok(ExitCode::SUCCESS);

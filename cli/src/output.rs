@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use opdeck::paginate::{PageLimits, Pager};
-use opdeck::registry::ServiceInfo;
+use opdeck::PageLimits;
+use opdeck::engine::ServiceInfo;
 use opdeck::{Deck, Error, Operation, OperationMeta, Result};
 use serde_json::{Value, json};
 
@@ -130,7 +130,7 @@ pub fn raw(bytes: &[u8]) -> Result<()> {
 
 /// Follows every page, with a progress bar on a terminal.
 pub fn paginate(deck: &Deck, id: &str, input: Value, limits: PageLimits, progress: bool) -> Result<Vec<Value>> {
-    let mut pager = Pager::new(deck, id, input, limits)?;
+    let mut pager = deck.pager(id, input, limits)?;
     let bar = progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(

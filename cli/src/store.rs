@@ -132,7 +132,7 @@ impl Store {
 
 async fn read_input(spec: &str) -> Result<Vec<u8>> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
-        return opdeck::spec::fetch(spec).await;
+        return opdeck::engine::fetch(spec).await;
     }
     std::fs::read(spec).map_err(|e| Error::io(spec, e))
 }

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use opdeck::config::{Config, HttpSettings, ServiceConfig};
-use opdeck::http::client::HttpTransport;
-use opdeck::http::operation::HttpOperation;
+use opdeck::engine::HttpOperation;
+use opdeck::wire::client::HttpTransport;
 use opdeck::{Context, Operation, Registry};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput};
 use opdeck::config::ServiceConfig;
-use opdeck::http::operation::HttpOperation;
-use opdeck::http::{Pair, Request};
+use opdeck::engine::HttpOperation;
 use opdeck::mock::{MockTransport, base_url};
-use opdeck::operation::Method;
+use opdeck::model::Method;
+use opdeck::wire::{Pair, Request};
 use opdeck::{Config, Deck, Operation, OperationMeta, Registry};
 use serde_json::json;
 
@@ -69,7 +69,7 @@ fn bench(c: &mut Criterion) {
     });
 
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/specs/kitsu-zou-1.0.97.openapi.json");
-    if let Ok(source) = opdeck::spec::OpenApiSource::from_path(&spec, "kitsu", &Default::default()) {
+    if let Ok(source) = opdeck::engine::OpenApiSource::from_path(&spec, "kitsu", &Default::default()) {
         let kitsu = Arc::new(Registry::new());
         kitsu.register(&source).expect("registers");
         let mock = MockTransport::new(kitsu, 1);

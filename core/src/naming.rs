@@ -36,7 +36,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::operation::Method;
+use crate::model::Method;
 
 /// The longest alias tool-calling clients accept.
 pub const ALIAS_MAX: usize = 64;

@@ -14,7 +14,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::operation::{Head, Method};
+use crate::model::{Head, Method};
 
 /// What a rule does with the calls it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

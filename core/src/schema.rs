@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result, Violation};
-use crate::operation::{Definitions, Media, OperationMeta};
+use crate::model::{Definitions, Media, OperationMeta};
 
 /// The key of the request body in an operation's input.
 pub const BODY_KEY: &str = "body";
@@ -237,5 +237,32 @@ impl Validator {
         } else {
             Err(Error::Validation { operation: self.operation.clone(), violations })
         }
+    }
+}
+
+impl OperationMeta {
+    /// The input JSON Schema: parameters by key at the top level, the request
+    /// body under `body`, and the definitions the schema reaches under `$defs`.
+    pub fn input_schema(&self) -> Value {
+        input_schema(self)
+    }
+
+    /// The schema of the success response's body, when the spec gives one.
+    pub fn output_schema(&self) -> Option<Value> {
+        output_schema(self)
+    }
+
+    /// Everything known about the operation as one JSON value: the
+    /// description plus `input_schema` and, when known, `output_schema`.
+    /// What `opdeck describe --json`, scripts and bindings show.
+    pub fn describe(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Value::Object(map) = &mut value {
+            map.insert("input_schema".into(), self.input_schema());
+            if let Some(output) = self.output_schema() {
+                map.insert("output_schema".into(), output);
+            }
+        }
+        value
     }
 }

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use opdeck::auth::{self, Expiry, LoginFlow, Placement, Route, TokenSource};
 use opdeck::config::{Config, ServiceConfig};
-use opdeck::http::client::HttpTransport;
-use opdeck::http::operation::HttpOperation;
-use opdeck::operation::{Method, OperationMeta};
+use opdeck::engine::HttpOperation;
+use opdeck::model::{Method, OperationMeta};
+use opdeck::wire::client::HttpTransport;
 use opdeck::{Context, Error, Operation, Registry, Result};
 use rstest::rstest;
 use serde_json::{Value, json};
@@ -58,8 +58,8 @@ async fn call(ctx: &Context, meta: &OperationMeta) -> Result<Value> {
 }
 
 /// A request as `refresh` receives it: what was sent and refused.
-fn sent_to(srv: &TestServer) -> opdeck::http::Request {
-    opdeck::http::Request::new("kitsu.t.op", Method::Get, srv.url().parse().expect("url"))
+fn sent_to(srv: &TestServer) -> opdeck::wire::Request {
+    opdeck::wire::Request::new("kitsu.t.op", Method::Get, srv.url().parse().expect("url"))
 }
 
 fn on(srv: &TestServer, path: &str) -> Vec<RecordedRequest> {
@@ -552,7 +552,7 @@ async fn dry_run_shows_where_credentials_go_but_never_their_value() {
     let httpop = HttpOperation::new(m.clone());
     let mut request = httpop.prepare(&ctx, &json!({})).await.expect("prepare");
     auth::authorize_offline(&ctx, &m, &mut request);
-    let shown = opdeck::http::curl::render(&request);
+    let shown = opdeck::wire::curl::render(&request);
     assert!(shown.contains("X-Key: <redacted>"), "{shown}");
     assert!(!shown.contains(SECRET), "{shown}");
     assert_eq!(request.header("x-key").map(|p| p.sensitive), Some(true));

@@ -175,7 +175,7 @@ schemes = ["token"]
 "#;
     let config = Config::from_sources(Some(text), env(&[]), None).expect("config");
     let flow = config.service("myapi").login.clone().expect("a login flow");
-    assert_eq!(flow.login, Route::Path(opdeck::operation::Method::Post, "/auth/login".into()));
+    assert_eq!(flow.login, Route::Path(opdeck::model::Method::Post, "/auth/login".into()));
     assert_eq!((flow.username_field.as_str(), flow.password_field.as_str()), ("email", "password"));
     assert_eq!(
         serde_json::Value::Object(flow.extra.clone()),

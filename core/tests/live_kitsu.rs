@@ -14,10 +14,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use futures::{FutureExt as _, StreamExt as _, TryFutureExt as _};
 use hmac::{Hmac, Mac as _};
-use opdeck::http::Pair;
-use opdeck::http::client::HttpTransport;
-use opdeck::operation::{Body, Method};
-use opdeck::paginate::{PageLimits, Pager};
+use opdeck::PageLimits;
+use opdeck::model::{Body, Method};
+use opdeck::wire::Pair;
+use opdeck::wire::client::HttpTransport;
 use opdeck::{Config, Deck, Error, Registry};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -315,8 +315,8 @@ async fn pages_of_ten_return_every_created_item_once() {
 
         live.recorder.clear();
         let list = live.op(Method::Get, "/data/task-types");
-        let mut pager = Pager::new(&live.deck, &list, json!({"color": color, "limit": 10}), PageLimits::default())
-            .expect("a pager");
+        let mut pager =
+            live.deck.pager(&list, json!({"color": color, "limit": 10}), PageLimits::default()).expect("a pager");
         let mut sizes = Vec::new();
         let mut ids = Vec::new();
         while let Some(page) = pager.next_page().await.expect("a page") {

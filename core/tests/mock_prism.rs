@@ -8,9 +8,9 @@
 use std::process::Command;
 
 use bytes::Bytes;
-use opdeck::http::{Payload, Request, ResponseBody};
 use opdeck::mock::MockTransport;
-use opdeck::operation::{Method, OperationMeta};
+use opdeck::model::{Method, OperationMeta};
+use opdeck::wire::{Payload, Request, ResponseBody};
 
 use super::mock_support::{UNSATISFIABLE, load, mock_base, needs_credentials, valid_request};
 use super::spec_ingest::specs_dir;

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use opdeck::Operation;
 use opdeck::Registry;
-use opdeck::http::operation::HttpOperation;
-use opdeck::http::{Delivery, Pair, Part, PartData, Payload, Request, ResponseBody, Transport};
+use opdeck::engine::HttpOperation;
 use opdeck::mock::{MockTransport, SIMULATED_HEADER, base_url};
-use opdeck::operation::{Method, Operation, OperationMeta, SecurityScheme};
+use opdeck::model::{Method, OperationMeta, SecurityScheme};
+use opdeck::wire::{Delivery, Pair, Part, PartData, Payload, Request, ResponseBody, Transport};
 use rstest::rstest;
 use serde_json::{Value, json};
 
@@ -42,7 +43,7 @@ fn item_schema() -> Value {
     })
 }
 
-fn definitions() -> opdeck::operation::Definitions {
+fn definitions() -> opdeck::model::Definitions {
     let mut defs = serde_json::Map::new();
     defs.insert(
         "User".into(),
@@ -53,7 +54,7 @@ fn definitions() -> opdeck::operation::Definitions {
         }}),
     );
     defs.insert("Item".into(), item_schema());
-    opdeck::operation::Definitions::new(defs)
+    opdeck::model::Definitions::new(defs)
 }
 
 fn shop() -> Arc<Registry> {
@@ -61,7 +62,7 @@ fn shop() -> Arc<Registry> {
     let mut schemes = indexmap::IndexMap::new();
     schemes.insert(
         "key".to_owned(),
-        SecurityScheme::ApiKey { name: "X-Key".into(), location: opdeck::operation::Location::Header },
+        SecurityScheme::ApiKey { name: "X-Key".into(), location: opdeck::model::Location::Header },
     );
     schemes.insert("token".to_owned(), SecurityScheme::Http { scheme: "bearer".into(), bearer_format: None });
     let schemes = Arc::new(schemes);

@@ -2,9 +2,9 @@
 //! accepted, and deliberately broken raw requests get the right 4xx.
 
 use bytes::Bytes;
-use opdeck::http::{Payload, Request};
 use opdeck::mock::{MockTransport, OPERATION_HEADER};
-use opdeck::operation::OperationMeta;
+use opdeck::model::OperationMeta;
+use opdeck::wire::{Payload, Request};
 use serde_json::Value;
 
 use super::mock_support::{SPECS, UNSATISFIABLE, authorize, load, mock_base, needs_credentials, valid_request};
@@ -12,8 +12,8 @@ use super::mock_support::{SPECS, UNSATISFIABLE, authorize, load, mock_base, need
 fn status(mock: &MockTransport, req: &Request) -> (u16, String) {
     let r = mock.respond(req).unwrap_or_else(|e| panic!("{}: the simulator fails: {e}", req.operation));
     let body = match r.body {
-        opdeck::http::ResponseBody::Full(b) => String::from_utf8_lossy(&b).chars().take(400).collect(),
-        opdeck::http::ResponseBody::Stream(_) => String::new(),
+        opdeck::wire::ResponseBody::Full(b) => String::from_utf8_lossy(&b).chars().take(400).collect(),
+        opdeck::wire::ResponseBody::Stream(_) => String::new(),
     };
     (r.status, body)
 }
@@ -128,7 +128,7 @@ fn broken_raw_requests_get_the_right_status() {
             }
             if needs_credentials(meta) {
                 let mut bare =
-                    opdeck::http::request::build(meta, &opdeck::mock::example_input(meta), &base, &Default::default())
+                    opdeck::wire::request::build(meta, &opdeck::mock::example_input(meta), &base, &Default::default())
                         .expect("builds");
                 // Credentials that name another scheme do not count.
                 bare.headers.retain(|h| !h.sensitive);

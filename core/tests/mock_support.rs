@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use opdeck::context::CallOptions;
-use opdeck::http::{Pair, Request};
-use opdeck::operation::{Location, OperationMeta, SecurityScheme};
-use opdeck::spec::{LoadOptions, OpenApiSource};
+use opdeck::CallOptions;
+use opdeck::engine::OpenApiSource;
+use opdeck::model::{Location, OperationMeta, SecurityScheme};
+use opdeck::spec::LoadOptions;
+use opdeck::wire::{Pair, Request};
 use opdeck::{Registry, mock};
 
 use crate::spec_ingest::specs_dir;
@@ -83,7 +84,7 @@ pub fn needs_credentials(meta: &OperationMeta) -> bool {
 /// credentials, to `base`.
 pub fn valid_request(meta: &OperationMeta, base: &url::Url) -> opdeck::Result<Request> {
     let input = mock::example_input(meta);
-    let mut req = opdeck::http::request::build(meta, &input, base, &CallOptions::default())?;
+    let mut req = opdeck::wire::request::build(meta, &input, base, &CallOptions::default())?;
     authorize(meta, &mut req);
     Ok(req)
 }

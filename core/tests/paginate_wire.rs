@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use opdeck::paginate::{PageLimits, Pager};
+use opdeck::PageLimits;
 use opdeck::{Config, Deck, Error};
 use serde_json::{Value, json};
 
@@ -28,7 +28,7 @@ fn items(range: std::ops::Range<u64>) -> Vec<Value> {
 }
 
 async fn collect(deck: &Deck, id: &str, input: Value, limits: PageLimits) -> Result<Vec<Value>, Error> {
-    Pager::new(deck, id, input, limits)?.collect().await
+    deck.pager(id, input, limits)?.collect().await
 }
 
 fn ids(values: &[Value]) -> Vec<String> {

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use opdeck::Result;
-use opdeck::http::{Delivery, Pair, Request, Response, Transport};
-use opdeck::operation::Method;
+use opdeck::model::Method;
+use opdeck::wire::{Delivery, Pair, Request, Response, Transport};
 
 /// Whether we run under CI, where a missing peer is a failure.
 pub fn ci() -> bool {

@@ -19,11 +19,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use opdeck::http::client::HttpTransport;
-use opdeck::http::{Delivery, Pair, Payload, Request, Transport};
-use opdeck::operation::{Method, OperationMeta};
+use opdeck::engine::OpenApiSource;
+use opdeck::model::{Method, OperationMeta};
 use opdeck::schema::{BODY_KEY, is_binary, is_form, is_json};
-use opdeck::spec::{LoadOptions, OpenApiSource};
+use opdeck::spec::LoadOptions;
+use opdeck::wire::client::HttpTransport;
+use opdeck::wire::{Delivery, Pair, Payload, Request, Transport};
 use opdeck::{Config, Deck, Error, Registry};
 use rstest::rstest;
 use serde_json::{Value, json};
@@ -211,7 +212,7 @@ fn deck(spec: &Spec, url: &str) -> (Deck, Arc<Recorder>, Vec<OperationMeta>) {
 }
 
 /// The media type opdeck sends a body in: the first JSON one, else the first.
-fn sent_media(meta: &OperationMeta) -> Option<&opdeck::operation::Media> {
+fn sent_media(meta: &OperationMeta) -> Option<&opdeck::model::Media> {
     let media = &meta.body.as_ref()?.media;
     media.iter().find(|m| is_json(&m.content_type) && m.content_type != "*/*").or_else(|| media.first())
 }

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opdeck::http::client::HttpTransport;
-use opdeck::operation::Method;
+use opdeck::model::Method;
 use opdeck::script::{Engine, ScriptArgs};
+use opdeck::wire::client::HttpTransport;
 use opdeck::{Config, Deck, Error};
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use opdeck::Error;
-use opdeck::operation::{Location, OperationMeta, SecurityScheme, Style};
+use opdeck::model::{Location, OperationMeta, SecurityScheme, Style};
 use opdeck::schema::Validator;
 use opdeck::spec::{Document, LoadOptions, load, load_path};
 use serde_json::json;

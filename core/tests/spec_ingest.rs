@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use opdeck::catalog::build::{RECIPES, Tool, read_tools};
-use opdeck::operation::{Location, OperationMeta, Style};
+use opdeck::model::{Location, OperationMeta, Style};
 use opdeck::schema::Validator;
 use opdeck::spec::{Document, LoadOptions, load_path};
 use opdeck::{Registry, Source};
@@ -78,7 +78,7 @@ fn every_dracoon_tool_of_seed_001_resolves() {
     assert_eq!(names.len(), 297);
     let doc = load_spec("dracoon-4.42.openapi.json", "dracoon");
     let registry = Registry::new();
-    registry.register(&opdeck::spec::OpenApiSource::new(doc, "dracoon-4.42")).expect("registers");
+    registry.register(&opdeck::engine::OpenApiSource::new(doc, "dracoon-4.42")).expect("registers");
     let missing: Vec<&String> = names.iter().filter(|n| registry.get(&format!("dracoon.{n}")).is_err()).collect();
     assert!(missing.is_empty(), "unresolved: {missing:?}");
 }
@@ -108,10 +108,7 @@ fn dracoon_auth_token_header_parameter() {
     let token = o.parameter("X-Sds-Auth-Token").expect("header param");
     assert_eq!((token.location, token.style, token.required), (Location::Header, Style::Simple, false));
     assert_eq!(token.schema["type"], "string");
-    assert!(matches!(
-        doc.security_schemes.first().map(|(_, s)| s),
-        Some(opdeck::operation::SecurityScheme::OAuth2 { .. })
-    ));
+    assert!(matches!(doc.security_schemes.first().map(|(_, s)| s), Some(opdeck::model::SecurityScheme::OAuth2 { .. })));
 }
 
 #[test]
@@ -176,7 +173,7 @@ fn kitsu_names_collide_rarely_and_say_so() {
 #[test]
 fn the_source_registers_http_operations() {
     let doc = load_spec("selfprivacy-1.2.0.openapi.yaml", "selfprivacy");
-    let source = opdeck::spec::OpenApiSource::new(doc, "selfprivacy.yaml");
+    let source = opdeck::engine::OpenApiSource::new(doc, "selfprivacy.yaml");
     assert_eq!((source.service(), source.origin().as_str()), ("selfprivacy", "selfprivacy.yaml"));
     let registry = Registry::new();
     let ids = registry.register(&source).expect("registers");

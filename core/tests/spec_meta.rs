@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use opdeck::operation::{Method, Operation, OperationMeta, Output};
+use opdeck::Operation;
+use opdeck::model::{Method, OperationMeta, Output};
 use opdeck::{Config, Context, Deck, Error, Registry, Result, Source};
 use serde_json::{Value, json};
 
@@ -43,15 +44,15 @@ fn native(id: &str) -> Arc<dyn Operation> {
 
 fn deck() -> Deck {
     let registry = Arc::new(Registry::new());
-    registry.register(&opdeck::spec::meta_source()).expect("meta source");
+    registry.register(&opdeck::engine::meta_source()).expect("meta source");
     registry.register_operations("native", "rust".into(), vec![echo()]).expect("native");
-    let transport = Arc::new(opdeck::http::client::HttpTransport::new().expect("transport"));
+    let transport = Arc::new(opdeck::wire::client::HttpTransport::new().expect("transport"));
     Deck::new(registry, transport, Config::default())
 }
 
 #[test]
 fn meta_operations_have_two_part_ids_and_real_schemas() {
-    let ops = opdeck::spec::meta_source().operations().expect("ops");
+    let ops = opdeck::engine::meta_source().operations().expect("ops");
     let ids: Vec<(&str, &str, &str)> =
         ops.iter().map(|o| (o.meta().id.as_str(), o.meta().group.as_str(), o.meta().name.as_str())).collect();
     assert_eq!(ids, [("openapi.previewSpec", "openapi", "previewSpec"), ("openapi.addSource", "openapi", "addSource")]);
@@ -130,7 +131,7 @@ fn meta_inputs_are_validated() {
 #[test]
 fn lookups_follow_registrations_and_removals() {
     let registry = Registry::new();
-    registry.register(&opdeck::spec::meta_source()).expect("meta source");
+    registry.register(&opdeck::engine::meta_source()).expect("meta source");
     registry.register_operations("native", "rust".into(), vec![native("native.tools.echo")]).expect("first");
     assert!(registry.get("native.tools.echo").is_ok());
     // Registering a service again replaces all it had, aliases included.

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use opdeck::http::{Request, ResponseBody};
+use opdeck::engine::OpenApiSource;
 use opdeck::mock::{MockTransport, base_url};
-use opdeck::operation::{Location, Method, OperationMeta, Style};
+use opdeck::model::{Location, Method, OperationMeta, Style};
 use opdeck::schema::Validator;
-use opdeck::spec::{Document, LoadOptions, OpenApiSource, load, load_path};
+use opdeck::spec::{Document, LoadOptions, load, load_path};
+use opdeck::wire::{Request, ResponseBody};
 use opdeck::{Error, Registry};
 use serde_json::{Value, json};
 

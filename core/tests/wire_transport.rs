@@ -3,9 +3,9 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use opdeck::http::client::HttpTransport;
-use opdeck::http::{Delivery, Pair, Payload, Request, Transport};
-use opdeck::operation::Method;
+use opdeck::model::Method;
+use opdeck::wire::client::HttpTransport;
+use opdeck::wire::{Delivery, Pair, Payload, Request, Transport};
 use opdeck::{Body, CallOptions, Error};
 use serde_json::json;
 
@@ -307,17 +307,15 @@ async fn prepare_matches_what_invoke_sends_and_renders_as_curl() {
     h.call(input).await.expect("invoke");
     let sent = srv.last();
     assert_eq!(prepared.url.as_str(), format!("{}{}", srv.url(), sent.target));
-    let cmd = opdeck::http::curl::render(&prepared);
+    let cmd = opdeck::wire::curl::render(&prepared);
     assert!(cmd.contains(&format!("'{}/items/a%20b?q=x'", srv.url())), "{cmd}");
     assert!(cmd.contains("--data-binary '{\"k\":1}'"), "{cmd}");
 }
 
 fn api_key_meta(path: &str) -> opdeck::OperationMeta {
     let mut m = meta(json!({"path": path, "security": [[["key", []]]]}));
-    let scheme = opdeck::operation::SecurityScheme::ApiKey {
-        name: "api_key".into(),
-        location: opdeck::operation::Location::Query,
-    };
+    let scheme =
+        opdeck::model::SecurityScheme::ApiKey { name: "api_key".into(), location: opdeck::model::Location::Query };
     m.security_schemes = std::sync::Arc::new([("key".to_owned(), scheme)].into_iter().collect());
     m
 }
@@ -340,7 +338,7 @@ async fn credentials_go_on_the_wire_but_never_into_dry_runs_or_other_origins() {
     assert_eq!(srv.last().target, "/items?api_key=S3CRET");
 
     let prepared = h.op.prepare(&h.ctx, &json!({})).await.expect("prepare");
-    let cmd = opdeck::http::curl::render(&prepared);
+    let cmd = opdeck::wire::curl::render(&prepared);
     assert!(!cmd.contains("S3CRET") && cmd.contains("api_key=<redacted>"), "{cmd}");
     assert!(!format!("{prepared:?}").contains("S3CRET"));
 

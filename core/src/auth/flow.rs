@@ -3,14 +3,14 @@
 
 use serde_json::Value;
 
-use super::schemes::{self, Source, Step};
+use super::Host;
+use super::schemes::{self, Credential, Step};
 use super::session::Session;
 use super::{Secret, login, oauth2};
-use crate::context::Context;
 use crate::error::Result;
-use crate::http::{REDACTED, Request};
-use crate::operation::OperationMeta;
-use crate::services::Profile;
+use crate::model::OperationMeta;
+use crate::services::ServiceProfile;
+use crate::wire::{REDACTED, Request};
 
 /// Puts the credential `meta` needs on `request`: the first security
 /// alternative the configuration can satisfy, with tokens fetched (OAuth2,
@@ -20,19 +20,21 @@ use crate::services::Profile;
 ///
 /// With the simulator (`mock`), placeholders stand in for credentials and no
 /// login happens.
-pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Request) -> Result<()> {
+pub async fn authorize(ctx: &dyn Host, meta: &OperationMeta, request: &mut Request) -> Result<()> {
     if is_mock(ctx, &meta.service) {
         for target in schemes::spec_targets(meta) {
             schemes::place(request, &target, REDACTED);
         }
         return Ok(());
     }
-    let profile = Profile::for_service(&meta.service);
-    for step in plan(ctx, &profile, meta)? {
-        let value = match &step.source {
-            Source::Static(token) => token.expose().to_owned(),
-            Source::Basic { username, password } => schemes::basic(username, password),
-            Source::OAuth2(_) | Source::Login(_) => current(ctx, &meta.service, &step).await?.expose().to_owned(),
+    let profile = ServiceProfile::for_service(&meta.service);
+    for step in steps(ctx, &profile, meta)? {
+        let value = match &step.credential {
+            Credential::Static(token) => token.expose().to_owned(),
+            Credential::Basic { username, password } => schemes::basic(username, password),
+            Credential::OAuth2(_) | Credential::Login(_) => {
+                current(ctx, &meta.service, &step).await?.expose().to_owned()
+            }
         };
         schemes::place(request, &step.target, &value);
     }
@@ -46,7 +48,7 @@ pub async fn authorize(ctx: &Context, meta: &OperationMeta, request: &mut Reques
 /// renewed; a configured token is replaced by the login flow or an OAuth2
 /// grant when one is configured (see `refuse_token`), else it cannot be either.
 pub async fn refresh(
-    ctx: &Context,
+    ctx: &dyn Host,
     meta: &OperationMeta,
     rejected: &Request,
     status: u16,
@@ -55,14 +57,14 @@ pub async fn refresh(
     if meta.security.is_empty() || is_mock(ctx, &meta.service) {
         return Ok(false);
     }
-    let profile = Profile::for_service(&meta.service);
-    let Ok(steps) = plan(ctx, &profile, meta) else { return Ok(false) };
+    let profile = ServiceProfile::for_service(&meta.service);
+    let Ok(steps) = steps(ctx, &profile, meta) else { return Ok(false) };
     for step in steps {
-        if matches!(step.source, Source::Static(_)) {
+        if matches!(step.credential, Credential::Static(_)) {
             return Ok(refuse_token(ctx, &profile, meta, status, body));
         }
-        if renews_on(&step.source, status, body) {
-            let slot = ctx.shared.sessions.slot(&step.key);
+        if renews_on(&step.credential, status, body) {
+            let slot = ctx.sessions().slot(&step.key);
             let mut guard = slot.lock().await;
             // Calls rejected together wait here for one renewal: a session
             // the rejected request did not carry is already the new one.
@@ -70,7 +72,7 @@ pub async fn refresh(
                 return Ok(true);
             }
             let old = guard.take();
-            *guard = Some(renew(ctx, &meta.service, &step.source, old).await?);
+            *guard = Some(renew(ctx, &meta.service, &step.credential, old).await?);
             return Ok(true);
         }
     }
@@ -79,18 +81,18 @@ pub async fn refresh(
 
 /// The steps for `meta`, passing over the configured token once the server
 /// refused it (see [`refuse_token`]).
-fn plan(ctx: &Context, profile: &Profile, meta: &OperationMeta) -> Result<Vec<Step>> {
-    schemes::plan(ctx.config(), profile, meta, ctx.shared.sessions.token_refused(&meta.service))
+fn steps(ctx: &dyn Host, profile: &ServiceProfile, meta: &OperationMeta) -> Result<Vec<Step>> {
+    schemes::steps(ctx.config(), profile, meta, ctx.sessions().token_refused(&meta.service))
 }
 
-/// Whether `source` renews its credential on this answer: OAuth2 on 401, a
+/// Whether `credential` renews its credential on this answer: OAuth2 on 401, a
 /// login flow on the answers it lists; a configured token or basic
 /// credentials never do.
-fn renews_on(source: &Source, status: u16, body: &Value) -> bool {
-    match source {
-        Source::OAuth2(_) => status == 401,
-        Source::Login(flow) => flow.is_expired(status, body),
-        Source::Static(_) | Source::Basic { .. } => false,
+fn renews_on(credential: &Credential, status: u16, body: &Value) -> bool {
+    match credential {
+        Credential::OAuth2(_) => status == 401,
+        Credential::Login(flow) => flow.is_expired(status, body),
+        Credential::Static(_) | Credential::Basic { .. } => false,
     }
 }
 
@@ -99,11 +101,11 @@ fn renews_on(source: &Source, status: u16, body: &Value) -> bool {
 /// the login flow or an OAuth2 grant, when one is configured and the answer
 /// is one that flow would renew on. Without such a flow the token stays, and
 /// the refusal is the caller's error.
-fn refuse_token(ctx: &Context, profile: &Profile, meta: &OperationMeta, status: u16, body: &Value) -> bool {
-    let Ok(instead) = schemes::plan(ctx.config(), profile, meta, true) else { return false };
-    let renewable = instead.iter().any(|step| renews_on(&step.source, status, body));
+fn refuse_token(ctx: &dyn Host, profile: &ServiceProfile, meta: &OperationMeta, status: u16, body: &Value) -> bool {
+    let Ok(instead) = schemes::steps(ctx.config(), profile, meta, true) else { return false };
+    let renewable = instead.iter().any(|step| renews_on(&step.credential, status, body));
     if renewable {
-        ctx.shared.sessions.refuse_token(&meta.service);
+        ctx.sessions().refuse_token(&meta.service);
     }
     renewable
 }
@@ -111,9 +113,9 @@ fn refuse_token(ctx: &Context, profile: &Profile, meta: &OperationMeta, status: 
 /// Adds the same headers, query pairs and cookies [`authorize`] would, with
 /// placeholder values marked sensitive, and no network I/O. Without any
 /// configured credential it shows where the first alternative's would go.
-pub fn authorize_offline(ctx: &Context, meta: &OperationMeta, request: &mut Request) {
-    let profile = Profile::for_service(&meta.service);
-    let targets = match plan(ctx, &profile, meta) {
+pub fn authorize_offline(ctx: &dyn Host, meta: &OperationMeta, request: &mut Request) {
+    let profile = ServiceProfile::for_service(&meta.service);
+    let targets = match steps(ctx, &profile, meta) {
         Ok(steps) => steps.into_iter().map(|s| s.target).collect(),
         Err(_) => schemes::first_targets(ctx.config(), &profile, meta),
     };
@@ -130,19 +132,19 @@ fn carries(request: &Request, token: &str) -> bool {
             || request.query_pairs().any(|(k, v)| request.is_secret_query(&k) && v.contains(token)))
 }
 
-fn is_mock(ctx: &Context, service: &str) -> bool {
-    ctx.options.mock || ctx.config().service(service).base_url.is_some_and(|u| u.starts_with("mock:"))
+fn is_mock(ctx: &dyn Host, service: &str) -> bool {
+    ctx.simulated() || ctx.config().service(service).base_url.is_some_and(|u| u.starts_with("mock:"))
 }
 
 /// The cached token of a step, fetched or renewed when missing or stale.
-async fn current(ctx: &Context, service: &str, step: &Step) -> Result<Secret> {
-    let slot = ctx.shared.sessions.slot(&step.key);
+async fn current(ctx: &dyn Host, service: &str, step: &Step) -> Result<Secret> {
+    let slot = ctx.sessions().slot(&step.key);
     let mut guard = slot.lock().await;
     if let Some(session) = guard.as_ref().filter(|s| s.is_fresh()) {
         return Ok(session.access.clone());
     }
     let old = guard.take();
-    let session = renew(ctx, service, &step.source, old).await?;
+    let session = renew(ctx, service, &step.credential, old).await?;
     let token = session.access.clone();
     *guard = Some(session);
     Ok(token)
@@ -150,22 +152,22 @@ async fn current(ctx: &Context, service: &str, step: &Step) -> Result<Secret> {
 
 /// A new session: by refresh token when there is one and it works, else by a
 /// new grant or login.
-async fn renew(ctx: &Context, service: &str, source: &Source, old: Option<Session>) -> Result<Session> {
+async fn renew(ctx: &dyn Host, service: &str, credential: &Credential, old: Option<Session>) -> Result<Session> {
     if let Some(old) = &old {
-        let refreshed = match source {
-            Source::OAuth2(grant) => oauth2::refresh(ctx, service, grant, old).await,
-            Source::Login(flow) => login::refresh(ctx, service, flow, old).await,
+        let refreshed = match credential {
+            Credential::OAuth2(grant) => oauth2::refresh(ctx, service, grant, old).await,
+            Credential::Login(flow) => login::refresh(ctx, service, flow, old).await,
             _ => None,
         };
         if let Some(session) = refreshed {
             return Ok(session);
         }
     }
-    match source {
-        Source::OAuth2(grant) => oauth2::fetch(ctx, service, grant).await,
-        Source::Login(flow) => login::login(ctx, service, flow).await,
-        Source::Static(token) => Ok(Session::new(token.clone(), None, None)),
-        Source::Basic { username, password } => {
+    match credential {
+        Credential::OAuth2(grant) => oauth2::fetch(ctx, service, grant).await,
+        Credential::Login(flow) => login::login(ctx, service, flow).await,
+        Credential::Static(token) => Ok(Session::new(token.clone(), None, None)),
+        Credential::Basic { username, password } => {
             Ok(Session::new(Secret::new(schemes::basic(username, password)), None, None))
         }
     }

@@ -7,138 +7,26 @@
 //! context's transport directly, never through `Operation::invoke`, so it can
 //! never recurse into [`authorize`](super::authorize).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Secret;
+use super::Host;
 use super::session::{Session, endpoint, exchange};
 use crate::config::env_name;
-use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::{Pair, Payload, Request};
-use crate::operation::Method;
-
-/// Which call a flow makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    /// An operation of the registry, by id; its method and path are used.
-    Operation(String),
-    /// A method and a path under the service's base URL.
-    Path(Method, String),
-}
-
-/// Where the token is found in the login (or refresh) response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenSource {
-    /// A JSON pointer into the response body (`/access_token`).
-    Json(String),
-    /// A cookie the response sets (`sessionid`).
-    Cookie(String),
-}
-
-/// Where the token goes in each later request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placement {
-    /// A header, the token after `prefix` (`Authorization`, `Bearer `).
-    Header {
-        /// The header name.
-        name: String,
-        /// What comes before the token, e.g. `Bearer `; empty for none.
-        prefix: String,
-    },
-    /// A cookie of this name.
-    Cookie(String),
-}
-
-/// A response that means the session is over and a new login is due.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expiry {
-    /// The HTTP status.
-    pub status: u16,
-    /// Text that must appear in a string of the JSON body (Zou answers 422
-    /// with `Signature has expired`); `None` matches any body.
-    pub message: Option<String>,
-}
-
-impl Expiry {
-    /// Whether `status` and `body` match.
-    pub fn matches(&self, status: u16, body: &Value) -> bool {
-        status == self.status && self.message.as_deref().is_none_or(|m| contains_text(body, m))
-    }
-}
-
-fn contains_text(body: &Value, needle: &str) -> bool {
-    match body {
-        Value::String(s) => s.contains(needle),
-        Value::Array(items) => items.iter().any(|v| contains_text(v, needle)),
-        Value::Object(map) => map.values().any(|v| contains_text(v, needle)),
-        _ => false,
-    }
-}
-
-/// How a service turns a username and password into a credential.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoginFlow {
-    /// The login call.
-    pub login: Route,
-    /// The JSON body key the username goes into (`email` for Kitsu).
-    pub username_field: String,
-    /// The JSON body key the password goes into.
-    pub password_field: String,
-    /// Fixed keys added to the login body (`{"authType": "basic"}`).
-    pub extra: Map<String, Value>,
-    /// Where the access token is in the login response.
-    pub token: TokenSource,
-    /// JSON pointer of a refresh token in the login response, if one is given.
-    pub refresh_token: Option<String>,
-    /// The call that trades the refresh token (sent where the access token
-    /// goes) for a new access token, found at `token` in its response.
-    pub refresh: Option<Route>,
-    /// Where the token goes in later requests.
-    pub placement: Placement,
-    /// Responses that mean the session expired.
-    pub expired: Vec<Expiry>,
-    /// The security schemes this flow satisfies, by name; empty means all of
-    /// the service's schemes.
-    pub schemes: Vec<String>,
-}
-
-impl LoginFlow {
-    /// A flow that posts `{"username", "password"}` to `login`, reads the
-    /// token at `token` and sends it as `placement`; 401 means expired.
-    pub fn new(login: Route, token: TokenSource, placement: Placement) -> Self {
-        LoginFlow {
-            login,
-            username_field: "username".into(),
-            password_field: "password".into(),
-            extra: Map::new(),
-            token,
-            refresh_token: None,
-            refresh: None,
-            placement,
-            expired: vec![Expiry { status: 401, message: None }],
-            schemes: Vec::new(),
-        }
-    }
-
-    /// Whether the flow can stand in for the scheme named `scheme`.
-    pub fn covers(&self, scheme: &str) -> bool {
-        self.schemes.is_empty() || self.schemes.iter().any(|s| s == scheme)
-    }
-
-    /// Whether a response means the session expired.
-    pub fn is_expired(&self, status: u16, body: &Value) -> bool {
-        self.expired.iter().any(|e| e.matches(status, body))
-    }
-}
+use crate::model::{LoginFlow, Route, Secret, TokenSource};
+use crate::wire::{Pair, Payload, Request};
 
 /// Logs in with the configured username and password.
-pub(crate) async fn login(ctx: &Context, service: &str, flow: &LoginFlow) -> Result<Session> {
+pub(crate) async fn login(ctx: &dyn Host, service: &str, flow: &LoginFlow) -> Result<Session> {
     let config = ctx.config().service(service);
     let (Some(user), Some(password)) = (config.username, config.password) else {
         let var = env_name(service);
         return Err(Error::Auth {
             service: service.to_owned(),
-            message: format!("the login flow needs OPDECK_{var}_USERNAME and OPDECK_{var}_PASSWORD"),
+            message: format!(
+                "the login flow needs a username and password: OPDECK_{var}_USERNAME and OPDECK_{var}_PASSWORD, \
+                 `username`/`password` in the config file, or `login` on the deck builder (`credentials` in Python and Lua)"
+            ),
         });
     };
     let mut body = flow.extra.clone();
@@ -158,7 +46,7 @@ pub(crate) async fn login(ctx: &Context, service: &str, flow: &LoginFlow) -> Res
 
 /// Trades the session's refresh token for a new access token; `None` when
 /// the flow or the session has no refresh, or the server refused it.
-pub(crate) async fn refresh(ctx: &Context, service: &str, flow: &LoginFlow, old: &Session) -> Option<Session> {
+pub(crate) async fn refresh(ctx: &dyn Host, service: &str, flow: &LoginFlow, old: &Session) -> Option<Session> {
     let (route, token) = (flow.refresh.as_ref()?, old.refresh.as_ref()?);
     let mut request = route_request(ctx, service, route).ok()?;
     super::schemes::place(&mut request, &flow.placement.clone().into(), token.expose());
@@ -167,13 +55,10 @@ pub(crate) async fn refresh(ctx: &Context, service: &str, flow: &LoginFlow, old:
     Some(Session::new(access, Some(token.clone()), None))
 }
 
-fn route_request(ctx: &Context, service: &str, route: &Route) -> Result<Request> {
+fn route_request(ctx: &dyn Host, service: &str, route: &Route) -> Result<Request> {
     let (method, path) = match route {
         Route::Path(method, path) => (*method, path.clone()),
-        Route::Operation(id) => {
-            let op = ctx.registry().get(id)?;
-            (op.meta().method, op.meta().path.clone())
-        }
+        Route::Operation(id) => ctx.route(id)?,
     };
     let url = endpoint(ctx, service, &path, false)?;
     let mut request = Request::new(format!("{service} login ({method} {path})"), method, url);
@@ -217,16 +102,8 @@ fn read_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Method;
     use serde_json::json;
-
-    #[test]
-    fn expiry_matches_status_and_message_anywhere_in_the_body() {
-        let zou = Expiry { status: 422, message: Some("Signature has expired".into()) };
-        assert!(zou.matches(422, &json!({"msg": "Signature has expired"})));
-        assert!(!zou.matches(422, &json!({"msg": "bad input"})));
-        assert!(!zou.matches(401, &json!({"msg": "Signature has expired"})));
-        assert!(Expiry { status: 401, message: None }.matches(401, &Value::Null));
-    }
 
     #[test]
     fn tokens_come_from_json_pointers_or_cookies() {

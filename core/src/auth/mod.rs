@@ -13,10 +13,33 @@ mod flow;
 mod login;
 mod oauth2;
 mod schemes;
-mod secret;
 mod session;
 
 pub use flow::{authorize, authorize_offline, refresh};
-pub use login::{Expiry, LoginFlow, Placement, Route, TokenSource};
-pub use secret::Secret;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::Method;
+use crate::wire::Transport;
+
+/// What authentication needs from the engine running a call, and no more:
+/// the configuration, the deck's sessions, where a service lives, a way to
+/// send its own requests (logins, token grants), and where a login
+/// operation goes. The engine's [`Context`](crate::Context) implements it.
+pub trait Host: Send + Sync {
+    /// The configuration in force (credentials, timeouts).
+    fn config(&self) -> &Config;
+    /// The tokens obtained so far, shared by every call of the deck.
+    fn sessions(&self) -> &Sessions;
+    /// The base URL of `service`, as calls use it.
+    fn base_url(&self, service: &str) -> Result<String>;
+    /// Whether this call is answered by the simulator.
+    fn simulated(&self) -> bool;
+    /// The transport auth requests go through (never `Operation::invoke`, so
+    /// a login can never recurse into authorization).
+    fn transport(&self) -> &dyn Transport;
+    /// The method and path of operation `id`, for a login flow that names one.
+    fn route(&self, id: &str) -> Result<(Method, String)>;
+}
+pub use crate::model::{Expiry, LoginFlow, Placement, Route, Secret, TokenSource};
 pub use session::Sessions;

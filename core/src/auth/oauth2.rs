@@ -9,12 +9,12 @@
 use base64::Engine as _;
 use serde_json::Value;
 
+use super::Host;
 use super::Secret;
 use super::session::{Session, endpoint, exchange};
-use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::{Pair, Payload, Request};
-use crate::operation::Method;
+use crate::model::Method;
+use crate::wire::{Pair, Payload, Request};
 
 /// Which grant obtains the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub(crate) struct Grant {
 }
 
 /// Fetches a new token with the grant.
-pub(crate) async fn fetch(ctx: &Context, service: &str, grant: &Grant) -> Result<Session> {
+pub(crate) async fn fetch(ctx: &dyn Host, service: &str, grant: &Grant) -> Result<Session> {
     let mut form: Vec<(&str, String)> = Vec::new();
     match &grant.kind {
         GrantKind::Password { username, password } => {
@@ -62,14 +62,14 @@ pub(crate) async fn fetch(ctx: &Context, service: &str, grant: &Grant) -> Result
 
 /// Trades the session's refresh token for a new one; `None` when there is no
 /// refresh token or the server refused it (the caller then fetches anew).
-pub(crate) async fn refresh(ctx: &Context, service: &str, grant: &Grant, old: &Session) -> Option<Session> {
+pub(crate) async fn refresh(ctx: &dyn Host, service: &str, grant: &Grant, old: &Session) -> Option<Session> {
     let token = old.refresh.as_ref()?;
     let form = vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", token.expose().to_owned())];
     let (status, body) = post(ctx, service, grant, form).await.ok()?;
     session_from(service, grant, status, &body, Some(token)).ok()
 }
 
-async fn post(ctx: &Context, service: &str, grant: &Grant, mut form: Vec<(&str, String)>) -> Result<(u16, Value)> {
+async fn post(ctx: &dyn Host, service: &str, grant: &Grant, mut form: Vec<(&str, String)>) -> Result<(u16, Value)> {
     let url = endpoint(ctx, service, &grant.token_url, true)?;
     let mut request = Request::new(format!("{service} oauth2 token"), Method::Post, url);
     request.headers.push(Pair::plain("Accept", "application/json"));

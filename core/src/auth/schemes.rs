@@ -8,14 +8,13 @@
 
 use base64::Engine as _;
 
-use super::Secret;
-use super::login::{LoginFlow, Placement};
 use super::oauth2::{Grant, GrantKind};
 use crate::config::{Config, ServiceConfig, env_name};
 use crate::error::{Error, Result};
-use crate::http::{Pair, Request};
-use crate::operation::{Location, OperationMeta, SecurityScheme};
-use crate::services::Profile;
+use crate::model::{Location, OperationMeta, SecurityScheme};
+use crate::model::{LoginFlow, Placement, Secret};
+use crate::services::ServiceProfile;
+use crate::wire::{Pair, Request};
 
 /// Where a credential goes in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +42,7 @@ fn bearer() -> Target {
 
 /// Where a credential comes from.
 #[derive(Debug, Clone)]
-pub(crate) enum Source {
+pub(crate) enum Credential {
     /// Configured as is (`OPDECK_<SERVICE>_TOKEN`).
     Static(Secret),
     /// HTTP basic from the configured username and password.
@@ -60,7 +59,7 @@ pub(crate) struct Step {
     /// The session cache key (`<service>/<flow>`), for cached sources.
     pub(crate) key: String,
     pub(crate) target: Target,
-    pub(crate) source: Source,
+    pub(crate) credential: Credential,
 }
 
 /// The steps that satisfy `meta`'s security; empty when it needs none.
@@ -69,7 +68,12 @@ pub(crate) struct Step {
 ///
 /// With `skip_token`, the configured token is passed over (the server
 /// refused it as expired), so a flow that can obtain a fresh one is used.
-pub(crate) fn plan(config: &Config, profile: &Profile, meta: &OperationMeta, skip_token: bool) -> Result<Vec<Step>> {
+pub(crate) fn steps(
+    config: &Config,
+    profile: &ServiceProfile,
+    meta: &OperationMeta,
+    skip_token: bool,
+) -> Result<Vec<Step>> {
     if meta.security.is_empty() {
         return Ok(Vec::new());
     }
@@ -97,7 +101,7 @@ pub(crate) fn plan(config: &Config, profile: &Profile, meta: &OperationMeta, ski
 }
 
 /// The targets of the first alternative, for a dry run that has no credentials.
-pub(crate) fn first_targets(config: &Config, profile: &Profile, meta: &OperationMeta) -> Vec<Target> {
+pub(crate) fn first_targets(config: &Config, profile: &ServiceProfile, meta: &OperationMeta) -> Vec<Target> {
     let svc = config.service(&meta.service);
     targets(meta, svc.login.as_ref().or(profile.login.as_ref()))
 }
@@ -129,7 +133,7 @@ fn step(
     name: &str,
     scopes: &[String],
     svc: &ServiceConfig,
-    profile: &Profile,
+    profile: &ServiceProfile,
     flow: Option<&LoginFlow>,
 ) -> Option<Step> {
     let scheme = meta.security_schemes.get(name)?;
@@ -142,25 +146,33 @@ fn step(
         Some(Step {
             key: format!("{service}/login"),
             target: flow.placement.clone().into(),
-            source: Source::Login(Box::new(flow)),
+            credential: Credential::Login(Box::new(flow)),
         })
     };
     let by_token = |target: Target| {
         let token = svc.token.clone()?;
-        Some(Step { key: String::new(), target, source: Source::Static(token) })
+        Some(Step { key: String::new(), target, credential: Credential::Static(token) })
     };
     match scheme {
         SecurityScheme::ApiKey { name: n, location } => by_token(key_target(n, *location, flow)?).or_else(by_login),
         // Basic needs a user: a token is meant for bearer-like schemes.
         SecurityScheme::Http { scheme, .. } if scheme.eq_ignore_ascii_case("basic") => {
             let (username, password) = user_pass.clone()?;
-            Some(Step { key: String::new(), target: http_target(scheme), source: Source::Basic { username, password } })
+            Some(Step {
+                key: String::new(),
+                target: http_target(scheme),
+                credential: Credential::Basic { username, password },
+            })
         }
         SecurityScheme::Http { scheme, .. } => by_token(http_target(scheme)).or_else(by_login),
         SecurityScheme::OAuth2 { password_token_url, client_credentials_token_url, .. } => by_token(bearer())
             .or_else(|| {
                 grant(svc, profile, login.is_some(), password_token_url, client_credentials_token_url, scopes).map(
-                    |g| Step { key: format!("{service}/oauth2/{name}"), target: bearer(), source: Source::OAuth2(g) },
+                    |g| Step {
+                        key: format!("{service}/oauth2/{name}"),
+                        target: bearer(),
+                        credential: Credential::OAuth2(g),
+                    },
                 )
             })
             .or_else(by_login),
@@ -170,7 +182,7 @@ fn step(
 
 fn grant(
     svc: &ServiceConfig,
-    profile: &Profile,
+    profile: &ServiceProfile,
     has_login: bool,
     password_url: &Option<String>,
     client_url: &Option<String>,
@@ -264,7 +276,7 @@ pub(crate) fn place(request: &mut Request, target: &Target, value: &str) {
 /// The error for an operation whose security no configuration satisfies.
 fn missing(
     config: &Config,
-    profile: &Profile,
+    profile: &ServiceProfile,
     meta: &OperationMeta,
     svc: &ServiceConfig,
     flow: Option<&LoginFlow>,
@@ -317,7 +329,8 @@ fn missing(
     Error::Auth {
         service: meta.service.clone(),
         message: format!(
-            "`{}` needs {}; set {} (or the same keys in lowercase under [profiles.{}.{}] in the config file)",
+            "`{}` needs {}; set {} (or the same keys in lowercase under [profiles.{}.{}] in the config file; \
+             a host or binding passes them to the deck: `token` or `login` on the builder, `credentials` in Python and Lua)",
             meta.id,
             needs.join(" or "),
             hints.join(", or "),
@@ -330,8 +343,8 @@ fn missing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::REDACTED;
-    use crate::operation::Method;
+    use crate::model::Method;
+    use crate::wire::REDACTED;
 
     fn request() -> Request {
         Request::new("x.y.z", Method::Get, url::Url::parse("http://127.0.0.1/").expect("url"))

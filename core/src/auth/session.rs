@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::Value;
 
+use super::Host;
 use super::Secret;
-use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::{Delivery, Request, ResponseBody};
+use crate::wire::{Delivery, Request, ResponseBody};
 
 /// The longest a token is used before its announced expiry.
 const MAX_MARGIN: Duration = Duration::from_secs(30);
@@ -116,7 +116,7 @@ pub(crate) struct Answer {
 /// Sends an auth request once through the context's transport, within the
 /// configured timeout, and decodes a JSON body (`null` when there is none or
 /// it is not JSON).
-pub(crate) async fn exchange(ctx: &Context, service: &str, request: &Request) -> Result<Answer> {
+pub(crate) async fn exchange(ctx: &dyn Host, service: &str, request: &Request) -> Result<Answer> {
     let limit = ctx.config().http.timeout;
     let send = async {
         let response = ctx.transport().send(request, Delivery::Buffered).await?;
@@ -146,7 +146,7 @@ pub(crate) async fn exchange(ctx: &Context, service: &str, request: &Request) ->
 }
 
 /// The base URL of `service` with its server variables filled in.
-pub(crate) fn base_url(ctx: &Context, service: &str) -> Result<url::Url> {
+pub(crate) fn base_url(ctx: &dyn Host, service: &str) -> Result<url::Url> {
     let mut base = ctx.base_url(service)?;
     for (name, value) in &ctx.config().service(service).variables {
         base = base.replace(&format!("{{{name}}}"), value);
@@ -156,7 +156,7 @@ pub(crate) fn base_url(ctx: &Context, service: &str) -> Result<url::Url> {
 
 /// `path` (`/auth/login`) appended to the base URL, or an absolute URL as is,
 /// or a host-relative one (`/oauth/token` as `//`-less) resolved from the base.
-pub(crate) fn endpoint(ctx: &Context, service: &str, path: &str, host_relative: bool) -> Result<url::Url> {
+pub(crate) fn endpoint(ctx: &dyn Host, service: &str, path: &str, host_relative: bool) -> Result<url::Url> {
     if let Ok(url) = url::Url::parse(path) {
         return Ok(url);
     }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Catalog, FORMAT};
 use crate::error::{Error, Result};
-use crate::operation::{Method, OperationMeta};
+use crate::model::{Method, OperationMeta};
 
 /// One built-in service and the spec it is compiled from.
 #[derive(Debug, Clone, Copy)]

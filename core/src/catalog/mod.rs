@@ -24,12 +24,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::context::Context;
+use crate::engine::Context;
+use crate::engine::HttpOperation;
+use crate::engine::Operation;
+use crate::engine::Source;
 use crate::error::{Error, Result};
-use crate::http::Request;
-use crate::http::operation::HttpOperation;
-use crate::operation::{Definitions, Head, Method, Operation, OperationMeta, Output, SecurityScheme};
-use crate::registry::Source;
+use crate::model::{Definitions, Head, Method, OperationMeta, Output, SecurityScheme};
+use crate::wire::Request;
 
 /// The version of the catalog file format.
 pub const FORMAT: u32 = 1;

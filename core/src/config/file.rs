@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{Config, HttpSettings, ServiceConfig};
-use crate::auth::Secret;
 use crate::error::{Error, Result};
+use crate::model::Secret;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,8 +78,8 @@ struct LoginFile {
 
 impl LoginFile {
     /// The flow the table describes; `key` is `<service>.login` for messages.
-    fn into_flow(self, key: &str, place: &Place<'_>) -> Result<crate::auth::LoginFlow> {
-        use crate::auth::{Expiry, LoginFlow, Placement, TokenSource};
+    fn into_flow(self, key: &str, place: &Place<'_>) -> Result<crate::model::LoginFlow> {
+        use crate::model::{Expiry, LoginFlow, Placement, TokenSource};
         let token = match &self.token {
             toml::Value::String(pointer) if pointer.starts_with('/') => TokenSource::Json(pointer.clone()),
             toml::Value::Table(t) if t.len() == 1 && t.get("cookie").is_some_and(toml::Value::is_str) => {
@@ -147,11 +147,11 @@ impl LoginFile {
 
 /// A login or refresh call: `"METHOD /path"` under the base URL, or an
 /// operation id of the service.
-fn route(text: &str, key: &str, place: &Place<'_>) -> Result<crate::auth::Route> {
-    use crate::auth::Route;
+fn route(text: &str, key: &str, place: &Place<'_>) -> Result<crate::model::Route> {
+    use crate::model::Route;
     let text = text.trim();
     if let Some((method, path)) = text.split_once(' ') {
-        let method = crate::operation::Method::parse(&method.to_ascii_uppercase())
+        let method = crate::model::Method::parse(&method.to_ascii_uppercase())
             .ok_or_else(|| place.err(key, format!("`{method}` is not an HTTP method")))?;
         let path = path.trim();
         if !path.starts_with('/') {

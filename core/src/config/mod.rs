@@ -58,8 +58,8 @@ use std::time::Duration;
 #[cfg(feature = "config-file")]
 mod file;
 
-use crate::auth::Secret;
 use crate::error::{Error, Result};
+use crate::model::Secret;
 
 /// The `<SERVICE>` part of `OPDECK_<SERVICE>_URL`: the service name upper-cased,
 /// with every character that is not a letter or digit turned into `_`.
@@ -100,7 +100,7 @@ pub struct ServiceConfig {
     pub token_url: Option<String>,
     /// A login flow for this service, replacing the profile's: from a
     /// `login` table in the file, or set from code.
-    pub login: Option<crate::auth::LoginFlow>,
+    pub login: Option<crate::model::LoginFlow>,
 }
 
 /// How requests are sent, for every service unless a service overrides it.

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::context::{CallOptions, Context};
+use crate::engine::Context;
+use crate::engine::{Registry, Source};
 use crate::error::Result;
-use crate::http::Transport;
+use crate::model::CallOptions;
 use crate::policy::{Confirmer, Policy};
-use crate::registry::{Registry, Source};
+use crate::wire::Transport;
 
 use super::Deck;
 
@@ -39,7 +40,7 @@ pub struct DeckBuilder {
     policy: Policy,
     confirm: Option<Box<Confirmer>>,
     options: CallOptions,
-    paging: std::collections::HashMap<String, crate::paginate::Paging>,
+    paging: std::collections::HashMap<String, crate::services::Paging>,
 }
 
 impl std::fmt::Debug for DeckBuilder {
@@ -62,8 +63,8 @@ enum Load {
 
 enum Overlay {
     BaseUrl(String),
-    Token(crate::auth::Secret),
-    Login(String, crate::auth::Secret),
+    Token(crate::model::Secret),
+    Login(String, crate::model::Secret),
 }
 
 impl DeckBuilder {
@@ -99,13 +100,13 @@ impl DeckBuilder {
 
     /// Use this token (API key, bearer or OAuth2 access token) for `service`.
     pub fn token(mut self, service: &str, token: &str) -> Self {
-        self.overlays.push((service.to_owned(), Overlay::Token(crate::auth::Secret::new(token))));
+        self.overlays.push((service.to_owned(), Overlay::Token(crate::model::Secret::new(token))));
         self
     }
 
     /// Log in to `service` with this user and password when it asks.
     pub fn login(mut self, service: &str, username: &str, password: &str) -> Self {
-        let overlay = Overlay::Login(username.to_owned(), crate::auth::Secret::new(password));
+        let overlay = Overlay::Login(username.to_owned(), crate::model::Secret::new(password));
         self.overlays.push((service.to_owned(), overlay));
         self
     }
@@ -155,14 +156,14 @@ impl DeckBuilder {
     }
 
     /// Ask `confirm` before each call a `confirm` rule matches.
-    pub fn confirm(mut self, confirm: impl Fn(&crate::operation::Head<'_>) -> bool + Send + Sync + 'static) -> Self {
+    pub fn confirm(mut self, confirm: impl Fn(&crate::model::Head<'_>) -> bool + Send + Sync + 'static) -> Self {
         self.confirm = Some(Box::new(confirm));
         self
     }
 
     /// How the host's service `service` pages its lists (the built-in
     /// services bring their own rules; this replaces one for the deck).
-    pub fn paging(mut self, service: &str, rule: crate::paginate::Paging) -> Self {
+    pub fn paging(mut self, service: &str, rule: crate::services::Paging) -> Self {
         self.paging.insert(service.to_owned(), rule);
         self
     }
@@ -199,10 +200,10 @@ impl DeckBuilder {
         policy.rules.extend(self.policy.rules);
         let transport = match self.transport {
             Some(t) => t,
-            None => Arc::new(crate::http::client::HttpTransport::with_settings(&config.http)?),
+            None => Arc::new(crate::wire::client::HttpTransport::with_settings(&config.http)?),
         };
         let registry = Arc::new(Registry::new());
-        registry.register(&crate::spec::meta_source())?;
+        registry.register(&crate::engine::meta_source())?;
         register_builtins(&registry, &self.builtins)?;
         for source in &self.sources {
             registry.register(source.as_ref())?;
@@ -235,7 +236,7 @@ fn register_builtins(registry: &Registry, builtins: &Builtins) -> Result<()> {
         if let Some(unknown) = names.iter().find(|n| !known.contains(n)) {
             return Err(crate::error::Error::UnknownService {
                 service: unknown.clone(),
-                suggestions: crate::registry::suggest(unknown, known.iter().map(String::as_str)),
+                suggestions: crate::engine::suggest(unknown, known.iter().map(String::as_str)),
             });
         }
     }

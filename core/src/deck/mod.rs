@@ -15,15 +15,17 @@ use futures::stream::{BoxStream, Stream, StreamExt};
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::context::{CallOptions, Context};
+use crate::engine::Context;
+use crate::engine::Operation;
+use crate::engine::{Filter, Registry, ServiceInfo};
+use crate::engine::{PageLimits, Pager};
 use crate::error::{Error, Result};
-use crate::http::sse::Event;
-use crate::http::{Request, Transport};
-use crate::operation::{Body, Method, Operation, Output};
-use crate::paginate::{PageLimits, Pager};
-use crate::registry::{Filter, Registry, ServiceInfo};
+use crate::model::CallOptions;
+use crate::model::{Body, Method, Output};
+use crate::wire::sse::Event;
+use crate::wire::{Request, Transport};
 
-pub use crate::http::operation::Streamed;
+pub use crate::engine::Streamed;
 pub use builder::{Builtins, DeckBuilder};
 pub use pages::BlockingItems;
 
@@ -74,15 +76,15 @@ impl Transport for Routed {
     // another future around it: one allocation and one poll layer less per call.
     fn send<'a, 'b, 'f>(
         &'a self,
-        request: &'b crate::http::Request,
-        delivery: crate::http::Delivery,
-    ) -> std::pin::Pin<Box<dyn Future<Output = crate::error::Result<crate::http::Response>> + Send + 'f>>
+        request: &'b crate::wire::Request,
+        delivery: crate::wire::Delivery,
+    ) -> std::pin::Pin<Box<dyn Future<Output = crate::error::Result<crate::wire::Response>> + Send + 'f>>
     where
         'a: 'f,
         'b: 'f,
         Self: 'f,
     {
-        if crate::http::simulated_service(&request.url).is_some() {
+        if crate::wire::simulated_service(&request.url).is_some() {
             self.mock.send(request, delivery)
         } else {
             self.network.send(request, delivery)
@@ -91,7 +93,7 @@ impl Transport for Routed {
 }
 
 /// `transport` with the simulator in front of it, answering simulator URLs
-/// (see [`crate::http::simulator_url`], chosen by `--mock` or a `mock:` base
+/// (see [`crate::wire::simulator_url`], chosen by `--mock` or a `mock:` base
 /// URL) over the same registry, so simulated calls take the path real ones do.
 pub(crate) fn routed(registry: &Arc<Registry>, transport: Arc<dyn Transport>, config: &Config) -> Arc<dyn Transport> {
     #[cfg(feature = "simulator")]
@@ -261,7 +263,8 @@ impl Deck {
 
     /// A pager over list operation `id`, under the service's paging rule.
     pub fn pager(&self, id: &str, input: Value, limits: PageLimits) -> Result<Pager> {
-        Pager::new(self, id, input, limits)
+        self.same_process()?;
+        Pager::new(&self.ctx, id, input, limits)
     }
 
     /// Every item of list operation `id`, page after page, fetched as the
@@ -330,7 +333,7 @@ impl Deck {
             input["baseUrl"] = Value::String(url.to_owned());
         }
         // Adding a source changes nothing remote: the policy is not asked.
-        let out = self.registry().get(crate::spec::meta::ADD_SOURCE)?.invoke(&self.ctx, input).await?;
+        let out = self.registry().get(crate::engine::ADD_SOURCE)?.invoke(&self.ctx, input).await?;
         Ok(out.body.into_value()["ids"]
             .as_array()
             .map(|ids| ids.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
@@ -345,14 +348,14 @@ impl Deck {
     /// Registers a document already in memory as service `name`; `origin`
     /// says where it came from in listings. Returns the ids added.
     pub fn add_document(&self, name: &str, bytes: &[u8], origin: &str, base_url: Option<&str>) -> Result<Vec<String>> {
-        crate::spec::meta::add_document(&self.ctx, name, bytes, origin, base_url)
+        crate::engine::add_document(&self.ctx, name, bytes, origin, base_url)
     }
 
     /// What is in `spec` (a path, URL or text): title, version, servers,
     /// security schemes, operation count, tags and warnings.
     pub async fn preview_spec(&self, spec: &str) -> Result<Value> {
         let input = serde_json::json!({ "spec": spec });
-        let out = self.registry().get(crate::spec::meta::PREVIEW_SPEC)?.invoke(&self.ctx, input).await?;
+        let out = self.registry().get(crate::engine::PREVIEW_SPEC)?.invoke(&self.ctx, input).await?;
         Ok(out.body.into_value())
     }
 
@@ -375,7 +378,7 @@ impl Deck {
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value>> + Send + 'static,
     {
-        self.register(Arc::new(crate::native::NativeOperation::new(id, input_schema, f)?))
+        self.register(Arc::new(crate::engine::NativeOperation::new(id, input_schema, f)?))
     }
 
     /// Registers a blocking function as operation `id` (it runs on a
@@ -384,11 +387,11 @@ impl Deck {
     where
         F: Fn(Value) -> Result<Value> + Send + Sync + 'static,
     {
-        self.register(Arc::new(crate::native::NativeOperation::blocking(id, input_schema, f)?))
+        self.register(Arc::new(crate::engine::NativeOperation::blocking(id, input_schema, f)?))
     }
 }
 
 /// The HTTP operation behind `op`, for the calls only HTTP operations have.
-fn op_as_http<'a>(op: &'a dyn Operation, id: &str) -> Result<&'a crate::http::operation::HttpOperation> {
+fn op_as_http<'a>(op: &'a dyn Operation, id: &str) -> Result<&'a crate::engine::HttpOperation> {
     op.as_http().ok_or_else(|| Error::usage(format!("`{id}` is a native operation: it has no http response to stream")))
 }

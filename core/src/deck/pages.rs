@@ -6,8 +6,8 @@ use futures::stream::{self, Stream};
 use serde_json::Value;
 
 use super::Deck;
+use crate::engine::Pager;
 use crate::error::Result;
-use crate::paginate::Pager;
 
 /// The pages of `pager`, as a stream; a pager that failed to start yields its error once.
 pub(super) fn pages(pager: Result<Pager>) -> impl Stream<Item = Result<Vec<Value>>> + Send {

@@ -7,9 +7,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::http::{PartData, Payload};
-use crate::operation::Definitions;
+use crate::model::Definitions;
 use crate::schema::{is_form, is_json};
+use crate::wire::{PartData, Payload};
 
 use super::params::{scalar, types};
 

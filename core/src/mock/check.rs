@@ -6,9 +6,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::http::{Payload, Request};
-use crate::operation::{Location, OperationMeta, SecurityScheme};
+use crate::model::{Location, OperationMeta, SecurityScheme};
 use crate::schema::attach_defs;
+use crate::wire::{Payload, Request};
 
 use super::body;
 use super::params;

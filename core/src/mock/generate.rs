@@ -11,7 +11,7 @@ use fastrand::Rng;
 use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Number, Value};
 
-use crate::operation::Definitions;
+use crate::model::Definitions;
 
 use super::params::types;
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::operation::{Location, OperationMeta};
+use crate::model::{Location, OperationMeta};
 use crate::schema::{BODY_KEY, body_input_schema, is_json};
 
 use super::generate::{Generator, Mode};

@@ -44,16 +44,16 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::engine::Registry;
 use crate::error::{Error, Result};
-use crate::http::{Delivery, Request, Response, ResponseBody, Transport};
-use crate::operation::{Method, OperationMeta, ResponseSpec};
-use crate::registry::Registry;
+use crate::model::{Method, OperationMeta, ResponseSpec};
 use crate::schema::is_json;
+use crate::wire::{Delivery, Request, Response, ResponseBody, Transport};
 
 pub use check::Issue;
 pub use input::example_input;
 
-pub use crate::http::{MOCK_DOMAIN, simulated_service as service_of, simulator_url as base_url};
+pub use crate::wire::{MOCK_DOMAIN, simulated_service as service_of, simulator_url as base_url};
 use check::Verdict;
 use generate::{Generator, Mode};
 use route::{Found, Router};
@@ -226,7 +226,7 @@ fn success_status(meta: &OperationMeta) -> (u16, Option<&ResponseSpec>) {
 
 /// Whether one of the response's media types is one the `Accept` header
 /// takes (no header, or `*/*`, takes all).
-fn acceptable(request: &Request, media: &[crate::operation::Media]) -> bool {
+fn acceptable(request: &Request, media: &[crate::model::Media]) -> bool {
     let Some(accept) = request.header("accept") else { return true };
     accept.value.split(',').map(body::essence).any(|range| {
         range.is_empty()

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::operation::{Definitions, Location, Parameter, Style};
+use crate::model::{Definitions, Location, Parameter, Style};
 
 /// The JSON types a schema allows, looking through `$ref`, `allOf`,
 /// `oneOf` and `anyOf` one level deep.

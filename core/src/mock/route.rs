@@ -12,7 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use percent_encoding::percent_decode_str;
 
-use crate::operation::{Method, Operation};
+use crate::engine::Operation;
+use crate::model::Method;
 
 use super::check::Checks;
 

@@ -13,10 +13,10 @@ use serde_json::Value;
 use super::convert;
 use super::errors;
 use super::host::{Host, RhaiResult};
+use crate::engine::Filter;
+use crate::engine::{PageLimits, Pager};
 use crate::error::Error;
-use crate::operation::Method;
-use crate::paginate::{PageLimits, Pager};
-use crate::registry::Filter;
+use crate::model::Method;
 
 /// The registered name behind the script's `call`.
 pub(crate) const CALL_FN: &str = "opdeck_call";
@@ -160,7 +160,7 @@ fn page_limits(opts: &Map) -> RhaiResult<PageLimits> {
 fn pager(host: &Host, id: &str, input: Dynamic, opts: Map) -> RhaiResult<Pager> {
     let input = input_value(id, &input)?;
     let limits = page_limits(&opts)?;
-    Pager::new(&host.deck, id, input, limits).or_else(Host::fail)
+    host.deck.pager(id, input, limits).or_else(Host::fail)
 }
 
 fn paginate(host: &Host, id: &str, input: Dynamic, opts: Map) -> RhaiResult<Array> {
@@ -259,7 +259,7 @@ fn parallel(host: &Host, calls: Array, limit: INT, settled: bool) -> RhaiResult<
                         // thread, not only interleaved on this one.
                         let task =
                             tokio::spawn(
-                                async move { deck.call(&id, input).await.map(crate::operation::Body::into_value) },
+                                async move { deck.call(&id, input).await.map(crate::model::Body::into_value) },
                             );
                         task.await.unwrap_or_else(|e| Err(Error::usage(format!("a parallel call panicked: {e}"))))
                     }

@@ -84,7 +84,7 @@ pub(crate) fn redact(input: &Value) -> Value {
             map.iter()
                 .map(|(k, v)| {
                     let secret = is_secret_key(k) && !matches!(v, Value::Bool(_) | Value::Null);
-                    let v = if secret { Value::String(crate::http::REDACTED.into()) } else { redact(v) };
+                    let v = if secret { Value::String(crate::wire::REDACTED.into()) } else { redact(v) };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -112,8 +112,8 @@ mod tests {
             "password": {"value": "hunter2"}});
         assert_eq!(
             redact(&input),
-            serde_json::json!({"requirePasswordChange": true, "tokenExpiry": null, "pin_token": crate::http::REDACTED,
-                "password": crate::http::REDACTED})
+            serde_json::json!({"requirePasswordChange": true, "tokenExpiry": null, "pin_token": crate::wire::REDACTED,
+                "password": crate::wire::REDACTED})
         );
     }
 }

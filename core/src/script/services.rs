@@ -14,8 +14,8 @@ use std::sync::{Arc, OnceLock};
 use rhai::{Dynamic, FnPtr, Map};
 
 use super::host::{Host, RhaiResult};
+use crate::engine::Registry;
 use crate::error::Error;
-use crate::registry::Registry;
 
 /// The native function the curried pointers name. The leading `opdeck_`
 /// keeps it clear of script names; calling it directly is harmless.
@@ -48,7 +48,7 @@ impl ServiceProxy {
         if let Some(group) = self.groups().get(name) {
             return Ok(group.clone());
         }
-        let suggestions = crate::registry::suggest(name, self.groups().keys().map(String::as_str));
+        let suggestions = crate::engine::suggest(name, self.groups().keys().map(String::as_str));
         let hint = match suggestions.first() {
             Some(s) => format!("; did you mean `{s}`?"),
             None => String::new(),

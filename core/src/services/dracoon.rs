@@ -3,14 +3,14 @@
 
 use serde_json::{Map, Value};
 
-use super::Profile;
-use crate::auth::{LoginFlow, Placement, Route, TokenSource};
-use crate::operation::Method;
-use crate::paginate::Paging;
+use super::ServiceProfile;
+use crate::model::Method;
+use crate::model::{LoginFlow, Placement, Route, TokenSource};
+use crate::services::Paging;
 
 /// The DRACOON profile.
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ServiceProfile {
+    ServiceProfile {
         service: "dracoon".into(),
         base_url_hint: Some("https://<tenant>/api".into()),
         // OAuth2 (password or client-credentials grant) when a client id is
@@ -32,6 +32,6 @@ pub fn profile() -> Profile {
             items: "/items".into(),
             total: Some("/range/total".into()),
         }),
-        ..Profile::default()
+        ..ServiceProfile::default()
     }
 }

@@ -3,10 +3,10 @@
 //! sends `page`. They also filter on any field in the query string, which the
 //! catalog marks with `open_query`.
 
-use super::Profile;
-use crate::auth::{Expiry, LoginFlow, Placement, Route, TokenSource};
-use crate::operation::Method;
-use crate::paginate::Paging;
+use super::ServiceProfile;
+use crate::model::Method;
+use crate::model::{Expiry, LoginFlow, Placement, Route, TokenSource};
+use crate::services::Paging;
 
 /// Zou's answers that mean the token is no longer good: 401 for an expired or
 /// revoked token, 422 for one it cannot verify.
@@ -18,8 +18,8 @@ const EXPIRED: [(u16, Option<&str>); 4] = [
 ];
 
 /// The Kitsu profile.
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ServiceProfile {
+    ServiceProfile {
         service: "kitsu".into(),
         base_url_hint: Some("http://<host>/api".into()),
         login: Some(LoginFlow {
@@ -43,6 +43,6 @@ pub fn profile() -> Profile {
             pages: Some("/nb_pages".into()),
             first: 1,
         }),
-        ..Profile::default()
+        ..ServiceProfile::default()
     }
 }

@@ -2,11 +2,11 @@
 //!
 //! A profile is data (default base URL, unsafe GETs, paging rule, auth flow)
 //! plus small native hooks. Services without a built-in profile get
-//! [`Profile::generic`]. (The five built-in profiles land with the catalogs
-//! issue.)
+//! [`ServiceProfile::generic`].
 
 mod dracoon;
 mod kitsu;
+mod paging;
 mod seald;
 mod selfprivacy;
 mod wildduck;
@@ -14,11 +14,13 @@ mod wildduck;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use crate::operation::{Method, OperationMeta};
+pub use paging::Paging;
+
+use crate::model::{LoginFlow, Method, OperationMeta};
 
 /// What opdeck knows about a service beyond its spec.
 #[derive(Debug, Clone, Default)]
-pub struct Profile {
+pub struct ServiceProfile {
     /// The service name.
     pub service: String,
     /// The base URL used when none is configured.
@@ -29,31 +31,31 @@ pub struct Profile {
     /// be retried (`/system/reboot`).
     pub unsafe_gets: Vec<String>,
     /// How the service pages its lists, if it does.
-    pub paging: Option<crate::paginate::Paging>,
+    pub paging: Option<Paging>,
     /// How a username and password become a token when the spec's schemes
     /// cannot say (Kitsu's `/auth/login`, DRACOON's `/v4/auth/login`).
-    pub login: Option<crate::auth::LoginFlow>,
+    pub login: Option<LoginFlow>,
     /// The OAuth2 token URL when the spec's is missing or wrong; a relative
     /// one is resolved against the base URL (DRACOON's `/oauth/token`).
     pub token_url: Option<String>,
 }
 
-impl Profile {
+impl ServiceProfile {
     /// The profile of a service opdeck has no special knowledge of.
-    pub fn generic(service: &str) -> Arc<Profile> {
-        Arc::new(Profile { service: service.to_owned(), ..Profile::default() })
+    pub fn generic(service: &str) -> Arc<ServiceProfile> {
+        Arc::new(ServiceProfile { service: service.to_owned(), ..ServiceProfile::default() })
     }
 
     /// The profile of `service`: a built-in one, or the generic one.
-    pub fn for_service(service: &str) -> Arc<Profile> {
-        static BUILTIN: OnceLock<HashMap<String, Arc<Profile>>> = OnceLock::new();
+    pub fn for_service(service: &str) -> Arc<ServiceProfile> {
+        static BUILTIN: OnceLock<HashMap<String, Arc<ServiceProfile>>> = OnceLock::new();
         let builtin = BUILTIN.get_or_init(|| {
             [seald::profile(), dracoon::profile(), selfprivacy::profile(), wildduck::profile(), kitsu::profile()]
                 .into_iter()
                 .map(|p| (p.service.clone(), Arc::new(p)))
                 .collect()
         });
-        builtin.get(service).cloned().unwrap_or_else(|| Profile::generic(service))
+        builtin.get(service).cloned().unwrap_or_else(|| ServiceProfile::generic(service))
     }
 
     /// Whether `meta` may be retried when it fails. Idempotent methods may,

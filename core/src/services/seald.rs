@@ -3,14 +3,14 @@
 
 use serde_json::Value;
 
-use super::Profile;
-use crate::auth::{LoginFlow, Placement, Route, TokenSource};
-use crate::operation::Method;
-use crate::paginate::Paging;
+use super::ServiceProfile;
+use crate::model::Method;
+use crate::model::{LoginFlow, Placement, Route, TokenSource};
+use crate::services::Paging;
 
 /// The Seald profile.
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ServiceProfile {
+    ServiceProfile {
         service: "seald".into(),
         default_base_url: Some("https://dashboard.seald.io".into()),
         // Without an API key, the password login opens a `sessionid` cookie session.
@@ -29,6 +29,6 @@ pub fn profile() -> Profile {
             items: "/results".into(),
             switch: vec![("use_cursor".into(), Value::String("true".into()))],
         }),
-        ..Profile::default()
+        ..ServiceProfile::default()
     }
 }

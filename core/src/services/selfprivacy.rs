@@ -2,11 +2,11 @@
 //! routes change the system (reboot, apply, rollback, upgrade, pull, reload),
 //! so they are never retried: a retry could reboot a server twice.
 
-use super::Profile;
+use super::ServiceProfile;
 
 /// The SelfPrivacy profile.
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ServiceProfile {
+    ServiceProfile {
         service: "selfprivacy".into(),
         base_url_hint: Some("https://api.<domain>".into()),
         unsafe_gets: [
@@ -19,6 +19,6 @@ pub fn profile() -> Profile {
         ]
         .map(String::from)
         .to_vec(),
-        ..Profile::default()
+        ..ServiceProfile::default()
     }
 }

@@ -1,12 +1,12 @@
 //! WildDuck: self-hosted, so the base URL is configured. Lists page by
 //! cursor: `next` takes the `nextCursor` of the previous answer.
 
-use super::Profile;
-use crate::paginate::Paging;
+use super::ServiceProfile;
+use crate::services::Paging;
 
 /// The WildDuck profile.
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ServiceProfile {
+    ServiceProfile {
         service: "wildduck".into(),
         base_url_hint: Some("http://<host>:8080".into()),
         paging: Some(Paging::Cursor {
@@ -15,6 +15,6 @@ pub fn profile() -> Profile {
             items: "/results".into(),
             switch: Vec::new(),
         }),
-        ..Profile::default()
+        ..ServiceProfile::default()
     }
 }

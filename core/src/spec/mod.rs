@@ -22,12 +22,10 @@
 
 mod doc;
 mod load;
-pub mod meta;
 mod model;
 mod refs;
 mod repair;
 mod schema;
-mod source;
 mod v2;
 mod v3;
 mod warnings;
@@ -39,12 +37,11 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::operation::{Definitions, OperationMeta, SecurityScheme};
+use crate::model::{Definitions, OperationMeta, SecurityScheme};
 
 pub use load::Dialect;
+#[cfg(feature = "catalogs")]
 pub(crate) use load::{Lean, parse};
-pub use meta::{AddSource, MetaSource, PreviewSpec, meta_source};
-pub use source::OpenApiSource;
 pub use warnings::Warning;
 
 /// How a document may be loaded.
@@ -161,6 +158,10 @@ fn release(doc: serde_json::Value, size: usize) {
     }
 }
 
+/// The largest document fetched from a URL (the biggest public specs are
+/// under 100 MB).
+pub const MAX_FETCH_BYTES: usize = 256 * 1024 * 1024;
+
 /// Loads a document from a file. External refs stay off unless `options`
 /// allow a directory; relative refs then start at the file's directory.
 pub fn load_path(path: &Path, service: &str, options: &LoadOptions) -> Result<Document> {
@@ -170,58 +171,4 @@ pub fn load_path(path: &Path, service: &str, options: &LoadOptions) -> Result<Do
         options.base_dir = path.parent().map(Path::to_owned);
     }
     load(&bytes, service, &options)
-}
-
-/// The largest document fetched from a URL (the biggest public specs are
-/// under 100 MB).
-pub const MAX_FETCH_BYTES: usize = 256 * 1024 * 1024;
-
-/// Loads a document given as text, a file path or an `http(s)` URL (what the
-/// meta-operations accept as `spec`).
-pub async fn load_input(input: &str, service: &str, options: &LoadOptions) -> Result<Document> {
-    let trimmed = input.trim();
-    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
-        let bytes = fetch(trimmed).await?;
-        return load(&bytes, service, options);
-    }
-    // A spec's text spans lines or starts like JSON; a path does neither.
-    if trimmed.contains('\n') || trimmed.starts_with('{') {
-        return load(trimmed.as_bytes(), service, options);
-    }
-    let path = PathBuf::from(trimmed);
-    let options = options.clone();
-    let service = service.to_owned();
-    tokio::task::spawn_blocking(move || load_path(&path, &service, &options))
-        .await
-        .map_err(|e| Error::usage(format!("loading the spec stopped: {e}")))?
-}
-
-/// [`load_input`], blocking on the shared runtime.
-pub fn load_input_blocking(input: &str, service: &str, options: &LoadOptions) -> Result<Document> {
-    crate::runtime::block_on(load_input(input, service, options))?
-}
-
-/// Fetches a document from an `http(s)` URL, up to [`MAX_FETCH_BYTES`].
-pub async fn fetch(url: &str) -> Result<Vec<u8>> {
-    let shown = url.split(['?', '#']).next().unwrap_or(url).to_owned();
-    let fail = |message: String| Error::Transport { operation: "openapi.fetch".into(), message };
-    let client =
-        reqwest::Client::builder().build().map_err(|e| Error::config(format!("cannot build the http client: {e}")))?;
-    let resp = client.get(url).send().await.map_err(|e| fail(format!("{shown}: {}", e.without_url())))?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(fail(format!("{shown} answered http status {}", status.as_u16())));
-    }
-    if resp.content_length().is_some_and(|n| n > MAX_FETCH_BYTES as u64) {
-        return Err(fail(format!("{shown} is larger than {MAX_FETCH_BYTES} bytes")));
-    }
-    let mut out = Vec::new();
-    let mut resp = resp;
-    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(format!("{shown}: {}", e.without_url())))? {
-        if out.len() + chunk.len() > MAX_FETCH_BYTES {
-            return Err(fail(format!("{shown} is larger than {MAX_FETCH_BYTES} bytes")));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }

@@ -27,11 +27,11 @@ use super::schema::Converter;
 use super::warnings::{Warnings, join};
 use super::{Document, Server};
 use crate::error::{Error, Result};
-use crate::naming::{self, Namer};
-use crate::operation::{
+use crate::model::{
     BodySpec, Definitions, Example, Location, Media, Method, OperationMeta, Parameter, ResponseSpec,
     SecurityRequirement, SecurityScheme, Style,
 };
+use crate::naming::{self, Namer};
 use crate::schema::BODY_KEY;
 
 /// The state of one document's conversion.

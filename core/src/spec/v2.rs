@@ -17,7 +17,7 @@ use super::model::{Builder, RawParam, strings};
 use super::v3::api_key;
 use super::warnings::join;
 use crate::error::Result;
-use crate::operation::{Example, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
+use crate::model::{Example, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
 
 impl<'a> Builder<'a> {
     pub(super) fn servers_v2(&mut self) -> Vec<Server> {

@@ -10,7 +10,7 @@ use super::refs::{follow, follow_owned};
 use super::warnings::join;
 use super::{Server, ServerVariable};
 use crate::error::Result;
-use crate::operation::{BodySpec, Example, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
+use crate::model::{BodySpec, Example, Location, Media, Parameter, ResponseSpec, SecurityScheme, Style};
 
 impl<'a> Builder<'a> {
     pub(super) fn servers_v3(&mut self) -> Vec<Server> {

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use opdeck::config::{Config, HttpSettings, ServiceConfig};
-use opdeck::http::client::HttpTransport;
-use opdeck::http::operation::HttpOperation;
-use opdeck::operation::OperationMeta;
+use opdeck::engine::HttpOperation;
+use opdeck::model::OperationMeta;
+use opdeck::wire::client::HttpTransport;
 use opdeck::{CallOptions, Context, Operation, Output, Registry, Result};
 use serde_json::{Value, json};
 

@@ -1,10 +1,5 @@
-//! Page iteration: every item of a list operation, over the service's rule.
-//!
-//! The services page in three ways, and a [`Paging`] rule says which, with the
-//! parameter names and JSON pointers of the service:
-//! - **cursor** (Seald `cursor`/`next_cursor`, WildDuck `next`/`nextCursor`);
-//! - **offset** (DRACOON `offset`/`limit`, with `range.total`);
-//! - **page number** (Kitsu `page`/`limit`, with `nb_pages`).
+//! Page iteration: every item of a list operation, over the service's
+//! [`Paging`] rule (its profile's, or one the host declared).
 //!
 //! A [`Pager`] fetches one page at a time, so items stream lazily, and it
 //! stops at the caps of [`PageLimits`]. A server that hands back a cursor it
@@ -15,66 +10,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::deck::Deck;
+use super::Context;
 use crate::error::{Error, Result};
-use crate::operation::OperationMeta;
-
-/// How a service pages its lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Paging {
-    /// The response names the cursor of the next page.
-    Cursor {
-        /// The query parameter that takes the cursor.
-        param: String,
-        /// JSON pointer of the next cursor in the response.
-        next: String,
-        /// JSON pointer of the items in the response.
-        items: String,
-        /// Parameters that switch cursor paging on (Seald's `use_cursor`).
-        switch: Vec<(String, Value)>,
-    },
-    /// The caller steps an offset by the number of items received.
-    Offset {
-        /// The offset parameter.
-        offset: String,
-        /// The page-size parameter.
-        limit: String,
-        /// JSON pointer of the items.
-        items: String,
-        /// JSON pointer of the total count, when the response has one.
-        total: Option<String>,
-    },
-    /// The caller counts pages from `first`.
-    Page {
-        /// The page parameter.
-        page: String,
-        /// The page-size parameter, when the service has one.
-        limit: Option<String>,
-        /// JSON pointer of the items in the envelope.
-        items: String,
-        /// JSON pointer of the page count, when the response has one.
-        pages: Option<String>,
-        /// The number of the first page.
-        first: u64,
-    },
-}
-
-impl Paging {
-    /// The parameter an operation must take for this rule to apply to it.
-    fn marker(&self) -> &str {
-        match self {
-            Paging::Cursor { param, .. } => param,
-            Paging::Offset { offset, .. } => offset,
-            Paging::Page { page, .. } => page,
-        }
-    }
-
-    /// Whether the rule applies to `meta`: it must take the rule's parameter
-    /// (or accept any query key, as Kitsu's list routes do).
-    pub fn applies_to(&self, meta: &OperationMeta) -> bool {
-        meta.parameter(self.marker()).is_some() || (meta.open_query && meta.method.is_read_only())
-    }
-}
+use crate::services::Paging;
 
 /// Caps on an iteration. `None` is no cap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,7 +44,7 @@ enum State {
 
 /// Fetches the pages of one list operation, one at a time.
 pub struct Pager {
-    deck: Deck,
+    ctx: Context,
     id: String,
     input: Map<String, Value>,
     rule: Option<Paging>,
@@ -127,17 +65,20 @@ impl Pager {
     /// A pager over operation `id` with `input`, using the paging rule of the
     /// operation's service. An operation that does not page yields the items
     /// of its one response (or the response itself when it is not a list).
-    pub fn new(deck: &Deck, id: &str, input: Value, limits: PageLimits) -> Result<Pager> {
-        let op = deck.registry().get(id)?;
+    ///
+    /// Each page is a call through [`Context::call`], so the policy and the
+    /// call's deadline hold for every page.
+    pub fn new(ctx: &Context, id: &str, input: Value, limits: PageLimits) -> Result<Pager> {
+        let op = ctx.registry().get(id)?;
         let meta = op.meta();
         let input = match input {
             Value::Object(map) => map,
             Value::Null => Map::new(),
             other => return Err(Error::usage(format!("the input of `{id}` must be an object, not {other}"))),
         };
-        let rule = deck.context().paging(&meta.service).filter(|r| r.applies_to(meta));
+        let rule = ctx.paging(&meta.service).filter(|r| r.applies_to(meta));
         Ok(Pager {
-            deck: deck.clone(),
+            ctx: ctx.clone(),
             id: meta.id.clone(),
             input,
             rule,
@@ -189,7 +130,7 @@ impl Pager {
             }
             _ => {}
         }
-        let body = self.deck.call(&self.id, Value::Object(input.clone())).await?.into_value();
+        let body = self.ctx.call(&self.id, Value::Object(input.clone())).await?.body.into_value();
         let mut items = self.items(&body);
         if let Some(max) = self.limits.max_items {
             let room = max.saturating_sub(self.progress.items);

@@ -2,9 +2,9 @@
 //!
 //! The rendering starts from the same [`Request`] the transport sends, so
 //! what is shown is what would go out, except that every sensitive header or
-//! query value is replaced by [`REDACTED`](crate::http::REDACTED).
+//! query value is replaced by [`REDACTED`](crate::wire::REDACTED).
 
-use crate::http::{PartData, Payload, Request};
+use crate::wire::{PartData, Payload, Request};
 
 /// Quotes `s` for a POSIX shell.
 fn quote(s: &str) -> String {
@@ -14,7 +14,7 @@ fn quote(s: &str) -> String {
 /// The curl command that sends `request`, secrets redacted.
 pub fn render(request: &Request) -> String {
     let mut out = vec!["curl".to_owned()];
-    if request.method != crate::operation::Method::Get {
+    if request.method != crate::model::Method::Get {
         out.push(format!("-X {}", request.method));
     }
     out.push(quote(&request.redacted_url()));
@@ -57,8 +57,8 @@ pub fn render(request: &Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Pair;
-    use crate::operation::Method;
+    use crate::model::Method;
+    use crate::wire::Pair;
 
     #[test]
     fn secrets_are_redacted_and_quotes_escaped() {

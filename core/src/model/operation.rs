@@ -1,5 +1,6 @@
-//! What an operation is: its description ([`OperationMeta`]) and the
-//! [`Operation`] trait that runs it.
+//! What an operation is: its description ([`OperationMeta`]), what listings
+//! read of it ([`Head`]) and what a call returns ([`Output`]). The trait that
+//! runs one, [`Operation`](crate::Operation), lives with the engine.
 //!
 //! The model is the single shape every source is converted into: OpenAPI 3.0,
 //! 3.1 and Swagger 2.0 documents, compiled catalogs, and native Rust
@@ -11,11 +12,9 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::context::Context;
 use crate::error::Result;
 
 /// An HTTP method, as the spec names it.
@@ -529,31 +528,6 @@ impl OperationMeta {
             .or_else(|| self.responses.iter().find(|r| r.status.starts_with('2')))
             .or_else(|| self.responses.iter().find(|r| r.status == "default"))
     }
-
-    /// The input JSON Schema: parameters by key at the top level, the request
-    /// body under `body`, and the definitions the schema reaches under `$defs`.
-    pub fn input_schema(&self) -> Value {
-        crate::schema::input_schema(self)
-    }
-
-    /// The schema of the success response's body, when the spec gives one.
-    pub fn output_schema(&self) -> Option<Value> {
-        crate::schema::output_schema(self)
-    }
-
-    /// Everything known about the operation as one JSON value: the
-    /// description plus `input_schema` and, when known, `output_schema`.
-    /// What `opdeck describe --json`, scripts and bindings show.
-    pub fn describe(&self) -> Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let Value::Object(map) = &mut value {
-            map.insert("input_schema".into(), self.input_schema());
-            if let Some(output) = self.output_schema() {
-                map.insert("output_schema".into(), output);
-            }
-        }
-        value
-    }
 }
 
 /// The body of an operation's result.
@@ -692,47 +666,6 @@ impl<'a> Head<'a> {
             since: m.since.as_deref(),
             parameters: m.parameters.iter().map(|p| p.name.as_str()).collect(),
         }
-    }
-}
-
-/// An operation that can be described and run.
-///
-/// The trait is object-safe so the registry can hold `Arc<dyn Operation>`
-/// from any source: OpenAPI documents, compiled catalogs, or Rust code.
-#[async_trait]
-pub trait Operation: Send + Sync {
-    /// The operation's description.
-    fn meta(&self) -> &OperationMeta;
-
-    /// What listings read; override it when [`meta`](Operation::meta) is
-    /// costly to produce.
-    fn head(&self) -> Head<'_> {
-        Head::of(self.meta())
-    }
-
-    /// Runs the operation with a JSON input that follows
-    /// [`OperationMeta::input_schema`].
-    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Output>;
-
-    /// The request `invoke` would send, with credentials as placeholders,
-    /// sending nothing (`--dry-run`). Native operations have no request.
-    fn dry_run(&self, _ctx: &Context, _input: &Value) -> Result<crate::http::Request> {
-        Err(crate::error::Error::usage(format!(
-            "`{}` is a native operation: it sends no http request to show",
-            self.meta().id
-        )))
-    }
-
-    /// The HTTP operation this is, for what only HTTP operations can do
-    /// (stream a body, subscribe to events).
-    fn as_http(&self) -> Option<&crate::http::operation::HttpOperation> {
-        None
-    }
-}
-
-impl fmt::Debug for dyn Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Operation({})", self.meta().id)
     }
 }
 

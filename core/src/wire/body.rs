@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::context::CallOptions;
 use crate::error::{Error, Result, Violation};
-use crate::http::{Part, PartData, Payload, params};
-use crate::operation::{Media, OperationMeta, PartEncoding, Style};
+use crate::model::CallOptions;
+use crate::model::{Media, OperationMeta, PartEncoding, Style};
 use crate::schema::{is_binary, is_form, is_json};
+use crate::wire::{Part, PartData, Payload, params};
 
 /// Encodes `body` for `meta`, in the media type the caller chose or the
 /// spec's first one we can encode (JSON preferred).

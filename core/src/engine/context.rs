@@ -5,44 +5,12 @@
 //! only the per-call [`CallOptions`] are copied.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::http::Transport;
-use crate::registry::Registry;
-
-/// Options of one call, set by the caller (CLI flags, script or binding arguments).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CallOptions {
-    /// The request content type to send, when the operation offers several.
-    pub content_type: Option<String>,
-    /// Stream the response body into this file (written to a temporary file
-    /// beside it, then renamed into place).
-    pub download_to: Option<PathBuf>,
-    /// Retry even methods that are not idempotent.
-    pub force_retry: bool,
-    /// Send the request to the simulator instead of the network.
-    pub mock: bool,
-    /// A deadline for the whole call, retries and body included, when the
-    /// caller wants one shorter or longer than the transport's.
-    pub timeout: Option<std::time::Duration>,
-}
-
-impl CallOptions {
-    /// These options laid over `base`: what is set here wins, what is left
-    /// unset comes from `base` (so a per-call timeout keeps the deck's
-    /// `--mock`).
-    pub fn over(&self, base: &CallOptions) -> CallOptions {
-        CallOptions {
-            content_type: self.content_type.clone().or_else(|| base.content_type.clone()),
-            download_to: self.download_to.clone().or_else(|| base.download_to.clone()),
-            force_retry: self.force_retry || base.force_retry,
-            mock: self.mock || base.mock,
-            timeout: self.timeout.or(base.timeout),
-        }
-    }
-}
+use crate::engine::Registry;
+use crate::model::CallOptions;
+use crate::wire::Transport;
 
 pub(crate) struct Shared {
     pub(crate) registry: Arc<Registry>,
@@ -57,7 +25,7 @@ pub(crate) struct Shared {
     /// Asks about calls a `confirm` rule matches.
     pub(crate) confirm: Option<Box<crate::policy::Confirmer>>,
     /// Paging rules the host declared for its own services.
-    pub(crate) paging: std::collections::HashMap<String, crate::paginate::Paging>,
+    pub(crate) paging: std::collections::HashMap<String, crate::services::Paging>,
 }
 
 /// The state an [`Operation`](crate::Operation) runs with.
@@ -110,7 +78,7 @@ impl Context {
 
     /// The same context with the host's paging rules (only while the
     /// shared state is not yet shared, i.e. while a deck is being built).
-    pub(crate) fn with_paging(mut self, paging: std::collections::HashMap<String, crate::paginate::Paging>) -> Self {
+    pub(crate) fn with_paging(mut self, paging: std::collections::HashMap<String, crate::services::Paging>) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.paging = paging;
         }
@@ -118,10 +86,10 @@ impl Context {
     }
 
     /// How `service` pages its lists: the host's rule, else its profile's.
-    pub fn paging(&self, service: &str) -> Option<crate::paginate::Paging> {
+    pub fn paging(&self, service: &str) -> Option<crate::services::Paging> {
         match self.shared.paging.get(service) {
             Some(rule) => Some(rule.clone()),
-            None => crate::services::Profile::for_service(service).paging.clone(),
+            None => crate::services::ServiceProfile::for_service(service).paging.clone(),
         }
     }
 
@@ -133,7 +101,7 @@ impl Context {
     /// Runs operation `id` for a caller: checks the policy, then invokes it
     /// under the call's deadline, if it has one. Every front end's call ends
     /// here, and so do native operations that call others.
-    pub async fn call(&self, id: &str, input: serde_json::Value) -> crate::error::Result<crate::operation::Output> {
+    pub async fn call(&self, id: &str, input: serde_json::Value) -> crate::error::Result<crate::model::Output> {
         let op = self.registry().get(id)?;
         if !self.shared.policy.is_open() {
             self.shared.policy.check(&op.head(), self.shared.confirm.as_deref())?;
@@ -194,7 +162,7 @@ impl Context {
     /// nothing.
     pub(crate) fn base_url_ref(&self, service: &str) -> crate::error::Result<Cow<'_, str>> {
         if self.options.mock {
-            return Ok(Cow::Owned(crate::http::simulator_url(service)));
+            return Ok(Cow::Owned(crate::wire::simulator_url(service)));
         }
         if let Some(url) = self.shared.config.services.get(service).and_then(|s| s.base_url.as_deref()) {
             return Ok(Cow::Borrowed(url));
@@ -203,19 +171,49 @@ impl Context {
         if let Some(url) = added {
             return Ok(Cow::Owned(url));
         }
-        let profile = crate::services::Profile::for_service(service);
+        let profile = crate::services::ServiceProfile::for_service(service);
         if let Some(url) = profile.default_base_url.clone() {
             return Ok(Cow::Owned(url));
         }
         let var = format!("OPDECK_{}_URL", crate::config::env_name(service));
         let hint = profile.base_url_hint.as_deref().map(|h| format!(" (like {h})")).unwrap_or_default();
         Err(crate::error::Error::config(format!(
-            "no base url for service `{service}`: set {var}{hint} or `url` in the config file"
+            "no base url for service `{service}`{hint}: set {var} or `url` under [profiles.{}.{service}] in the config file; \
+             a host or binding passes it to the deck (`base_url` on the builder, `base_urls` in Python and Lua)",
+            self.shared.config.profile_name()
         )))
     }
 
     /// The same shared state with other call options.
     pub fn with_options(&self, options: CallOptions) -> Self {
         Context { shared: self.shared.clone(), options }
+    }
+}
+
+impl crate::auth::Host for Context {
+    fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    fn sessions(&self) -> &crate::auth::Sessions {
+        &self.shared.sessions
+    }
+
+    fn base_url(&self, service: &str) -> crate::error::Result<String> {
+        Context::base_url(self, service)
+    }
+
+    fn simulated(&self) -> bool {
+        self.options.mock
+    }
+
+    fn transport(&self) -> &dyn Transport {
+        self.shared.transport.as_ref()
+    }
+
+    fn route(&self, id: &str) -> crate::error::Result<(crate::model::Method, String)> {
+        let op = self.registry().get(id)?;
+        let head = op.head();
+        Ok((head.method, head.path.to_owned()))
     }
 }

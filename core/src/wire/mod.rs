@@ -17,12 +17,11 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use crate::error::Result;
-use crate::operation::Method;
+use crate::model::Method;
 
 pub mod body;
 pub mod client;
 pub mod curl;
-pub mod operation;
 pub mod params;
 pub mod request;
 pub mod response;
@@ -44,8 +43,7 @@ pub fn simulated_service(url: &url::Url) -> Option<&str> {
     url.host_str()?.strip_suffix(MOCK_DOMAIN)?.strip_suffix('.').filter(|s| !s.is_empty())
 }
 
-/// What the redacted form of a secret looks like everywhere.
-pub const REDACTED: &str = "<redacted>";
+pub use crate::model::REDACTED;
 
 /// One header.
 #[derive(Clone, PartialEq, Eq)]

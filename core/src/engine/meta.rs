@@ -15,12 +15,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{LoadOptions, OpenApiSource};
-use crate::context::Context;
+use super::OpenApiSource;
+use super::Operation;
+use crate::engine::Context;
+use crate::engine::Source;
 use crate::error::{Error, Result};
-use crate::operation::{Operation, OperationMeta, Output, Parameter};
-use crate::registry::Source;
+use crate::model::{OperationMeta, Output, Parameter};
 use crate::schema::Validator;
+use crate::spec::LoadOptions;
 
 /// The service the meta-operations belong to.
 pub const SERVICE: &str = "openapi";
@@ -153,7 +155,7 @@ pub fn add_document(
     if let Some(url) = base_url {
         url::Url::parse(url).map_err(|e| Error::usage(format!("base url `{url}` is not a url: {e}")))?;
     }
-    let doc = super::load(bytes, service, &LoadOptions::default())?;
+    let doc = crate::spec::load(bytes, service, &LoadOptions::default())?;
     let ids = ctx.registry().register(&OpenApiSource::new(doc, origin))?;
     if let Some(url) = base_url {
         ctx.set_source_url(service, url);

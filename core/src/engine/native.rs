@@ -14,9 +14,10 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::context::Context;
+use super::Operation;
+use crate::engine::Context;
 use crate::error::{Error, Result};
-use crate::operation::{Method, Operation, OperationMeta, Output, Parameter};
+use crate::model::{Method, OperationMeta, Output, Parameter};
 use crate::schema::Validator;
 
 type Handler = dyn Fn(Value) -> BoxFuture<'static, Result<Value>> + Send + Sync;
@@ -123,8 +124,10 @@ fn describe(id: &str, schema: &Value) -> Result<OperationMeta> {
         }
         _ => return Err(bad("expected a JSON Schema object")),
     };
-    let parameters =
-        properties.into_iter().map(|(key, schema)| Parameter::input(key.clone(), required.contains(&key), schema)).collect();
+    let parameters = properties
+        .into_iter()
+        .map(|(key, schema)| Parameter::input(key.clone(), required.contains(&key), schema))
+        .collect();
     Ok(OperationMeta::native(service, group, name, parameters))
 }
 

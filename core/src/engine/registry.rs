@@ -10,8 +10,9 @@ use std::sync::{Arc, RwLock};
 
 use indexmap::IndexMap;
 
+use super::Operation;
 use crate::error::{Error, Result};
-use crate::operation::{Method, Operation};
+use crate::model::Method;
 
 /// Something that yields operations for one service.
 pub trait Source: Send + Sync {

@@ -17,8 +17,8 @@ use url::Url;
 
 use crate::config::HttpSettings;
 use crate::error::{Error, Result};
-use crate::http::{Delivery, Pair, PartData, Payload, Request, Response, ResponseBody, Transport};
-use crate::operation::Method;
+use crate::model::Method;
+use crate::wire::{Delivery, Pair, PartData, Payload, Request, Response, ResponseBody, Transport};
 
 /// How many redirects one send follows.
 pub const MAX_REDIRECTS: usize = 10;

@@ -13,13 +13,14 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 use url::Url;
 
-use crate::context::Context;
+use super::Operation;
+use crate::engine::Context;
 use crate::error::{Error, Result};
-use crate::http::sse::{self, Event};
-use crate::http::{Delivery, Pair, Request, request, response, retry};
-use crate::operation::{Operation, OperationMeta, Output};
+use crate::model::{OperationMeta, Output};
 use crate::schema::Validator;
-use crate::services::Profile;
+use crate::services::ServiceProfile;
+use crate::wire::sse::{self, Event};
+use crate::wire::{Delivery, Pair, Request, request, response, retry};
 
 /// A response whose body is still arriving ([`Deck::stream`](crate::Deck::stream)).
 pub struct Streamed {
@@ -80,7 +81,7 @@ impl HttpOperation {
     fn base_url(&self, ctx: &Context) -> Result<Arc<(String, Url)>> {
         let raw = ctx.base_url_ref(&self.meta.service)?;
         let raw = if ctx.options.mock || raw.starts_with("mock:") {
-            std::borrow::Cow::Owned(crate::http::simulator_url(&self.meta.service))
+            std::borrow::Cow::Owned(crate::wire::simulator_url(&self.meta.service))
         } else {
             raw
         };
@@ -104,8 +105,8 @@ impl HttpOperation {
     }
 
     /// The request `invoke` would send, without sending it or logging in
-    /// (`--dry-run`; render it with [`crate::http::curl::render`]).
-    /// Credentials appear as [`REDACTED`](crate::http::REDACTED) placeholders.
+    /// (`--dry-run`; render it with [`crate::wire::curl::render`]).
+    /// Credentials appear as [`REDACTED`](crate::wire::REDACTED) placeholders.
     pub async fn prepare(&self, ctx: &Context, input: &Value) -> Result<Request> {
         self.prepare_offline(ctx, input)
     }
@@ -123,7 +124,7 @@ impl HttpOperation {
     /// An operation without security sends `unsigned` as it is; the auth
     /// steps run in their own boxed future, so the future of a plain call
     /// (and of `invoke`, which holds it) stays small and cheap to allocate.
-    async fn send(&self, ctx: &Context, unsigned: &Request, delivery: Delivery) -> Result<crate::http::Response> {
+    async fn send(&self, ctx: &Context, unsigned: &Request, delivery: Delivery) -> Result<crate::wire::Response> {
         let settings = &ctx.config().http;
         let may_retry = self.may_retry(ctx);
         if self.meta.security.is_empty() {
@@ -135,7 +136,7 @@ impl HttpOperation {
     /// Whether a failed call may be retried.
     fn may_retry(&self, ctx: &Context) -> bool {
         ctx.options.force_retry
-            || *self.may_retry.get_or_init(|| Profile::for_service(&self.meta.service).may_retry(&self.meta))
+            || *self.may_retry.get_or_init(|| ServiceProfile::for_service(&self.meta.service).may_retry(&self.meta))
     }
 
     /// [`HttpOperation::send`] for an operation with security.
@@ -145,7 +146,7 @@ impl HttpOperation {
         unsigned: &Request,
         delivery: Delivery,
         may_retry: bool,
-    ) -> Result<crate::http::Response> {
+    ) -> Result<crate::wire::Response> {
         let settings = &ctx.config().http;
         let mut request = unsigned.clone();
         crate::auth::authorize(ctx, &self.meta, &mut request).await?;
@@ -179,8 +180,8 @@ impl HttpOperation {
             return Err(response::status_error(&self.meta.id, resp, ctx.config().http.max_body_bytes).await);
         }
         let body = match resp.body {
-            crate::http::ResponseBody::Stream(s) => s,
-            crate::http::ResponseBody::Full(b) => Box::pin(futures::stream::once(futures::future::ready(Ok(b)))),
+            crate::wire::ResponseBody::Stream(s) => s,
+            crate::wire::ResponseBody::Full(b) => Box::pin(futures::stream::once(futures::future::ready(Ok(b)))),
         };
         Ok(Streamed { status: resp.status, headers: resp.headers, body })
     }
@@ -195,8 +196,8 @@ impl HttpOperation {
             return Err(response::status_error(&self.meta.id, resp, ctx.config().http.max_body_bytes).await);
         }
         match resp.body {
-            crate::http::ResponseBody::Stream(s) => Ok(sse::events(s)),
-            crate::http::ResponseBody::Full(b) => {
+            crate::wire::ResponseBody::Stream(s) => Ok(sse::events(s)),
+            crate::wire::ResponseBody::Full(b) => {
                 Ok(sse::events(Box::pin(futures::stream::once(futures::future::ready(Ok(b))))))
             }
         }
@@ -229,8 +230,8 @@ impl Operation for HttpOperation {
         match resp.body {
             // What the transports hand back for a buffered call: decoded
             // without another future in this one.
-            crate::http::ResponseBody::Full(_) => response::decode_full(&self.meta.id, resp, cap),
-            crate::http::ResponseBody::Stream(_) => Box::pin(response::decode_buffered(&self.meta.id, resp, cap)).await,
+            crate::wire::ResponseBody::Full(_) => response::decode_full(&self.meta.id, resp, cap),
+            crate::wire::ResponseBody::Stream(_) => Box::pin(response::decode_buffered(&self.meta.id, resp, cap)).await,
         }
     }
 }

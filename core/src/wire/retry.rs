@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::HttpSettings;
 use crate::error::{Error, Result};
-use crate::http::{Delivery, Request, Response, Transport};
+use crate::wire::{Delivery, Request, Response, Transport};
 
 /// Statuses that say "try again later".
 pub fn retryable_status(status: u16) -> bool {

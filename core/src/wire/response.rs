@@ -12,10 +12,10 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
-use crate::http::client::too_big;
-use crate::http::{Response, ResponseBody};
-use crate::operation::{Body, Output};
+use crate::model::{Body, Output};
 use crate::schema::is_json;
+use crate::wire::client::too_big;
+use crate::wire::{Response, ResponseBody};
 
 /// Headers servers use to name a request in their logs.
 const REQUEST_ID_HEADERS: [&str; 5] =
@@ -74,10 +74,10 @@ pub async fn status_error(operation: &str, response: Response, cap: u64) -> Erro
 /// [`status_error`] from a body already read.
 pub fn status_error_from(operation: &str, status: u16, headers: &http::HeaderMap, bytes: &[u8]) -> Error {
     let request_id = REQUEST_ID_HEADERS.iter().find_map(|h| headers.get(*h)?.to_str().ok()).map(str::to_owned);
-    let mut shown = crate::operation::headers_json(headers);
+    let mut shown = crate::model::headers_json(headers);
     // A session cookie set on an error answer is still a credential.
     if let Some(cookie) = shown.get_mut("set-cookie") {
-        *cookie = serde_json::Value::String(crate::http::REDACTED.to_owned());
+        *cookie = serde_json::Value::String(crate::wire::REDACTED.to_owned());
     }
     Error::Status {
         operation: operation.to_owned(),

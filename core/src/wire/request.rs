@@ -11,11 +11,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::context::CallOptions;
 use crate::error::{Error, Result, Violation};
-use crate::http::{Pair, Request, body, params};
-use crate::operation::{Location, OperationMeta};
+use crate::model::CallOptions;
+use crate::model::{Location, OperationMeta};
 use crate::schema::BODY_KEY;
+use crate::wire::{Pair, Request, body, params};
 
 /// Parses a configured base URL once; a trailing `/` is dropped so that
 /// `https://host/api/` and `https://host/api` prefix paths alike.
