@@ -2,7 +2,7 @@
 //! secrets already redacted by core.
 
 use mlua::{Lua, Table};
-use opdeck::http::{Payload, Request};
+use opdeck::wire::{Payload, Request};
 
 /// `{ method, url, headers = { {name, value}, ... }, body, curl }`; `body`
 /// is the text of a byte body (nil for none, multipart or a file).
