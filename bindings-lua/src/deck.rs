@@ -237,10 +237,10 @@ pub struct Defaults {
 /// `opdeck.new{ profile, base_urls, tokens, logins, mock, read_only }`.
 fn new_deck(lua: &Lua, opts: Option<Table>) -> mlua::Result<opdeck::Result<Deck>> {
     let defaults = lua.app_data_ref::<Defaults>().map(|d| d.clone()).unwrap_or_default();
-    if opts.is_none() {
-        if let Some(host) = lua.app_data_ref::<crate::embed::HostDeck>() {
-            return Ok(Ok(host.0.clone()));
-        }
+    if opts.is_none()
+        && let Some(host) = lua.app_data_ref::<crate::embed::HostDeck>()
+    {
+        return Ok(Ok(host.0.clone()));
     }
     let opts = match opts {
         Some(o) => o,

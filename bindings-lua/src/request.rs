@@ -13,7 +13,7 @@ pub(crate) fn to_lua(lua: &Lua, request: &Request) -> mlua::Result<Table> {
     t.raw_set("url", request.redacted_url())?;
     let headers = lua.create_table_with_capacity(request.headers.len(), 0)?;
     for (i, h) in request.headers.iter().enumerate() {
-        headers.raw_set(i + 1, lua.create_sequence_from([&*h.name, &*h.shown()])?)?;
+        headers.raw_set(i + 1, lua.create_sequence_from([&*h.name, h.shown()])?)?;
     }
     t.raw_set("headers", headers)?;
     if let Payload::Bytes { content_type, data } = &request.body {
