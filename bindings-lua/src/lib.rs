@@ -77,9 +77,13 @@ pub(crate) fn open_with(lua: &Lua, threads: Option<Table>) -> mlua::Result<Table
 }
 
 /// `luaopen_opdeck`: what `require "opdeck"` runs in a host Lua.
+///
+/// `skip_memory_check`: a host Lua sets no allocation limit of mlua's, so
+/// mlua would otherwise run every allocating call (each table and string
+/// of a converted body) in protected mode.
 #[cfg(feature = "module")]
 #[allow(unsafe_code)]
-#[mlua::lua_module(name = "opdeck")]
+#[mlua::lua_module(name = "opdeck", skip_memory_check)]
 fn opdeck_module(lua: &Lua) -> mlua::Result<Table> {
     open(lua)
 }

@@ -40,7 +40,11 @@ case "${1:-}" in
     ;;
   luarocks)
     tree="$tmp/tree"
-    (cd bindings-lua && CARGO_TARGET_DIR="$target" luarocks --lua-version 5.4 --tree "$tree" make offline/opdeck-scm-1.rockspec)
+    # This checks the install path, not the optimizer: the rock's release build
+    # runs at opt-level 0 without LTO here (minutes less in CI); bench/lua.sh
+    # rebuilds it optimized.
+    (cd bindings-lua && CARGO_TARGET_DIR="$target" CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false \
+      CARGO_PROFILE_RELEASE_CODEGEN_UNITS=64 luarocks --lua-version 5.4 --tree "$tree" make offline/opdeck-scm-1.rockspec)
     so="$(find "$tree" -name opdeck.so | head -1)"
     [ -n "$so" ] || { echo "luarocks installed no opdeck.so" >&2; exit 1; }
     eval "$(luarocks --lua-version 5.4 --tree "$tree" path)"
