@@ -135,7 +135,13 @@ fn main() {
     }
     let marks = Arc::new(Mutex::new(Vec::new()));
     let url = server(marks.clone());
-    let deck = Deck::builder().builtins(Builtins::None).build().expect("deck");
+    // The deck `opdeck.new({})` builds on the Lua side: configuration from the
+    // environment and the built-in services.
+    let deck = if std::env::var_os("OPDECK_BENCH_BARE").is_some() {
+        Deck::builder().builtins(Builtins::None).build().expect("deck")
+    } else {
+        Deck::builder().load_config(None).build().expect("deck")
+    };
     let ids = deck.add_source_blocking("bench", SPEC, Some(&url)).expect("spec");
     let id = ids.iter().find(|i| i.ends_with(".list")).expect("list id").clone();
 
