@@ -106,6 +106,11 @@ step lua-module bash tests/lua/run.sh module
 step lua-embedded bash tests/lua/run.sh embedded
 step lua-luarocks bash tests/lua/run.sh luarocks
 
+# ---- the Python wheel: bindings-python is its own crate (own Cargo.lock, target/python) --
+step python-lint env CARGO_TARGET_DIR=target/python bash -c \
+  'cargo fmt --manifest-path bindings-python/Cargo.toml --check && cargo clippy --manifest-path bindings-python/Cargo.toml --all-targets -- -D warnings'
+step python-wheel bash bindings-python/tests/run.sh
+
 say "summary"
 echo "run-all: steps ok: ${passed[*]:-none}"
 if ((${#failed[@]})); then

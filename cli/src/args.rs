@@ -166,18 +166,40 @@ pub struct Call {
     /// Retry even if the method is not idempotent.
     #[arg(long)]
     pub force_retry: bool,
+    /// The simulator's flags.
+    #[command(flatten)]
+    pub sim: SimulatorArgs,
+}
+
+/// The built-in simulator: `--mock`, its starting state and its seed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SimulatorArgs {
     /// Answer from the built-in simulator instead of the network.
     #[arg(long)]
     pub mock: bool,
+    /// Start the simulator from the records in FILE (JSON, `{service: {collection path: [records]}}`)
+    /// and write them back there at exit; FILE is created when missing. Implies --mock.
+    #[arg(long, value_name = "FILE")]
+    pub mock_state: Option<PathBuf>,
+    /// Seed the simulator's made-up values, for a repeatable run. Implies --mock.
+    #[arg(long, value_name = "N")]
+    pub mock_seed: Option<u64>,
+}
+
+impl SimulatorArgs {
+    /// Whether the simulator answers.
+    pub fn on(&self) -> bool {
+        self.mock || self.mock_state.is_some() || self.mock_seed.is_some()
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct Run {
     /// The script file.
     pub script: PathBuf,
-    /// Answer every call from the simulator instead of the network.
-    #[arg(long)]
-    pub mock: bool,
+    /// The simulator's flags.
+    #[command(flatten)]
+    pub sim: SimulatorArgs,
     /// Let the script read files (Rhai: `read_json`, `read_csv`; Lua: read-only `io`, `opdeck.read_json`, `require`).
     #[arg(long)]
     pub allow_read: bool,
@@ -210,7 +232,16 @@ impl Run {
         let mut args = std::mem::take(&mut self.args).into_iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--mock" => self.mock = true,
+                "--mock" => self.sim.mock = true,
+                "--mock-state" => self.sim.mock_state = args.next().map(PathBuf::from),
+                "--mock-seed" => {
+                    let value = args.next().unwrap_or_default();
+                    self.sim.mock_seed = Some(
+                        value
+                            .parse()
+                            .map_err(|_| Error::usage(format!("--mock-seed takes a whole number, not `{value}`")))?,
+                    );
+                }
                 "--allow-read" => self.allow_read = true,
                 "--dry-run" => self.dry_run = true,
                 "--allow-env" => self.allow_env.extend(args.next()),

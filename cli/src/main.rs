@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod simulator;
 mod store;
 
 use std::io::IsTerminal;
@@ -44,23 +45,45 @@ struct Global<'a> {
     read_only: bool,
 }
 
-fn deck(global: Global<'_>, mock: bool) -> opdeck::Result<Deck> {
-    let deck = Deck::builder().load_config(global.profile).read_only(global.read_only).build()?;
+fn deck(global: Global<'_>, sim: &args::SimulatorArgs) -> opdeck::Result<Deck> {
+    let mut builder = Deck::builder().load_config(global.profile).read_only(global.read_only).mock(sim.on());
+    if let Some(seed) = sim.mock_seed {
+        builder = builder.mock_seed(seed);
+    }
+    let deck = builder.build()?;
     for (name, err) in crate::store::Store::user()?.load_into(&deck)? {
         eprintln!("opdeck: added source `{name}` was skipped: {err}");
     }
-    Ok(if mock { deck.with_options(CallOptions { mock: true, ..CallOptions::default() }) } else { deck })
+    if let Some(path) = &sim.mock_state {
+        simulator::load(&deck, path)?;
+    }
+    Ok(deck)
+}
+
+/// Runs `command` on `deck`, then writes the simulator's records back to
+/// `--mock-state`, whether the command succeeded or not (a failed script's
+/// records are what a rerun starts from).
+fn with_state<T>(
+    deck: &Deck,
+    sim: &args::SimulatorArgs,
+    command: impl FnOnce() -> opdeck::Result<T>,
+) -> opdeck::Result<T> {
+    let result = command();
+    if let Some(path) = &sim.mock_state {
+        simulator::save(deck, path)?;
+    }
+    result
 }
 
 fn run(cli: Cli) -> opdeck::Result<ExitCode> {
     let profile = Global { profile: cli.profile.as_deref(), read_only: cli.read_only };
     match cli.command {
         Command::Services { json } => {
-            let deck = deck(profile, false)?;
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
             output::services(&deck.registry().services(), json);
         }
         Command::Ops { query, service, group, method, deprecated, since, read_only, json } => {
-            let deck = deck(profile, false)?;
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
             if let Some(s) = &service {
                 deck.registry().service(s)?;
             }
@@ -76,17 +99,17 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             output::ops(&ops, json);
         }
         Command::Describe { id, json } => {
-            let deck = deck(profile, false)?;
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
             let op = deck.registry().get(&id)?;
             output::describe(op.meta(), json);
         }
         Command::Spec(SpecCommand::Preview { spec }) => {
-            let deck = deck(profile, false)?;
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
             let preview = deck.preview_spec_blocking(&spec)?;
             output::value(&preview, output::Format::Json)?;
         }
         Command::Spec(SpecCommand::Add { name, spec, base_url }) => {
-            let deck = deck(profile, false)?;
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
             let added = crate::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
             eprintln!("added service `{name}` with {} operations", added.len());
         }
@@ -122,17 +145,21 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
 }
 
 fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCode> {
-    let deck = deck(profile, call.mock)?;
+    let deck = deck(profile, &call.sim)?;
     let op = deck.registry().get(&call.id)?;
     let input = args::input(op.meta(), call.input.as_deref(), &call.params)?;
     let options = CallOptions {
         content_type: call.content_type.clone(),
         download_to: call.out.clone(),
         force_retry: call.force_retry,
-        mock: call.mock,
+        mock: call.sim.on(),
         timeout: None,
     };
     let deck = deck.with_options(options);
+    with_state(&deck, &call.sim, || call_on(&deck, &call, op.as_ref(), input))
+}
+
+fn call_on(deck: &Deck, call: &args::Call, op: &dyn opdeck::Operation, input: Value) -> opdeck::Result<ExitCode> {
     if call.dry_run {
         let request = deck.prepare(&call.id, &input)?;
         println!("{}", opdeck::wire::curl::render(&request));
@@ -140,7 +167,7 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
     }
     if call.all {
         let limits = opdeck::engine::PageLimits { max_pages: call.max_pages, max_items: call.max_items };
-        let items = output::paginate(&deck, &call.id, input, limits, std::io::stderr().is_terminal())?;
+        let items = output::paginate(deck, &call.id, input, limits, std::io::stderr().is_terminal())?;
         output::value(&Value::Array(items), call.output)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -157,20 +184,21 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
 
 fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {
     let run = run.with_flags_from_args()?;
-    let deck = deck(profile, run.mock)?;
-    if run.mock {
+    let deck = deck(profile, &run.sim)?;
+    if run.sim.on() {
         eprintln!("opdeck: running on the simulator (--mock); nothing is sent to any service");
     }
     if run.script.extension().is_some_and(|e| e == "lua") {
-        return run_lua(profile, deck, run);
+        let (sim, lua_deck) = (run.sim.clone(), deck.clone());
+        return with_state(&deck, &sim, || run_lua(profile, lua_deck, run));
     }
-    let mut engine = opdeck::script::Engine::new(deck);
+    let mut engine = opdeck::script::Engine::new(deck.clone());
     engine.allow_read(run.allow_read).allow_env(run.allow_env.iter().cloned()).dry_run(run.dry_run);
     if let Some(secs) = run.wall_time {
         let wall_time = std::time::Duration::from_secs(secs);
         engine.set_limits(opdeck::script::Limits { wall_time, ..opdeck::script::Limits::default() });
     }
-    engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(&run.args))?;
+    with_state(&deck, &run.sim, || engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(&run.args)))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -179,7 +207,7 @@ fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> 
 fn run_lua(global: Global<'_>, deck: Deck, run: args::Run) -> opdeck::Result<ExitCode> {
     let defaults = opdeck_lua::Defaults {
         profile: global.profile.map(str::to_owned),
-        mock: run.mock,
+        mock: run.sim.on(),
         read_only: global.read_only,
     };
     let mut runner = opdeck_lua::embed::Runner::new(Some(deck), defaults);

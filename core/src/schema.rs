@@ -142,7 +142,10 @@ pub fn input_schema(meta: &OperationMeta) -> Value {
 
 /// The schema of the success response's body, when the spec gives one.
 pub fn output_schema(meta: &OperationMeta) -> Option<Value> {
-    let media = meta.success_response()?.media.first()?;
+    // The JSON media when there are several: what a client reads, and what
+    // the simulator answers with.
+    let media = &meta.success_response()?.media;
+    let media = media.iter().find(|m| is_json(&m.content_type)).or(media.first())?;
     Some(attach_defs(&meta.definitions, media.schema.clone()))
 }
 

@@ -11,6 +11,11 @@ use super::mock_support::{SPECS, UNSATISFIABLE, authorize, load, mock_base, need
 
 fn status(mock: &MockTransport, req: &Request) -> (u16, String) {
     let r = mock.respond(req).unwrap_or_else(|e| panic!("{}: the simulator fails: {e}", req.operation));
+    parts(r)
+}
+
+/// The status and the start of the body of an answer.
+fn parts(r: opdeck::wire::Response) -> (u16, String) {
     let body = match r.body {
         opdeck::wire::ResponseBody::Full(b) => String::from_utf8_lossy(&b).chars().take(400).collect(),
         opdeck::wire::ResponseBody::Stream(_) => String::new(),
@@ -42,7 +47,9 @@ fn every_operation_accepts_its_example_input() {
             };
             let response = mock.respond(&req).unwrap_or_else(|e| panic!("{}: the simulator fails: {e}", meta.id));
             let routed = response.header(OPERATION_HEADER).unwrap_or_default().to_owned();
-            let (code, body) = status(&mock, &req);
+            // One request each: the simulator keeps state, so a second DELETE
+            // of the same item would rightly be a 404.
+            let (code, body) = parts(response);
             if routed != meta.id {
                 // Two templates of the same shape: the first declared wins,
                 // as with Prism, and the later one is unreachable.

@@ -32,6 +32,8 @@ mod script_engine;
 mod script_sandbox;
 // The offline simulator on hand-built operations: routing, request checks, generated answers.
 mod mock_sim;
+// The simulator's state: create, read back, update, delete, pages of 25, state files.
+mod mock_state;
 // Configuration: TOML profiles, environment overrides, secret sources, errors, redaction.
 mod config_load;
 // Credentials on the wire: api keys, bearer, basic, OAuth2, login flows, expiry, redaction.

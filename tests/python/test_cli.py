@@ -127,3 +127,25 @@ def test_the_config_files_policy_table_is_enforced(run, tmp_path):
     (tmp_path / "opdeck.toml").write_text('[profiles.default.policy]\nrules = ["forbid *"]\n', encoding="utf-8")
     proc = run("call", "wildduck.users.getUsers", "--mock", check=2)
     assert "policy.rules[0]" in error_json(proc)["message"]
+
+
+def test_mock_state_keeps_what_a_call_created_for_the_next_run(run, tmp_path):
+    state = tmp_path / "state.json"
+    made = json.loads(run("call", "kitsu.crud.postDataProjects", "body.name=Demo", "--mock-state", str(state), check=0).stdout)
+    listed = json.loads(run("call", "kitsu.crud.getDataProjects", "--all", "--mock-state", str(state), check=0).stdout)
+    assert made["id"] in [p["id"] for p in listed]
+    assert "Demo" in [p["name"] for p in listed]
+    saved = json.loads(state.read_text(encoding="utf-8"))
+    assert len(saved["kitsu"]["/data/projects"]) == len(listed)
+    # A state file that is not JSON is refused before anything runs, naming the file.
+    state.write_text("{oops", encoding="utf-8")
+    proc = run("call", "kitsu.crud.getDataProjects", "--mock-state", str(state), check=2)
+    assert "state.json" in error_json(proc)["message"]
+
+
+def test_mock_seed_makes_a_run_repeatable(run):
+    a = run("call", "kitsu.crud.getDataProjects", "--mock-seed", "7", check=0).stdout
+    b = run("call", "kitsu.crud.getDataProjects", "--mock-seed", "7", check=0).stdout
+    c = run("call", "kitsu.crud.getDataProjects", "--mock-seed", "8", check=0).stdout
+    assert a == b
+    assert a != c

@@ -34,6 +34,7 @@ pub struct DeckBuilder {
     overlays: Vec<(String, Overlay)>,
     transport: Option<Arc<dyn Transport>>,
     mock: bool,
+    mock_seed: Option<u64>,
     builtins: Builtins,
     sources: Vec<Box<dyn Source>>,
     runtime: Option<tokio::runtime::Handle>,
@@ -117,6 +118,13 @@ impl DeckBuilder {
         self
     }
 
+    /// Seed the simulator's made-up values (else the configuration's
+    /// `OPDECK_MOCK_SEED`, else 0): the same seed gives the same answers.
+    pub fn mock_seed(mut self, seed: u64) -> Self {
+        self.mock_seed = Some(seed);
+        self
+    }
+
     /// Send with this transport instead of reqwest.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
@@ -183,6 +191,9 @@ impl DeckBuilder {
             #[cfg(feature = "config-file")]
             (None, Some(Load::File(path, profile))) => Config::load_file(&path, profile.as_deref())?,
         };
+        if let Some(seed) = self.mock_seed {
+            config.mock_seed = seed;
+        }
         for (service, overlay) in self.overlays {
             let svc = config.services.entry(service).or_default();
             match overlay {
@@ -211,11 +222,11 @@ impl DeckBuilder {
         if self.mock && !cfg!(feature = "simulator") {
             return Err(crate::error::Error::usage("the simulator (`mock`) needs opdeck's `simulator` feature"));
         }
-        let transport = super::routed(&registry, transport, &config);
+        let (transport, simulator) = super::routed(&registry, transport, &config);
         let ctx =
             Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(self.paging);
         let options = CallOptions { mock: self.mock || self.options.mock, ..self.options };
-        Ok(Deck::from_context(ctx.with_options(options), self.runtime))
+        Ok(Deck::from_context(ctx.with_options(options), self.runtime, simulator))
     }
 }
 

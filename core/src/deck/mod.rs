@@ -37,7 +37,14 @@ pub struct Deck {
     /// The process the deck was built in: its connections and runtime do not
     /// survive a `fork()`.
     pid: u32,
+    /// The simulator in front of the transport, with its records.
+    simulator: Simulator,
 }
+
+#[cfg(feature = "simulator")]
+type Simulator = Option<Arc<crate::mock::MockTransport>>;
+#[cfg(not(feature = "simulator"))]
+type Simulator = ();
 
 /// One operation as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -67,7 +74,7 @@ pub struct OpInfo {
 #[derive(Debug)]
 struct Routed {
     network: Arc<dyn Transport>,
-    mock: crate::mock::MockTransport,
+    mock: Arc<crate::mock::MockTransport>,
 }
 
 #[cfg(feature = "simulator")]
@@ -95,16 +102,16 @@ impl Transport for Routed {
 /// `transport` with the simulator in front of it, answering simulator URLs
 /// (see [`crate::wire::simulator_url`], chosen by `--mock` or a `mock:` base
 /// URL) over the same registry, so simulated calls take the path real ones do.
-pub(crate) fn routed(registry: &Arc<Registry>, transport: Arc<dyn Transport>, config: &Config) -> Arc<dyn Transport> {
+fn routed(registry: &Arc<Registry>, transport: Arc<dyn Transport>, config: &Config) -> (Arc<dyn Transport>, Simulator) {
     #[cfg(feature = "simulator")]
     {
-        let mock = crate::mock::MockTransport::new(registry.clone(), config.mock_seed);
-        Arc::new(Routed { network: transport, mock })
+        let mock = Arc::new(crate::mock::MockTransport::new(registry.clone(), config.mock_seed));
+        (Arc::new(Routed { network: transport, mock: mock.clone() }), Some(mock))
     }
     #[cfg(not(feature = "simulator"))]
     {
         let _ = (registry, config);
-        transport
+        (transport, ())
     }
 }
 
@@ -120,12 +127,34 @@ impl Deck {
     ///
     /// Simulator URLs are answered by the simulator (feature `simulator`).
     pub fn new(registry: Arc<Registry>, transport: Arc<dyn Transport>, config: crate::Config) -> Self {
-        let transport = routed(&registry, transport, &config);
-        Deck::from_context(Context::new(registry, transport, Arc::new(config)), None)
+        let (transport, simulator) = routed(&registry, transport, &config);
+        Deck::from_context(Context::new(registry, transport, Arc::new(config)), None, simulator)
     }
 
-    fn from_context(ctx: Context, runtime: Option<tokio::runtime::Handle>) -> Self {
-        Deck { ctx, runtime, pid: std::process::id() }
+    fn from_context(ctx: Context, runtime: Option<tokio::runtime::Handle>, simulator: Simulator) -> Self {
+        Deck { ctx, runtime, pid: std::process::id(), simulator }
+    }
+
+    /// Every record the simulator holds, `{service: {collection path:
+    /// [records]}}` (what `--mock-state` writes back at exit).
+    pub fn simulator_state(&self) -> Result<Value> {
+        #[cfg(feature = "simulator")]
+        if let Some(sim) = &self.simulator {
+            return Ok(sim.state());
+        }
+        Err(Error::usage("this deck has no simulator (opdeck's `simulator` feature)"))
+    }
+
+    /// Starts the simulator's collections that `state` names with exactly
+    /// those records (the shape of [`Deck::simulator_state`]). Nothing
+    /// changes when a record lacks its collection's id field.
+    pub fn load_simulator_state(&self, state: &Value) -> Result<()> {
+        #[cfg(feature = "simulator")]
+        if let Some(sim) = &self.simulator {
+            return sim.load_state(state);
+        }
+        let _ = state;
+        Err(Error::usage("this deck has no simulator (opdeck's `simulator` feature)"))
     }
 
     /// An empty deck that sends over the network.
@@ -157,7 +186,12 @@ impl Deck {
     /// The same deck (shared registry, connections and sessions) whose calls
     /// run with other options.
     pub fn with_options(&self, options: CallOptions) -> Deck {
-        Deck { ctx: self.ctx.with_options(options), runtime: self.runtime.clone(), pid: self.pid }
+        Deck {
+            ctx: self.ctx.with_options(options),
+            runtime: self.runtime.clone(),
+            pid: self.pid,
+            simulator: self.simulator.clone(),
+        }
     }
 
     fn same_process(&self) -> Result<()> {

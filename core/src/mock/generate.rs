@@ -40,6 +40,10 @@ pub(crate) struct Generator<'a> {
 }
 
 const WORDS: [&str; 8] = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+const FIRST_NAMES: [&str; 12] =
+    ["Ann", "Bruno", "Chloe", "Dev", "Elif", "Farah", "Goran", "Hana", "Ines", "Jonas", "Kenji", "Lea"];
+const LAST_NAMES: [&str; 12] =
+    ["Lee", "Moreau", "Nowak", "Okafor", "Petit", "Quinn", "Rossi", "Sato", "Tanaka", "Ueda", "Varga", "Weber"];
 
 impl<'a> Generator<'a> {
     /// A generator seeded with `seed`.
@@ -157,7 +161,10 @@ impl<'a> Generator<'a> {
             if skip {
                 continue;
             }
-            let value = self.at(prop, depth + 1);
+            let value = match self.by_name(name, p) {
+                Some(text) => Value::String(text),
+                None => self.at(prop, depth + 1),
+            };
             out.insert(name.clone(), value);
         }
         let extra = obj.get("additionalProperties").filter(|a| a.is_object());
@@ -257,6 +264,37 @@ impl<'a> Generator<'a> {
         }
         let v = v.clamp(lo, hi);
         Number::from_f64(v).map_or(Value::Null, Value::Number)
+    }
+
+    /// A value that looks like what a field of this name holds (a person's
+    /// name, an email, a user name), for a plain string field: one with no
+    /// format, pattern, enum or example of its own, and room for the text.
+    fn by_name(&mut self, name: &str, schema: &Value) -> Option<String> {
+        let obj = schema.as_object()?;
+        let plain = ["format", "pattern", "enum", "const", "example", "examples"].iter().all(|k| !obj.contains_key(*k));
+        if !plain || !types(self.defs, schema).contains(&"string") {
+            return None;
+        }
+        let key: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        let first = FIRST_NAMES[self.rng.usize(..FIRST_NAMES.len())];
+        let last = LAST_NAMES[self.rng.usize(..LAST_NAMES.len())];
+        let text = match key.as_str() {
+            "firstname" | "givenname" => first.to_owned(),
+            "lastname" | "surname" | "familyname" => last.to_owned(),
+            "name" | "displayname" | "fullname" | "realname" => format!("{first} {last}"),
+            "email" | "mail" | "primaryemail" | "emailaddress" => {
+                format!("{}.{}@example.com", first.to_ascii_lowercase(), last.to_ascii_lowercase())
+            }
+            "username" | "login" | "loginname" => {
+                format!("{}.{}", first.to_ascii_lowercase(), last.to_ascii_lowercase())
+            }
+            "phone" | "phonenumber" | "mobile" => format!("+1 555 01{:02}", self.rng.u8(..100)),
+            _ => return None,
+        };
+        let len = text.chars().count() as u64;
+        let min = obj.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+        let max = obj.get("maxLength").and_then(Value::as_u64).unwrap_or(u64::MAX);
+        (min..=max).contains(&len).then_some(text)
     }
 
     fn word(&mut self) -> Value {
@@ -401,6 +439,14 @@ const CURSOR_KEYS: [&str; 3] = ["nextCursor", "next_cursor", "next"];
 const TOTAL_KEYS: [&str; 3] = ["total", "totalCount", "total_count"];
 /// Names of the item list in list envelopes.
 const ITEM_KEYS: [&str; 5] = ["results", "items", "data", "entries", "records"];
+
+/// A success answer says so: a top-level boolean `success` (WildDuck's
+/// envelope) is `true`, where a made-up value could have said `false`.
+pub(crate) fn affirm(body: &mut Value) {
+    if let Some(flag) = body.as_object_mut().and_then(|o| o.get_mut("success")).filter(|v| v.is_boolean()) {
+        *flag = Value::Bool(true);
+    }
+}
 
 /// Makes a list envelope the last page: its next cursor says "none" in the
 /// way the schema allows (`false`, `null`, or empty), its total equals the

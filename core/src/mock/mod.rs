@@ -17,17 +17,16 @@
 //!   `Accept` header takes, else the lowest declared 2xx, with the spec's example
 //!   or a value made from the response schema. The value is deterministic for
 //!   the seed and the request, so the same script gives the same output.
-//!   Cursors come back as "no next page" and totals match the items given, so
-//!   pagination always ends after one page.
+//!   Lists, items and their writes are answered from the store (`store`):
+//!   what a script creates it reads back, lists page under the service's own
+//!   rule, and a deleted item is a 404 in the service's error shape.
 //!
 //! Every response carries `x-opdeck-simulated: true`, and those of a routed
 //! request `x-opdeck-operation: <id>`.
 //!
-//! The simulator keeps no state: a POST followed by a GET of the created id
-//! does not read back the posted object. Keeping it would make one request's
-//! answer depend on the ones before it, breaking the determinism above, and
-//! mixing a POST's input into the schema of another operation's answer
-//! cannot be checked against the spec.
+//! The answers stay deterministic: every made-up value derives from the seed
+//! and the request (or, for a record, its collection and id), never from the
+//! order of calls; only the store's contents depend on what was sent before.
 
 mod body;
 mod check;
@@ -35,6 +34,7 @@ mod generate;
 mod input;
 mod params;
 mod route;
+mod store;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -52,6 +52,7 @@ use crate::wire::{Delivery, Request, Response, ResponseBody, Transport};
 
 pub use check::Issue;
 pub use input::example_input;
+pub use store::SEEDED;
 
 pub use crate::wire::{MOCK_DOMAIN, simulated_service as service_of, simulator_url as base_url};
 use check::Verdict;
@@ -70,6 +71,7 @@ pub struct MockTransport {
     registry: Arc<Registry>,
     seed: u64,
     routers: RwLock<HashMap<String, Arc<Router>>>,
+    store: store::Store,
 }
 
 impl std::fmt::Debug for MockTransport {
@@ -82,7 +84,29 @@ impl MockTransport {
     /// A simulator answering for the services of `registry`; `seed` varies
     /// the made-up values while keeping them reproducible.
     pub fn new(registry: Arc<Registry>, seed: u64) -> Self {
-        MockTransport { registry, seed, routers: RwLock::new(HashMap::new()) }
+        MockTransport { registry, seed, routers: RwLock::new(HashMap::new()), store: store::Store::default() }
+    }
+
+    /// Every record the simulator holds, as `{service: {collection path:
+    /// [records]}}`: what `--mock-state` writes back.
+    pub fn state(&self) -> Value {
+        self.store.export()
+    }
+
+    /// Starts the collections `state` names (the shape of
+    /// [`MockTransport::state`]) with exactly those records. Fails, changing
+    /// nothing, when a record lacks its collection's id field.
+    pub fn load_state(&self, state: &Value) -> Result<()> {
+        self.store.import(state, |service, path| {
+            let router = self.router(service).ok()?;
+            match router.find(Method::Get, path) {
+                Found::Route(route, _) => match &route.shape {
+                    route::Shape::Collection { template } => store::id_field(&router, template),
+                    _ => None,
+                },
+                _ => None,
+            }
+        })
     }
 
     /// The router of `service`, rebuilt when its operations were replaced.
@@ -125,7 +149,12 @@ impl MockTransport {
         };
         let meta = route.op.meta();
         let mut response = match check::check(meta, route.checks(), request, &values) {
-            Verdict::Valid => self.success(meta, request),
+            Verdict::Valid => match self.store.answer(self.seed, service, &router, route, &values, request) {
+                Some(answer) if acceptable(request, success_status(meta).1.map_or(&[][..], |r| &r.media)) => {
+                    stored(answer, request)
+                }
+                _ => self.success(meta, request),
+            },
             Verdict::Unauthorized(challenges) => {
                 let detail = "credentials of no security alternative of this operation were sent";
                 let mut r = problem(401, "UNAUTHORIZED", "Invalid security scheme used", detail);
@@ -209,6 +238,20 @@ impl MockTransport {
         mix(request.query().as_bytes());
         mix(check::payload_bytes(&request.body));
         h
+    }
+}
+
+/// The store's answer as a response.
+fn stored(answer: store::Answer, request: &Request) -> Response {
+    match answer.body {
+        Some(body) if request.method != Method::Head && !matches!(answer.status, 204 | 205 | 304) => {
+            json_response(answer.status, "application/json", &body)
+        }
+        _ => with_marker(Response {
+            status: answer.status,
+            headers: HeaderMap::new(),
+            body: ResponseBody::Full(Bytes::new()),
+        }),
     }
 }
 

@@ -31,12 +31,35 @@ enum Piece {
     Variable(String),
 }
 
+/// What a template is in the service's resource layout, found from the
+/// paths alone: `/users` is a collection when `/users/{id}` exists, and
+/// `/users/{id}` an item of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Neither: answered from the spec alone.
+    Plain,
+    /// A collection; `template` is its own template, trailing `/` removed.
+    Collection {
+        /// The collection's template.
+        template: String,
+    },
+    /// An item of the collection at `collection`, named by variable `var`.
+    Item {
+        /// The collection's template.
+        collection: String,
+        /// The path variable that names the item.
+        var: String,
+    },
+}
+
 /// One operation of the service, with its parsed template and its checks,
 /// compiled on first use.
 pub(crate) struct Route {
     pub(crate) op: Arc<dyn Operation>,
     segments: Vec<Vec<Piece>>,
     checks: OnceLock<Checks>,
+    /// Where the template sits in the resource layout.
+    pub(crate) shape: Shape,
 }
 
 impl Route {
@@ -67,15 +90,43 @@ pub(crate) struct Router {
 impl Router {
     /// Parses the templates of `ops`.
     pub(crate) fn new(ops: &[Arc<dyn Operation>]) -> Self {
+        let templates: std::collections::HashSet<&str> = ops.iter().map(|op| trimmed(&op.meta().path)).collect();
         let routes = ops
             .iter()
-            .map(|op| Route { op: op.clone(), segments: parse_template(&op.meta().path), checks: OnceLock::new() })
+            .map(|op| Route {
+                op: op.clone(),
+                segments: parse_template(&op.meta().path),
+                checks: OnceLock::new(),
+                shape: shape_of(trimmed(&op.meta().path), &templates),
+            })
             .collect::<Vec<Route>>();
         let mut by_depth: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
         for (i, route) in routes.iter().enumerate() {
             by_depth.entry(route.segments.len()).or_default().push(i);
         }
         Router { routes, by_depth }
+    }
+
+    /// The route of `method` on the items of the collection `collection`.
+    pub(crate) fn item_route(&self, collection: &str, method: Method) -> Option<&Route> {
+        self.routes.iter().find(|r| {
+            r.op.meta().method == method && matches!(&r.shape, Shape::Item { collection: c, .. } if c == collection)
+        })
+    }
+
+    /// The variable that names the items of `collection`, from any of its item routes.
+    pub(crate) fn item_var(&self, collection: &str) -> Option<String> {
+        self.routes.iter().find_map(|r| match &r.shape {
+            Shape::Item { collection: c, var } if c == collection => Some(var.clone()),
+            _ => None,
+        })
+    }
+
+    /// The route of `method` on the collection `collection` itself.
+    pub(crate) fn collection_route(&self, collection: &str, method: Method) -> Option<&Route> {
+        self.routes.iter().find(|r| {
+            r.op.meta().method == method && matches!(&r.shape, Shape::Collection { template } if template == collection)
+        })
     }
 
     /// Whether the router was built from exactly these operations.
@@ -113,6 +164,28 @@ impl Router {
             None => Found::NoPath,
         }
     }
+}
+
+/// A template without its trailing `/` (Seald writes `/users/` and `/users/{id}/`).
+fn trimmed(template: &str) -> &str {
+    if template.len() > 1 { template.strip_suffix('/').unwrap_or(template) } else { template }
+}
+
+/// The shape of `template` among all of the service's `templates`.
+fn shape_of(template: &str, templates: &std::collections::HashSet<&str>) -> Shape {
+    if let Some((parent, last)) = template.rsplit_once('/')
+        && let [Piece::Variable(var)] = parse_segment(last).as_slice()
+        && !parent.is_empty()
+        && templates.contains(parent)
+    {
+        return Shape::Item { collection: parent.to_owned(), var: var.clone() };
+    }
+    let is_parent = templates.iter().any(|t| {
+        t.strip_prefix(template)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|last| matches!(parse_segment(last).as_slice(), [Piece::Variable(_)]))
+    });
+    if is_parent { Shape::Collection { template: template.to_owned() } } else { Shape::Plain }
 }
 
 /// The segments of a path. A trailing `/` makes an empty last segment, so
@@ -236,6 +309,23 @@ mod tests {
         assert_eq!(values("file-{id}", "file-7"), Some(vec![("id".into(), "7".into())]));
         assert_eq!(values("file-{id}", "file-"), None);
         assert_eq!(values("{id}", "a%2Fb"), Some(vec![("id".into(), "a/b".into())]));
+    }
+
+    #[test]
+    fn collections_and_items_are_found_from_the_paths() {
+        let all: std::collections::HashSet<&str> =
+            ["/users", "/users/{user}", "/users/{user}/addresses", "/users/{user}/addresses/{address}", "/health"]
+                .into_iter()
+                .collect();
+        assert_eq!(shape_of("/users", &all), Shape::Collection { template: "/users".into() });
+        assert_eq!(shape_of("/users/{user}", &all), Shape::Item { collection: "/users".into(), var: "user".into() });
+        assert_eq!(
+            shape_of("/users/{user}/addresses/{address}", &all),
+            Shape::Item { collection: "/users/{user}/addresses".into(), var: "address".into() }
+        );
+        assert_eq!(shape_of("/health", &all), Shape::Plain);
+        assert_eq!(trimmed("/users/"), "/users");
+        assert_eq!(trimmed("/"), "/");
     }
 
     #[test]

@@ -520,13 +520,16 @@ impl OperationMeta {
         self.parameters.iter().find(|p| p.key == key)
     }
 
-    /// The first 2xx response that has a body, or the `default` one.
+    /// The lowest 2xx response that has a body (200 before 204, whatever
+    /// order the spec lists them in), else the lowest 2xx, else `default`.
     pub fn success_response(&self) -> Option<&ResponseSpec> {
-        self.responses
-            .iter()
-            .find(|r| r.status.starts_with('2') && !r.media.is_empty())
-            .or_else(|| self.responses.iter().find(|r| r.status.starts_with('2')))
-            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
+        let lowest = |with_body: bool| {
+            self.responses
+                .iter()
+                .filter(|r| r.status.starts_with('2') && (!with_body || !r.media.is_empty()))
+                .min_by_key(|r| r.status.parse::<u16>().unwrap_or(299))
+        };
+        lowest(true).or_else(|| lowest(false)).or_else(|| self.responses.iter().find(|r| r.status == "default"))
     }
 }
 

@@ -32,6 +32,9 @@ pub fn profile() -> ServiceProfile {
             items: "/items".into(),
             total: Some("/range/total".into()),
         }),
+        not_found: Some(
+            serde_json::json!({"code": 404, "message": "{message}", "debugInfo": "{message}", "errorCode": -40000}),
+        ),
         ..ServiceProfile::default()
     }
 }

@@ -43,6 +43,7 @@ pub fn profile() -> ServiceProfile {
             pages: Some("/nb_pages".into()),
             first: 1,
         }),
+        not_found: Some(serde_json::json!({"error": true, "message": "{message}"})),
         ..ServiceProfile::default()
     }
 }

@@ -35,6 +35,9 @@ pub struct ServiceProfile {
     /// How a username and password become a token when the spec's schemes
     /// cannot say (Kitsu's `/auth/login`, DRACOON's `/v4/auth/login`).
     pub login: Option<LoginFlow>,
+    /// The body of the service's "not found" answer, for the simulator:
+    /// every `"{message}"` string is replaced by the message.
+    pub not_found: Option<serde_json::Value>,
     /// The OAuth2 token URL when the spec's is missing or wrong; a relative
     /// one is resolved against the base URL (DRACOON's `/oauth/token`).
     pub token_url: Option<String>,

@@ -29,6 +29,7 @@ pub fn profile() -> ServiceProfile {
             items: "/results".into(),
             switch: vec![("use_cursor".into(), Value::String("true".into()))],
         }),
+        not_found: Some(serde_json::json!({"detail": "{message}"})),
         ..ServiceProfile::default()
     }
 }

@@ -19,6 +19,7 @@ pub fn profile() -> ServiceProfile {
         ]
         .map(String::from)
         .to_vec(),
+        not_found: Some(serde_json::json!({"detail": "{message}"})),
         ..ServiceProfile::default()
     }
 }

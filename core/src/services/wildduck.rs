@@ -15,6 +15,7 @@ pub fn profile() -> ServiceProfile {
             items: "/results".into(),
             switch: Vec::new(),
         }),
+        not_found: Some(serde_json::json!({"error": "{message}", "code": "NotFound"})),
         ..ServiceProfile::default()
     }
 }
