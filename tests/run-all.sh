@@ -98,6 +98,13 @@ step bench-build cargo bench --workspace --no-run
 export OPDECK_BIN="$PWD/target/debug/opdeck"
 step python "$OPDECK_PEERS_DIR/pytools/bin/pytest" -c tests/python/pytest.ini tests/python
 step lua lua5.4 tests/lua/test_cli.lua
+# The Lua binding: its own lint and unit tests (outside the workspace), the module
+# through a real `require`, the same tests embedded, luarocks.
+step lua-clippy cargo clippy --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54 --all-targets -- -D warnings
+step lua-unit cargo test --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54
+step lua-module bash tests/lua/run.sh module
+step lua-embedded bash tests/lua/run.sh embedded
+step lua-luarocks bash tests/lua/run.sh luarocks
 
 # ---- the Python wheel: bindings-python is its own crate (own Cargo.lock, the shared target/) --
 step python-lint bash -c \

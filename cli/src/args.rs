@@ -69,7 +69,7 @@ pub enum Command {
     Spec(SpecCommand),
     /// Call one operation.
     Call(Call),
-    /// Run a Rhai script.
+    /// Run a Rhai script, or a Lua script (`.lua`) in the embedded Lua.
     Run(Run),
     /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
@@ -200,15 +200,24 @@ pub struct Run {
     /// The simulator's flags.
     #[command(flatten)]
     pub sim: SimulatorArgs,
-    /// Let the script read JSON and CSV files (`read_json`, `read_csv`).
+    /// Let the script read files (Rhai: `read_json`, `read_csv`; Lua: read-only `io`, `opdeck.read_json`, `require`).
     #[arg(long)]
     pub allow_read: bool,
-    /// Let the script read this environment variable with `env(name)` (repeatable).
+    /// Let the script read this environment variable with `env(name)` (Lua: `os.getenv`); repeatable.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
     /// Print what the script would change instead of changing it (reads still run).
     #[arg(long)]
     pub dry_run: bool,
+    /// Lua: bytes the script may allocate (0: no limit; default 512 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<usize>,
+    /// Lua: VM instructions the script may run (0: no limit; default 2,000,000,000).
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+    /// Seconds the script may run, calls included (default 3600).
+    #[arg(long, value_name = "SECONDS")]
+    pub wall_time: Option<u64>,
     /// Arguments for the script: `key=value` pairs, flags and words.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
@@ -236,14 +245,31 @@ impl Run {
                 "--allow-read" => self.allow_read = true,
                 "--dry-run" => self.dry_run = true,
                 "--allow-env" => self.allow_env.extend(args.next()),
-                _ => match arg.strip_prefix("--allow-env=") {
-                    Some(name) => self.allow_env.push(name.to_owned()),
-                    None => rest.push(arg),
+                "--max-memory" | "--max-instructions" | "--wall-time" => {
+                    let value = args.next().ok_or_else(|| Error::usage(format!("{arg} needs a value")))?;
+                    self.limit(&arg, &value)?;
+                }
+                _ => match arg.split_once('=') {
+                    Some(("--allow-env", name)) => self.allow_env.push(name.to_owned()),
+                    Some((flag @ ("--max-memory" | "--max-instructions" | "--wall-time"), value)) => {
+                        self.limit(flag, value)?
+                    }
+                    _ => rest.push(arg),
                 },
             }
         }
         self.args = rest;
         Ok(self)
+    }
+
+    fn limit(&mut self, flag: &str, value: &str) -> Result<()> {
+        let n: u64 = value.parse().map_err(|_| Error::usage(format!("{flag}: `{value}` is not a whole number")))?;
+        match flag {
+            "--max-memory" => self.max_memory = Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            "--max-instructions" => self.max_instructions = Some(n),
+            _ => self.wall_time = Some(n),
+        }
+        Ok(())
     }
 }
 

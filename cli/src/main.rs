@@ -188,8 +188,40 @@ fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> 
     if run.sim.on() {
         eprintln!("opdeck: running on the simulator (--mock); nothing is sent to any service");
     }
+    if run.script.extension().is_some_and(|e| e == "lua") {
+        let (sim, lua_deck) = (run.sim.clone(), deck.clone());
+        return with_state(&deck, &sim, || run_lua(profile, lua_deck, run));
+    }
     let mut engine = opdeck::script::Engine::new(deck.clone());
     engine.allow_read(run.allow_read).allow_env(run.allow_env.iter().cloned()).dry_run(run.dry_run);
+    if let Some(secs) = run.wall_time {
+        let wall_time = std::time::Duration::from_secs(secs);
+        engine.set_limits(opdeck::script::Limits { wall_time, ..opdeck::script::Limits::default() });
+    }
     with_state(&deck, &run.sim, || engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(&run.args)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `opdeck run x.lua`: the script in the embedded, sandboxed Lua, whose
+/// `opdeck.new()` is this deck.
+fn run_lua(global: Global<'_>, deck: Deck, run: args::Run) -> opdeck::Result<ExitCode> {
+    let defaults = opdeck_lua::Defaults {
+        profile: global.profile.map(str::to_owned),
+        mock: run.sim.on(),
+        read_only: global.read_only,
+    };
+    let mut runner = opdeck_lua::embed::Runner::new(Some(deck), defaults);
+    runner.access = opdeck_lua::embed::Access { read: run.allow_read, env: run.allow_env };
+    runner.dry_run = run.dry_run;
+    if let Some(bytes) = run.max_memory {
+        runner.limits.max_memory = bytes;
+    }
+    if let Some(n) = run.max_instructions {
+        runner.limits.max_instructions = n;
+    }
+    if let Some(secs) = run.wall_time {
+        runner.limits.wall_time = std::time::Duration::from_secs(secs);
+    }
+    runner.run_file(&run.script, &run.args)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@
 #   bash tests/peers/install.sh            # or: source it (it only exports variables)
 #
 # What goes where:
-#   Debian packages  postgresql (15), redis-server, lua5.4, liblua5.4-dev
+#   Debian packages  postgresql (15), redis-server, lua5.4, liblua5.4-dev, luarocks
 #   $OPDECK_PEERS_DIR                       default: $HOME/.cache/opdeck-peers
 #     venv/          Python virtualenv with zou==$ZOU_VERSION (bin/zou, bin/gunicorn)
 #     node_modules/  @stoplight/prism-cli@$PRISM_VERSION (node_modules/.bin/prism)
@@ -17,7 +17,7 @@
 # Pins: prism 5.14.2 is the newest 5.x that runs on Node 20 (5.15.x and 5.16.0 need
 # Node >= 24). zou 1.0.97 pins every one of its own Python dependencies exactly.
 # Debian packages are not version-pinned (bookworm stable + security updates decide);
-# luarocks is not installed: nothing needs it yet.
+# luarocks (Debian's 3.8) installs the Lua rock in tests/lua/run.sh luarocks.
 
 # Work both when executed and when sourced: only the body runs in a subshell.
 _opdeck_peers_install() (
@@ -32,7 +32,7 @@ _opdeck_peers_install() (
   mkdir -p "$dir"
 
   # --- Debian packages ------------------------------------------------------
-  local pkgs=(postgresql redis-server lua5.4 liblua5.4-dev ca-certificates curl)
+  local pkgs=(postgresql redis-server lua5.4 liblua5.4-dev luarocks ca-certificates curl)
   local missing=()
   local p
   for p in "${pkgs[@]}"; do

@@ -1,0 +1,284 @@
+//! Lua values ↔ `serde_json::Value`, the one conversion of the binding.
+//!
+//! Lua has one table type for JSON's arrays and objects and no null, so the
+//! mapping needs three markers, all exported on the module table:
+//!
+//! - `opdeck.null` (a light userdata, like `cjson.null`) is JSON `null`.
+//!   `nil` cannot stand for it: a key set to `nil` is no key at all.
+//! - `opdeck.array(t)` marks `t` as an array, `opdeck.object(t)` as an
+//!   object. Only empty tables need it: a table whose keys are exactly
+//!   `1..n` is an array, any other non-empty table an object, and an
+//!   unmarked empty table is an object (`{}`), as with most Lua JSON
+//!   libraries.
+//!
+//! Arrays and objects decoded from JSON carry their marker, so they convert
+//! back to the same JSON, empty ones included. An object also keeps the
+//! server's key order: its metatable holds the keys in order and a `__pairs`
+//! that walks them first (keys added later follow in Lua's order), so
+//! `pairs` over a decoded body and the JSON it converts back to both keep it.
+//! A table built in Lua has no order to keep: its keys go out in Lua's.
+
+use mlua::{Function, LightUserData, Lua, MetaMethod, Table, Value as LuaValue};
+use serde_json::{Map, Number, Value};
+
+/// Tables nested deeper than this are refused (a cycle would never end).
+const MAX_DEPTH: usize = 128;
+
+/// Registry names of the shared metatables.
+const ARRAY_MT: &str = "opdeck.array";
+const OBJECT_MT: &str = "opdeck.object";
+/// The metatable field that holds an object's keys in order.
+const KEYS: &str = "__opdeck_keys";
+
+/// `opdeck.null`: a null light userdata, equal to itself only.
+pub fn null() -> LuaValue {
+    LuaValue::LightUserData(LightUserData(std::ptr::null_mut()))
+}
+
+/// Whether `value` is `opdeck.null`.
+pub fn is_null(value: &LuaValue) -> bool {
+    matches!(value, LuaValue::LightUserData(ud) if ud.0.is_null())
+}
+
+/// The shared metatables and the ordered `__pairs`, made once per Lua state.
+struct Markers {
+    array: Table,
+    object: Table,
+    ordered_pairs: Function,
+}
+
+fn markers(lua: &Lua) -> mlua::Result<Markers> {
+    let array: Table = lua.named_registry_value(ARRAY_MT)?;
+    let object: Table = lua.named_registry_value(OBJECT_MT)?;
+    let ordered_pairs: Function = lua.named_registry_value("opdeck.ordered_pairs")?;
+    Ok(Markers { array, object, ordered_pairs })
+}
+
+/// Creates the markers in `lua`'s registry; [`open`](crate::open) calls it.
+pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
+    if lua.named_registry_value::<Option<Table>>(ARRAY_MT)?.is_some() {
+        return Ok(());
+    }
+    let array = lua.create_table()?;
+    array.set("__name", ARRAY_MT)?;
+    let object = lua.create_table()?;
+    object.set("__name", OBJECT_MT)?;
+    // Walks the recorded keys that are still set, then any key added since.
+    let ordered_pairs: Function = lua
+        .load(
+            r#"
+            local keys_field = ...
+            local next, getmetatable, rawget = next, getmetatable, rawget
+            return function(t)
+              local keys = getmetatable(t)[keys_field]
+              local seen = {}
+              for _, k in ipairs(keys) do seen[k] = true end
+              local i, tail = 0, nil
+              return function()
+                while i < #keys do
+                  i = i + 1
+                  local k = keys[i]
+                  local v = rawget(t, k)
+                  if v ~= nil then return k, v end
+                end
+                repeat
+                  local v
+                  tail, v = next(t, tail)
+                  if tail == nil then return nil end
+                  if not seen[tail] then return tail, v end
+                until false
+              end, t, nil
+            end
+            "#,
+        )
+        .set_name("=opdeck.ordered_pairs")
+        .call(KEYS)?;
+    lua.set_named_registry_value(ARRAY_MT, &array)?;
+    lua.set_named_registry_value(OBJECT_MT, &object)?;
+    lua.set_named_registry_value("opdeck.ordered_pairs", ordered_pairs)?;
+    Ok(())
+}
+
+/// `opdeck.array(t)` / `opdeck.object(t)`: marks `t` (or a new table) and returns it.
+pub(crate) fn mark(lua: &Lua, table: Option<Table>, as_array: bool) -> mlua::Result<Table> {
+    let table = match table {
+        Some(t) => t,
+        None => lua.create_table()?,
+    };
+    let m = markers(lua)?;
+    table.set_metatable(Some(if as_array { m.array } else { m.object }))?;
+    Ok(table)
+}
+
+/// A JSON value as a Lua value.
+pub fn to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
+    let m = markers(lua)?;
+    to_lua_with(lua, &m, value)
+}
+
+fn to_lua_with(lua: &Lua, m: &Markers, value: &Value) -> mlua::Result<LuaValue> {
+    Ok(match value {
+        Value::Null => null(),
+        Value::Bool(b) => LuaValue::Boolean(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => LuaValue::Integer(i),
+            None => LuaValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => LuaValue::String(lua.create_string(s)?),
+        Value::Array(items) => {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                t.raw_set(i + 1, to_lua_with(lua, m, item)?)?;
+            }
+            t.set_metatable(Some(m.array.clone()))?;
+            LuaValue::Table(t)
+        }
+        Value::Object(map) => {
+            let t = lua.create_table_with_capacity(0, map.len())?;
+            for (k, v) in map {
+                t.raw_set(k.as_str(), to_lua_with(lua, m, v)?)?;
+            }
+            if map.len() < 2 {
+                // No order to keep: the shared marker is enough.
+                t.set_metatable(Some(m.object.clone()))?;
+            } else {
+                let keys = lua.create_sequence_from(map.keys().map(String::as_str))?;
+                let mt = lua.create_table_with_capacity(0, 3)?;
+                mt.raw_set("__name", OBJECT_MT)?;
+                mt.raw_set(KEYS, keys)?;
+                mt.raw_set(MetaMethod::Pairs.name(), m.ordered_pairs.clone())?;
+                t.set_metatable(Some(mt))?;
+            }
+            LuaValue::Table(t)
+        }
+    })
+}
+
+/// A Lua value as JSON. `nil` is `null`; functions, threads and userdata
+/// other than `opdeck.null` are refused with the path where they sit.
+pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
+    let m = markers(lua)?;
+    let mut path = String::new();
+    from_lua_with(&m, value, 0, &mut path)
+}
+
+fn from_lua_with(m: &Markers, value: LuaValue, depth: usize, path: &mut String) -> mlua::Result<Value> {
+    Ok(match value {
+        LuaValue::Nil => Value::Null,
+        v if is_null(&v) => Value::Null,
+        LuaValue::Boolean(b) => Value::Bool(b),
+        LuaValue::Integer(i) => Value::from(i),
+        LuaValue::Number(n) => {
+            if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                // 3.0 from Lua arithmetic is the JSON integer 3.
+                Value::from(n as i64)
+            } else {
+                Value::Number(Number::from_f64(n).ok_or_else(|| bad(path, "is not a finite number"))?)
+            }
+        }
+        LuaValue::String(s) => Value::String(s.to_str()?.to_owned()),
+        LuaValue::Table(t) => {
+            if depth >= MAX_DEPTH {
+                return Err(bad(path, "nests too deep (a table that contains itself?)"));
+            }
+            table_to_json(m, t, depth, path)?
+        }
+        other => return Err(bad(path, &format!("is a {}, which has no JSON form", other.type_name()))),
+    })
+}
+
+fn table_to_json(m: &Markers, t: Table, depth: usize, path: &mut String) -> mlua::Result<Value> {
+    let mt = t.metatable();
+    let marked_array = mt.as_ref().is_some_and(|mt| mt == &m.array);
+    let order: Option<Table> = match &mt {
+        Some(mt) if mt != &m.array && mt != &m.object => mt.raw_get(KEYS)?,
+        _ => None,
+    };
+    let marked_object = order.is_some() || mt.as_ref().is_some_and(|mt| mt == &m.object);
+    let len = t.raw_len();
+    let is_array =
+        marked_array || (!marked_object && len > 0 && t.clone().pairs::<LuaValue, LuaValue>().count() == len);
+    let at = path.len();
+    if is_array {
+        let mut items = Vec::with_capacity(len);
+        for i in 1..=len {
+            path.push_str(&format!("/{}", i - 1));
+            items.push(from_lua_with(m, t.raw_get(i)?, depth + 1, path)?);
+            path.truncate(at);
+        }
+        return Ok(Value::Array(items));
+    }
+    let mut map = Map::new();
+    if let Some(order) = order {
+        for key in order.sequence_values::<String>() {
+            let key = key?;
+            let v: LuaValue = t.raw_get(key.as_str())?;
+            if !v.is_nil() {
+                path.push('/');
+                path.push_str(&key);
+                let v = from_lua_with(m, v, depth + 1, path)?;
+                path.truncate(at);
+                map.insert(key, v);
+            }
+        }
+    }
+    for pair in t.pairs::<LuaValue, LuaValue>() {
+        let (k, v) = pair?;
+        let key = match k {
+            LuaValue::String(s) => s.to_str()?.to_owned(),
+            LuaValue::Integer(i) => i.to_string(),
+            LuaValue::Number(n) => n.to_string(),
+            other => return Err(bad(path, &format!("has a {} key; JSON keys are strings", other.type_name()))),
+        };
+        if map.contains_key(&key) {
+            continue;
+        }
+        path.push('/');
+        path.push_str(&key);
+        let v = from_lua_with(m, v, depth + 1, path)?;
+        path.truncate(at);
+        map.insert(key, v);
+    }
+    Ok(Value::Object(map))
+}
+
+fn bad(path: &str, what: &str) -> mlua::Error {
+    let at = if path.is_empty() { "/" } else { path };
+    mlua::Error::runtime(format!("opdeck: the value at {at} {what}"))
+}
+
+#[cfg(all(test, feature = "vendored"))]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lua() -> Lua {
+        let lua = Lua::new();
+        install(&lua).expect("install");
+        lua
+    }
+
+    #[test]
+    fn json_round_trips_through_lua_with_markers_and_order() {
+        let lua = lua();
+        let doc =
+            json!({"z": 1, "a": [], "m": {}, "n": null, "list": [1, null, "x"], "f": 1.5, "deep": {"b": 2, "a": 1}});
+        let back = from_lua(&lua, to_lua(&lua, &doc).expect("to lua")).expect("from lua");
+        assert_eq!(serde_json::to_string(&back).expect("json"), serde_json::to_string(&doc).expect("json"));
+    }
+
+    #[test]
+    fn plain_tables_map_by_their_keys() {
+        let lua = lua();
+        let v: LuaValue = lua.load("return { {1, 2}, {}, { a = 1 }, 3.0 }").eval().expect("eval");
+        assert_eq!(from_lua(&lua, v).expect("convert"), json!([[1, 2], {}, {"a": 1}, 3]));
+    }
+
+    #[test]
+    fn functions_are_refused_with_their_path() {
+        let lua = lua();
+        let v: LuaValue = lua.load("return { body = { f = print } }").eval().expect("eval");
+        let err = from_lua(&lua, v).expect_err("a function");
+        assert!(err.to_string().contains("/body/f"), "{err}");
+    }
+}

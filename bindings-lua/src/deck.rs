@@ -1,0 +1,500 @@
+//! The native half of the Lua API: one function per facade call, each
+//! converting its arguments, calling [`opdeck::Deck`] and converting back.
+//!
+//! Every function returns `ok, value`: `true` and the result, or `false` and
+//! an error table. The Lua glue (`opdeck.lua`) raises the table, because a
+//! Rust callback can only raise mlua's own error userdata and `pcall` should
+//! hand scripts a table.
+//!
+//! # Waiting
+//!
+//! Blocking functions wait on the shared runtime ([`wait`]). Operations
+//! registered from Lua (`deck:operation`) are answered on the Lua thread:
+//! their Rust side sends each call over a channel, and whoever waits (a
+//! blocking call, or the embedded executor) serves it between polls, so a
+//! call from Lua that reaches a Lua operation never deadlocks. The async
+//! twins (embedded only) spawn the call on the runtime and await its handle
+//! from the script's executor.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::time::Instant;
+
+use futures::future::{Either, select};
+use mlua::{AnyUserData, Function, Lua, Table, UserData, Value as LuaValue, Variadic};
+use opdeck::{Body, Deck, Output};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{convert, error};
+
+/// A deck as Lua holds it.
+pub(crate) struct DeckHandle(pub(crate) Deck);
+impl UserData for DeckHandle {}
+
+/// A page iterator as Lua holds it: the pages' items are handed out one by one.
+pub(crate) struct PagerHandle {
+    pager: RefCell<opdeck::Pager>,
+    buffer: RefCell<VecDeque<Value>>,
+    done: std::cell::Cell<bool>,
+}
+impl UserData for PagerHandle {}
+
+/// What a native function returns to the glue.
+pub(crate) type Ret = mlua::Result<(bool, LuaValue)>;
+
+pub(crate) fn ok(v: LuaValue) -> Ret {
+    Ok((true, v))
+}
+
+pub(crate) fn fail(lua: &Lua, err: &opdeck::Error) -> Ret {
+    Ok((false, LuaValue::Table(error::to_table(lua, err)?)))
+}
+
+/// A bad argument, raised as a `usage` error table.
+pub(crate) fn usage(lua: &Lua, err: &mlua::Error) -> Ret {
+    Ok((false, LuaValue::Table(error::usage(lua, error::lua_message(err))?)))
+}
+
+/// The wall-time end of an embedded run; calls stop waiting there.
+#[derive(Clone, Copy)]
+pub(crate) struct Deadline(pub(crate) Instant);
+
+/// A call of a Lua-registered operation, sent to the Lua thread.
+pub(crate) struct PluginCall {
+    pub(crate) id: String,
+    pub(crate) input: Value,
+    pub(crate) reply: oneshot::Sender<opdeck::Result<Value>>,
+}
+
+/// The Lua operations of one Lua state and the channel their calls come in on.
+pub(crate) struct Plugins {
+    tx: mpsc::UnboundedSender<PluginCall>,
+    pub(crate) rx: RefCell<mpsc::UnboundedReceiver<PluginCall>>,
+    pub(crate) handlers: RefCell<HashMap<String, Function>>,
+}
+
+/// The next plugin call, polled without holding the receiver across polls.
+pub(crate) async fn next_call(plugins: &Plugins) -> Option<PluginCall> {
+    std::future::poll_fn(|cx| plugins.rx.borrow_mut().poll_recv(cx)).await
+}
+
+/// Runs `fut` to its end on the shared runtime, blocking this thread, and
+/// serves calls of Lua operations meanwhile.
+pub(crate) fn wait<F: Future>(lua: &Lua, fut: F) -> opdeck::Result<F::Output> {
+    let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
+    let fut = bounded(fut, deadline);
+    let plugins = lua.app_data_ref::<Plugins>();
+    let Some(plugins) = plugins.filter(|p| !p.handlers.borrow().is_empty()) else {
+        return opdeck::runtime::block_on(fut)?;
+    };
+    let mut fut = pin!(fut);
+    loop {
+        let step = opdeck::runtime::block_on(async {
+            match select(fut.as_mut(), pin!(next_call(&plugins))).await {
+                Either::Left((out, _)) => Either::Left(out),
+                Either::Right((call, _)) => Either::Right(call),
+            }
+        })?;
+        match step {
+            Either::Left(out) => return out,
+            Either::Right(Some(call)) => serve_blocking(lua, &plugins, call),
+            Either::Right(None) => return opdeck::runtime::block_on(fut)?,
+        }
+    }
+}
+
+/// `fut`, ended by a wall-time limit error at `deadline`.
+pub(crate) async fn bounded<F: Future>(fut: F, deadline: Option<Deadline>) -> opdeck::Result<F::Output> {
+    match deadline {
+        None => Ok(fut.await),
+        Some(Deadline(at)) => tokio::time::timeout_at(at.into(), fut).await.map_err(|_| wall_time()),
+    }
+}
+
+pub(crate) fn wall_time() -> opdeck::Error {
+    opdeck::Error::Limit { limit: "wall_time".into(), detail: "the run's wall time ran out".into() }
+}
+
+/// Calls a Lua operation's function on this thread and sends back its answer.
+fn serve_blocking(lua: &Lua, plugins: &Plugins, call: PluginCall) {
+    let handler = plugins.handlers.borrow().get(&call.id).cloned();
+    let answer = match handler {
+        None => Err(opdeck::Error::usage(format!("no Lua function serves `{}`", call.id))),
+        Some(f) => convert::to_lua(lua, &call.input)
+            .and_then(|input| f.call::<LuaValue>(input))
+            .and_then(|out| convert::from_lua(lua, out))
+            .map_err(|e| error::from_lua_error(&e, Some(&call.id))),
+    };
+    let _ = call.reply.send(answer);
+}
+
+/// A body as Lua: JSON converted, text and bytes as strings, nothing as `nil`.
+pub(crate) fn body_to_lua(lua: &Lua, body: Body) -> mlua::Result<LuaValue> {
+    Ok(match body {
+        Body::Empty => LuaValue::Nil,
+        Body::Json(v) => convert::to_lua(lua, &v)?,
+        Body::Text(s) => LuaValue::String(lua.create_string(&s)?),
+        Body::Bytes(b) => LuaValue::String(lua.create_string(&b)?),
+        other => convert::to_lua(lua, &other.into_value())?,
+    })
+}
+
+/// An output as `{ status, headers = { [lowercase name] = value }, body }`.
+pub(crate) fn output_to_lua(lua: &Lua, out: Output) -> mlua::Result<LuaValue> {
+    let t = lua.create_table_with_capacity(0, 3)?;
+    t.raw_set("status", out.status)?;
+    let headers = lua.create_table_with_capacity(0, out.headers.len())?;
+    for name in out.headers.keys() {
+        let values: Vec<&str> = out.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+        headers.raw_set(name.as_str(), values.join(", "))?;
+    }
+    t.raw_set("headers", headers)?;
+    t.raw_set("body", body_to_lua(lua, out.body)?)?;
+    Ok(LuaValue::Table(t))
+}
+
+fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
+    match value {
+        LuaValue::Nil => Ok(Value::Object(Default::default())),
+        v => convert::from_lua(lua, v),
+    }
+}
+
+/// The `(id, input)` pairs of `deck:parallel`, or `None` when an entry is a
+/// function (which only the embedded executor can run).
+pub(crate) fn pairs(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String, Value)>>> {
+    let mut out = Vec::with_capacity(calls.raw_len());
+    for entry in calls.sequence_values::<LuaValue>() {
+        match entry? {
+            LuaValue::Table(pair) => {
+                let id: String = pair.raw_get(1)?;
+                out.push((id, input(lua, pair.raw_get(2)?)?));
+            }
+            LuaValue::Function(_) => return Ok(None),
+            other => {
+                return Err(mlua::Error::runtime(format!(
+                    "deck:parallel takes {{id, input}} pairs, not a {}",
+                    other.type_name()
+                )));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The results of `deck:parallel` as one list: bodies, `opdeck.null` for an
+/// empty body (a hole would cut the list short), error tables for failures.
+pub(crate) fn results_to_lua(lua: &Lua, results: Vec<opdeck::Result<Body>>) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(results.len(), 0)?;
+    for (i, r) in results.into_iter().enumerate() {
+        let v = match r {
+            Ok(Body::Empty) => convert::null(),
+            Ok(body) => body_to_lua(lua, body)?,
+            Err(e) => LuaValue::Table(error::to_table(lua, &e)?),
+        };
+        t.raw_set(i + 1, v)?;
+    }
+    Ok(t)
+}
+
+fn limits(opts: Option<Table>) -> mlua::Result<opdeck::PageLimits> {
+    let Some(opts) = opts else { return Ok(opdeck::PageLimits::default()) };
+    Ok(opdeck::PageLimits { max_pages: opts.get("max_pages")?, max_items: opts.get("max_items")? })
+}
+
+fn filter(opts: Option<Table>) -> mlua::Result<opdeck::Filter> {
+    let Some(o) = opts else { return Ok(opdeck::Filter::default()) };
+    let method: Option<String> = o.get("method")?;
+    Ok(opdeck::Filter {
+        service: o.get("service")?,
+        group: o.get("group")?,
+        deprecated: o.get("deprecated")?,
+        method: method
+            .map(|m| {
+                opdeck::Method::parse(&m).ok_or_else(|| mlua::Error::runtime(format!("unknown http method `{m}`")))
+            })
+            .transpose()?,
+        read_only: o.get::<Option<bool>>("read_only")?.unwrap_or(false),
+        since: o.get("since")?,
+    })
+}
+
+/// How `opdeck.new{}` fills what its options leave out; the embedded runner
+/// passes the command line's `--profile` and `--mock`.
+#[derive(Clone, Debug, Default)]
+pub struct Defaults {
+    /// The configuration profile.
+    pub profile: Option<String>,
+    /// Whether every call is answered by the simulator.
+    pub mock: bool,
+    /// Whether decks refuse every operation that is not read-only.
+    pub read_only: bool,
+}
+
+/// `opdeck.new{ profile, base_urls, tokens, logins, mock, read_only }`.
+fn new_deck(lua: &Lua, opts: Option<Table>) -> mlua::Result<opdeck::Result<Deck>> {
+    let defaults = lua.app_data_ref::<Defaults>().map(|d| d.clone()).unwrap_or_default();
+    if opts.is_none()
+        && let Some(host) = lua.app_data_ref::<crate::embed::HostDeck>()
+    {
+        return Ok(Ok(host.0.clone()));
+    }
+    let opts = match opts {
+        Some(o) => o,
+        None => lua.create_table()?,
+    };
+    let profile: Option<String> = opts.get::<Option<String>>("profile")?.or(defaults.profile);
+    let mut b = opdeck::Deck::builder().load_config(profile.as_deref());
+    if let Some(urls) = opts.get::<Option<Table>>("base_urls")? {
+        for pair in urls.pairs::<String, String>() {
+            let (service, url) = pair?;
+            b = b.base_url(&service, &url);
+        }
+    }
+    if let Some(tokens) = opts.get::<Option<Table>>("tokens")? {
+        for pair in tokens.pairs::<String, String>() {
+            let (service, token) = pair?;
+            b = b.token(&service, &token);
+        }
+    }
+    if let Some(logins) = opts.get::<Option<Table>>("logins")? {
+        for pair in logins.pairs::<String, Table>() {
+            let (service, login) = pair?;
+            let user: String = login.get("username")?;
+            let password: String = login.get("password")?;
+            b = b.login(&service, &user, &password);
+        }
+    }
+    b = b.mock(opts.get::<Option<bool>>("mock")?.unwrap_or(defaults.mock));
+    b = b.read_only(opts.get::<Option<bool>>("read_only")?.unwrap_or(defaults.read_only));
+    Ok(b.build())
+}
+
+fn handle(ud: &AnyUserData) -> mlua::Result<Deck> {
+    Ok(ud.borrow::<DeckHandle>()?.0.clone())
+}
+
+/// Wraps a `ok, value` body so that conversion errors become usage errors.
+macro_rules! guard {
+    ($lua:expr, $body:expr) => {
+        match (|| -> mlua::Result<Ret> { $body })() {
+            Ok(ret) => ret,
+            Err(e) => usage($lua, &e),
+        }
+    };
+}
+
+/// The blocking natives, the only ones of the loadable module.
+pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
+    t.set(
+        "new",
+        lua.create_function(|lua, opts: Option<Table>| {
+            guard!(lua, {
+                Ok(match new_deck(lua, opts)? {
+                    Ok(deck) => ok(LuaValue::UserData(lua.create_userdata(DeckHandle(deck))?)),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "call",
+        lua.create_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let inp = input(lua, inp)?;
+                Ok(match wait(lua, deck.call(&id, inp)).and_then(|r| r) {
+                    Ok(body) => ok(body_to_lua(lua, body)?),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "call_full",
+        lua.create_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let inp = input(lua, inp)?;
+                Ok(match wait(lua, deck.call_full(&id, inp)).and_then(|r| r) {
+                    Ok(out) => ok(output_to_lua(lua, out)?),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "parallel",
+        lua.create_function(|lua, (ud, calls, limit): (AnyUserData, Table, Option<usize>)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let Some(calls) = pairs(lua, &calls)? else {
+                    return Err(mlua::Error::runtime(
+                        "deck:parallel runs functions only inside `opdeck run`; here it takes {id, input} pairs",
+                    ));
+                };
+                Ok(match wait(lua, deck.call_many(calls, limit.unwrap_or(8).max(1))) {
+                    Ok(results) => ok(LuaValue::Table(results_to_lua(lua, results)?)),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "pager",
+        lua.create_function(|lua, (ud, id, inp, opts): (AnyUserData, String, LuaValue, Option<Table>)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let inp = input(lua, inp)?;
+                Ok(match deck.pager(&id, inp, limits(opts)?) {
+                    Ok(pager) => ok(LuaValue::UserData(lua.create_userdata(PagerHandle {
+                        pager: RefCell::new(pager),
+                        buffer: RefCell::new(VecDeque::new()),
+                        done: std::cell::Cell::new(false),
+                    })?)),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "next_item",
+        lua.create_function(|lua, ud: AnyUserData| {
+            guard!(lua, {
+                let p = ud.borrow::<PagerHandle>()?;
+                loop {
+                    if let Some(item) = p.buffer.borrow_mut().pop_front() {
+                        return Ok(ok(convert::to_lua(lua, &item)?));
+                    }
+                    if p.done.get() {
+                        return Ok(ok(LuaValue::Nil));
+                    }
+                    let mut pager = p.pager.borrow_mut();
+                    match wait(lua, pager.next_page()).and_then(|r| r) {
+                        Ok(Some(items)) => p.buffer.borrow_mut().extend(items),
+                        Ok(None) => p.done.set(true),
+                        Err(e) => {
+                            p.done.set(true);
+                            return Ok(fail(lua, &e));
+                        }
+                    }
+                }
+            })
+        })?,
+    )?;
+    t.set(
+        "ops",
+        lua.create_function(|lua, (ud, query, opts): (AnyUserData, Option<String>, Option<Table>)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let found = deck.ops(query.as_deref().unwrap_or(""), &filter(opts)?);
+                let json = serde_json::to_value(found).map_err(mlua::Error::external)?;
+                Ok(ok(convert::to_lua(lua, &json)?))
+            })
+        })?,
+    )?;
+    t.set(
+        "services",
+        lua.create_function(|lua, ud: AnyUserData| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let json = serde_json::to_value(deck.services()).map_err(mlua::Error::external)?;
+                Ok(ok(convert::to_lua(lua, &json)?))
+            })
+        })?,
+    )?;
+    t.set(
+        "describe",
+        lua.create_function(|lua, (ud, id): (AnyUserData, String)| {
+            guard!(lua, {
+                Ok(match handle(&ud)?.describe(&id) {
+                    Ok(v) => ok(convert::to_lua(lua, &v)?),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "add_source",
+        lua.create_function(|lua, (ud, name, spec, opts): (AnyUserData, String, String, Option<Table>)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                if let Some(refusal) = crate::sandbox::refuses_spec(lua, &spec) {
+                    return Ok(fail(lua, &refusal));
+                }
+                let base_url: Option<String> = match &opts {
+                    Some(o) => o.get("base_url")?,
+                    None => None,
+                };
+                Ok(match wait(lua, deck.add_source(&name, &spec, base_url.as_deref())).and_then(|r| r) {
+                    Ok(ids) => ok(LuaValue::Table(lua.create_sequence_from(ids)?)),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "prepare",
+        lua.create_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let inp = input(lua, inp)?;
+                Ok(match deck.prepare(&id, &inp) {
+                    Ok(request) => ok(LuaValue::Table(crate::request::to_lua(lua, &request)?)),
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "operation",
+        lua.create_function(|lua, (ud, id, schema, f): (AnyUserData, String, LuaValue, Function)| {
+            guard!(lua, {
+                let deck = handle(&ud)?;
+                let schema = match schema {
+                    LuaValue::Nil => serde_json::json!({"type": "object"}),
+                    s => convert::from_lua(lua, s)?,
+                };
+                let tx = plugins(lua).tx.clone();
+                let op_id = id.clone();
+                let registered = deck.register_fn(&id, schema, move |input: Value| {
+                    let tx = tx.clone();
+                    let id = op_id.clone();
+                    async move {
+                        let (reply, answer) = oneshot::channel();
+                        tx.send(PluginCall { id: id.clone(), input, reply }).map_err(|_| closed(&id))?;
+                        answer.await.map_err(|_| closed(&id))?
+                    }
+                });
+                Ok(match registered {
+                    Ok(_) => {
+                        plugins(lua).handlers.borrow_mut().insert(id, f);
+                        ok(LuaValue::Boolean(true))
+                    }
+                    Err(e) => fail(lua, &e),
+                })
+            })
+        })?,
+    )?;
+    t.set(
+        "is_error",
+        lua.create_function(|lua, v: Variadic<LuaValue>| error::is_error(lua, v.first().unwrap_or(&LuaValue::Nil)))?,
+    )?;
+    Ok(())
+}
+
+fn closed(id: &str) -> opdeck::Error {
+    opdeck::Error::usage(format!("the Lua state that registered `{id}` is closed"))
+}
+
+/// The plugin table of this Lua state, made on first use.
+pub(crate) fn plugins(lua: &Lua) -> mlua::AppDataRef<'_, Plugins> {
+    if lua.app_data_ref::<Plugins>().is_none() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lua.set_app_data(Plugins { tx, rx: RefCell::new(rx), handlers: RefCell::new(HashMap::new()) });
+    }
+    lua.app_data_ref::<Plugins>().expect("set just above")
+}

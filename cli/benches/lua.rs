@@ -1,0 +1,208 @@
+//! Lua against Rust on a loopback server: 1,000 sequential calls, and 1,000
+//! calls at 64 in flight (`deck:parallel` against `Deck::call_many`).
+//!
+//! The Lua side is `bench/lua_calls.lua`, run by a stock `lua5.4` through
+//! `require "opdeck"` (the module built by `bench/lua.sh`, or wherever
+//! `OPDECK_LUA_MODULE` points) and embedded, in this process, as `opdeck
+//! run` runs it. The server timestamps the script's `/mark` calls, so the
+//! Lua figures leave out interpreter start-up and spec loading, as the Rust
+//! figures do. Each side runs five rounds and medians are compared, Lua's
+//! against the mean of the Rust medians measured before and after it.
+//!
+//! Run with `bash bench/lua.sh` (it builds the module in release first).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opdeck::{Builtins, Deck};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const N: usize = 1000;
+const LIMIT: usize = 64;
+const ROUNDS: usize = 5;
+
+const BODY: &str = r#"{"success":true,"results":[{"id":"m1","subject":"hello","seen":false},{"id":"m2","subject":"again","seen":true}],"nextCursor":"abc"}"#;
+
+const SPEC: &str = r#"{"openapi": "3.0.3", "info": {"title": "bench", "version": "1"}, "paths": {
+ "/users/{user}/messages": {"get": {"operationId": "list", "tags": ["messages"], "parameters": [
+   {"name": "user", "in": "path", "required": true, "schema": {"type": "string"}},
+   {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+   {"name": "page", "in": "query", "schema": {"type": "integer"}}],
+  "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+ "/mark": {"get": {"operationId": "mark", "tags": ["messages"],
+  "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+}}"#;
+
+/// A keep-alive HTTP/1.1 server answering every GET with `BODY`; a request
+/// for `/mark` also records when it arrived.
+fn server(marks: Arc<Mutex<Vec<Instant>>>) -> String {
+    let rt = opdeck::runtime::runtime().expect("runtime");
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let response =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}", BODY.len());
+    let response: Arc<[u8]> = response.into_bytes().into();
+    rt.spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let response = response.clone();
+            let marks = marks.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(4096);
+                let mut chunk = [0u8; 4096];
+                loop {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        if buf.starts_with(b"GET /mark") {
+                            marks.lock().expect("marks").push(Instant::now());
+                        }
+                        buf.drain(..end + 4);
+                        if stream.write_all(&response).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn input(i: usize) -> Value {
+    json!({"user": "u1", "limit": 20, "page": i})
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+/// (sequential, concurrent) median round times of the Rust side.
+fn rust_side(deck: &Deck, id: &str) -> (Duration, Duration) {
+    for i in 0..200 {
+        deck.call_blocking(id, input(i)).expect("warm-up call");
+    }
+    let (mut seq, mut conc) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        for i in 0..N {
+            deck.call_blocking(id, input(i)).expect("call");
+        }
+        seq.push(t.elapsed());
+        let t = Instant::now();
+        let calls: Vec<(String, Value)> = (0..N).map(|i| (id.to_owned(), input(i))).collect();
+        let results = deck.call_many_blocking(calls, LIMIT).expect("call_many");
+        assert!(results.iter().all(Result::is_ok));
+        conc.push(t.elapsed());
+    }
+    (median(seq), median(conc))
+}
+
+/// (sequential, concurrent) medians from the marks of one Lua run.
+fn lua_side(marks: &Mutex<Vec<Instant>>, run: impl FnOnce() -> bool) -> Option<(Duration, Duration)> {
+    marks.lock().expect("marks").clear();
+    if !run() {
+        return None;
+    }
+    let m = marks.lock().expect("marks").clone();
+    assert_eq!(m.len(), 3 * ROUNDS, "the script marks three times a round");
+    let seq = m.chunks(3).map(|c| c[1] - c[0]).collect();
+    let conc = m.chunks(3).map(|c| c[2] - c[1]).collect();
+    Some((median(seq), median(conc)))
+}
+
+fn report(name: &str, (seq, conc): (Duration, Duration), (rust_seq, rust_conc): (Duration, Duration)) {
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / N as f64;
+    println!(
+        "{name:<9} sequential {:>8.1} ms ({:>5.1} µs/call) = {:.3}x the Rust time   \
+         parallel@{LIMIT} {:>8.1} ms = {:.3}x the Rust throughput",
+        seq.as_secs_f64() * 1e3,
+        per(seq),
+        seq.as_secs_f64() / rust_seq.as_secs_f64(),
+        conc.as_secs_f64() * 1e3,
+        rust_conc.as_secs_f64() / conc.as_secs_f64(),
+    );
+}
+
+fn main() {
+    // `cargo bench --no-run` builds this; `cargo test --benches` would run it with `--bench` absent.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let marks = Arc::new(Mutex::new(Vec::new()));
+    let url = server(marks.clone());
+    // The deck `opdeck.new({})` builds on the Lua side: configuration from the
+    // environment and the built-in services.
+    let deck = if std::env::var_os("OPDECK_BENCH_BARE").is_some() {
+        Deck::builder().builtins(Builtins::None).build().expect("deck")
+    } else {
+        Deck::builder().load_config(None).build().expect("deck")
+    };
+    let ids = deck.add_source_blocking("bench", SPEC, Some(&url)).expect("spec");
+    let id = ids.iter().find(|i| i.ends_with(".list")).expect("list id").clone();
+
+    let before = rust_side(&deck, &id);
+    let mut measured = Vec::new();
+    println!(
+        "rust      sequential {:>8.1} ms ({:>5.1} µs/call)   call_many@{LIMIT} {:>8.1} ms",
+        before.0.as_secs_f64() * 1e3,
+        before.0.as_secs_f64() * 1e6 / N as f64,
+        before.1.as_secs_f64() * 1e3
+    );
+
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let module = std::env::var("OPDECK_LUA_MODULE").unwrap_or_else(|_| format!("{root}/target/release"));
+    let env = [
+        ("OPDECK_BENCH_URL", url.clone()),
+        ("OPDECK_BENCH_N", N.to_string()),
+        ("OPDECK_BENCH_ROUNDS", ROUNDS.to_string()),
+        ("OPDECK_BENCH_LIMIT", LIMIT.to_string()),
+        ("OPDECK_BENCH_SPEC", SPEC.to_owned()),
+    ];
+    let so = format!("{module}/libopdeck_lua.so");
+    if std::path::Path::new(&so).exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(&so, dir.path().join("opdeck.so")).expect("symlink");
+        let cpath = format!("{}/?.so", dir.path().display());
+        let module_side = lua_side(&marks, || {
+            let status = std::process::Command::new("lua5.4")
+                .arg(format!("{root}/bench/lua_calls.lua"))
+                .env("LUA_CPATH", cpath)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .status();
+            matches!(status, Ok(s) if s.success())
+        });
+        match module_side {
+            Some(m) => measured.push(("module", m)),
+            None => println!("module    lua5.4 failed: is lua5.4 installed?"),
+        }
+    } else {
+        println!("module    not measured: {so} is missing (bash bench/lua.sh builds it)");
+    }
+
+    let script = std::fs::read(format!("{root}/bench/lua_calls.lua")).expect("script");
+    let args: Vec<String> =
+        env.iter().map(|(k, v)| format!("{}={v}", k.trim_start_matches("OPDECK_BENCH_").to_lowercase())).collect();
+    let embedded = lua_side(&marks, || {
+        let runner = opdeck_lua::embed::Runner::default();
+        runner.run(&script, "bench/lua_calls.lua", &args).map_err(|e| eprintln!("embedded: {e}")).is_ok()
+    });
+    if let Some(e) = embedded {
+        measured.push(("embedded", e));
+    }
+    let after = rust_side(&deck, &id);
+    println!(
+        "rust      again: sequential {:.1} ms, call_many@{LIMIT} {:.1} ms (drift check: a busy machine shows here)",
+        after.0.as_secs_f64() * 1e3,
+        after.1.as_secs_f64() * 1e3
+    );
+    // Against the mean of the Rust runs before and after the Lua ones.
+    let rust = ((before.0 + after.0) / 2, (before.1 + after.1) / 2);
+    for (name, m) in measured {
+        report(name, m, rust);
+    }
+}
