@@ -234,11 +234,15 @@ pub struct Defaults {
     pub read_only: bool,
 }
 
+/// The deck `opdeck.new()` returns when Lua runs embedded in the CLI.
+#[derive(Clone)]
+pub(crate) struct HostDeck(pub(crate) Deck);
+
 /// `opdeck.new{ profile, base_urls, tokens, logins, mock, read_only }`.
 fn new_deck(lua: &Lua, opts: Option<Table>) -> mlua::Result<opdeck::Result<Deck>> {
     let defaults = lua.app_data_ref::<Defaults>().map(|d| d.clone()).unwrap_or_default();
     if opts.is_none()
-        && let Some(host) = lua.app_data_ref::<crate::embed::HostDeck>()
+        && let Some(host) = lua.app_data_ref::<HostDeck>()
     {
         return Ok(Ok(host.0.clone()));
     }

@@ -26,7 +26,7 @@ use mlua::{AnyUserData, Function, HookTriggers, Lua, LuaOptions, Table, Value as
 use opdeck::Deck;
 use serde_json::Value;
 
-use crate::deck::{self, Deadline, DeckHandle, Defaults, PluginCall, Ret, bounded, fail, ok};
+use crate::deck::{self, Deadline, DeckHandle, Defaults, HostDeck, PluginCall, Ret, bounded, fail, ok};
 use crate::{convert, error, sandbox};
 
 /// What one run may use. A limit is named in the error that reports it by
@@ -49,14 +49,7 @@ impl Default for Limits {
     }
 }
 
-/// What the sandbox grants beyond the default.
-#[derive(Debug, Clone, Default)]
-pub struct Access {
-    /// `--allow-read`: read-only files (see the sandbox rules).
-    pub read: bool,
-    /// `--allow-env NAME`: the variables `os.getenv` may read.
-    pub env: Vec<String>,
-}
+pub use crate::sandbox::Access;
 
 /// Runs Lua scripts against a deck.
 #[derive(Debug, Clone, Default)]
@@ -209,10 +202,6 @@ impl Runner {
         });
     }
 }
-
-/// The deck `opdeck.new()` returns embedded.
-#[derive(Clone)]
-pub(crate) struct HostDeck(pub(crate) Deck);
 
 /// Serves the calls of Lua operations, each in its own coroutine; never ends.
 async fn serve(lua: Lua) {

@@ -19,7 +19,14 @@
 
 use mlua::{Lua, StdLib, Table};
 
-use crate::embed::Access;
+/// What the sandbox grants beyond the default.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// `--allow-read`: read-only files (see the sandbox rules).
+    pub read: bool,
+    /// `--allow-env NAME`: the variables `os.getenv` may read.
+    pub env: Vec<String>,
+}
 
 /// The libraries a sandboxed state starts with; `sandbox.lua` trims `io` and `os`.
 pub(crate) fn libs() -> StdLib {
