@@ -82,7 +82,7 @@ pub fn load_input_blocking(input: &str, service: &str, options: &LoadOptions) ->
 
 /// Fetches a document from an `http(s)` URL, up to [`MAX_FETCH_BYTES`].
 pub async fn fetch(url: &str) -> Result<Vec<u8>> {
-    let shown = url.split(['?', '#']).next().unwrap_or(url).to_owned();
+    let shown = crate::wire::redact_text(url).into_owned();
     let fail = |message: String| Error::Transport { operation: "openapi.fetch".into(), message };
     let client =
         reqwest::Client::builder().build().map_err(|e| Error::config(format!("cannot build the http client: {e}")))?;
