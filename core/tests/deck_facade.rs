@@ -129,7 +129,7 @@ async fn a_hosts_service_pages_under_its_declared_rule_as_a_stream() {
         .await;
     assert_eq!(items, (0..10).map(|i| json!({"id": i})).collect::<Vec<_>>());
     let pages: Vec<usize> = deck
-        .pages("pets.pets.listPets", json!({"limit": 4}), PageLimits { max_pages: Some(2), max_items: None })
+        .pages("pets.pets.listPets", json!({"limit": 4}), PageLimits { max_pages: Some(2), ..PageLimits::default() })
         .map(|page| page.expect("page").len())
         .collect()
         .await;
@@ -147,7 +147,7 @@ fn the_blocking_iterator_pages_too() {
         .paginate_blocking(
             "pets.pets.listPets",
             json!({"limit": 4}),
-            PageLimits { max_pages: None, max_items: Some(6) },
+            PageLimits { max_items: Some(6), ..PageLimits::default() },
         )
         .map(|item| item.expect("item")["id"].clone())
         .collect();
@@ -251,4 +251,44 @@ async fn discovery_and_the_dry_run_through_the_deck() {
     assert!(!curl.contains("wd-SECRET") && curl.contains("<redacted>"), "{curl}");
     let preview = deck.preview_spec(PETS).await.expect("preview");
     assert_eq!(preview["operationCount"], 3);
+}
+
+/// Finding 7 (issue 16): `--dry-run` printed the password of a base URL's
+/// userinfo in clear. The one redaction (`wire::redact_url`) hides it in the
+/// curl command and in `Debug`, as it hides credential query values and
+/// secret headers.
+#[tokio::test]
+async fn finding_7_the_dry_run_hides_userinfo_credential_parameters_and_secret_headers() {
+    let deck = pets("http://admin:SECRETPW@127.0.0.1:19101", Deck::builder()).await;
+    let request = deck.prepare("pets.pets.listPets", &json!({"limit": 2})).expect("prepared");
+    assert_eq!(request.url.password(), Some("SECRETPW"), "the wire keeps it");
+    let curl = opdeck::wire::curl::render(&request);
+    assert!(!curl.contains("SECRETPW"), "{curl}");
+    assert!(curl.contains("admin:<redacted>@127.0.0.1:19101/pets?limit=2"), "{curl}");
+    assert!(!format!("{request:?}").contains("SECRETPW"));
+
+    let mut request = request;
+    request.push_query("private_token", "PT-SECRET");
+    request.headers.push(opdeck::wire::Pair::plain("X-Auth-Token", "HDR-SECRET"));
+    let curl = opdeck::wire::curl::render(&request);
+    assert!(!curl.contains("PT-SECRET") && !curl.contains("HDR-SECRET"), "{curl}");
+    assert!(!format!("{request:?}").contains("PT-SECRET"));
+}
+
+/// Finding 8 (issue 16): `opdeck services` printed a spec's origin with its
+/// credentials (`user:pass@`, `?private_token=`). Origins are redacted when
+/// they are registered, so every listing (CLI, bindings) shows them hidden;
+/// fetch errors use the same redaction.
+#[tokio::test]
+async fn finding_8_a_specs_origin_is_listed_without_its_credentials() {
+    let deck = Deck::builder().builtins(Builtins::None).build().expect("deck");
+    let origin = "https://user:PASS1@specs.example/pets.json?private_token=PT1&v=2";
+    deck.add_document("vault", PETS.as_bytes(), origin, None).expect("added");
+    let services = deck.registry().services();
+    let shown = &services.iter().find(|s| s.name == "vault").expect("listed").origin;
+    assert_eq!(shown, "https://user:<redacted>@specs.example/pets.json?private_token=<redacted>&v=2");
+
+    let err = opdeck::engine::fetch("http://user:PASS2@127.0.0.1:9/spec.json?api_key=K3").await.expect_err("refused");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("PASS2") && !text.contains("K3"), "{text}");
 }
