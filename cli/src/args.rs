@@ -169,6 +169,11 @@ pub struct Call {
     /// Answer from the built-in simulator instead of the network.
     #[arg(long)]
     pub mock: bool,
+    /// The deadline of the whole call in seconds (every try, the waits
+    /// between them, the body and a download); default: `OPDECK_TIMEOUT`,
+    /// the config's `http.timeout`, or 60. With --all, each page's.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +192,10 @@ pub struct Run {
     /// Print what the script would change instead of changing it (reads still run).
     #[arg(long)]
     pub dry_run: bool,
+    /// The deadline of each call the script makes, in seconds (default:
+    /// `OPDECK_TIMEOUT`, the config's `http.timeout`, or 60).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<std::time::Duration>,
     /// Arguments for the script: `key=value` pairs, flags and words.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
@@ -214,6 +223,16 @@ impl Run {
         self.args = rest;
         self
     }
+}
+
+/// Parses a positive number of seconds (floats allowed).
+pub fn seconds(text: &str) -> std::result::Result<std::time::Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
 }
 
 /// Parses a method name.

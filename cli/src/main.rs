@@ -130,7 +130,7 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
         download_to: call.out.clone(),
         force_retry: call.force_retry,
         mock: call.mock,
-        timeout: None,
+        timeout: call.timeout,
     };
     let deck = deck.with_options(options);
     if call.dry_run {
@@ -158,6 +158,10 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
 fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {
     let run = run.with_flags_from_args();
     let deck = deck(profile, run.mock)?;
+    let deck = match run.timeout {
+        Some(timeout) => deck.with_options(CallOptions { timeout: Some(timeout), ..deck.options().clone() }),
+        None => deck,
+    };
     if run.mock {
         eprintln!("opdeck: running on the simulator (--mock); nothing is sent to any service");
     }
