@@ -136,7 +136,7 @@ async fn read_input(spec: &str) -> Result<Vec<u8>> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
         return opdeck::engine::fetch(spec).await;
     }
-    std::fs::read(spec).map_err(|e| Error::io(spec, e))
+    opdeck::spec::read_capped(std::path::Path::new(spec), opdeck::spec::MAX_FETCH_BYTES as u64, "max_spec_bytes")
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

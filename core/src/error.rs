@@ -52,7 +52,7 @@ pub enum Error {
         suggestions: Vec<String>,
     },
     /// An API description that cannot be used, with the JSON pointer of the fault.
-    #[error("unusable spec at {pointer}: {message}")]
+    #[error("unusable spec at {}: {message}", if .pointer.is_empty() { "/" } else { .pointer })]
     Spec {
         /// JSON pointer into the document (`""` is the root).
         pointer: String,
@@ -344,6 +344,15 @@ impl Error {
     /// Shorthand for a [`Error::Spec`].
     pub fn spec(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Spec { pointer: pointer.into(), message: message.into() }
+    }
+
+    /// A spec error that names the file or URL it came from (`source`, as
+    /// it may be shown: a URL redacted); other errors are returned as they are.
+    pub fn in_spec_source(self, source: &str) -> Self {
+        match self {
+            Error::Spec { pointer, message } => Error::Spec { pointer, message: format!("{message} (in {source})") },
+            other => other,
+        }
     }
 
     /// Shorthand for an [`Error::Io`] on `path`.

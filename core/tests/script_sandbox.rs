@@ -75,3 +75,18 @@ fn bad_scripts_fail_with_a_clear_error(#[case] source: &str, #[case] expected: &
     let err = run(&engine, source).expect_err("fails");
     assert!(err.to_string().to_lowercase().contains(&expected.to_lowercase()), "{err}");
 }
+
+/// Finding 5 (issue 16): a device reports size 0, so `read_json("/dev/zero")`
+/// read without end. Reads are bounded by the bytes actually read.
+#[test]
+fn finding_5_read_json_of_a_device_stops_at_the_string_limit() {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(small());
+    engine.allow_read(true);
+    let start = Instant::now();
+    let err = run(&engine, r#"read_json("/dev/zero")"#).expect_err("over the limit");
+    let text = err.to_string();
+    assert!(text.contains("max_string_size") && text.contains("/dev/zero is larger than 10000 bytes"), "{text}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
