@@ -90,3 +90,18 @@ fn finding_5_read_json_of_a_device_stops_at_the_string_limit() {
     assert!(text.contains("max_string_size") && text.contains("/dev/zero is larger than 10000 bytes"), "{text}");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+/// Finding 1 (issue 16): `read_json` shares the JSON decoding budget.
+#[test]
+fn finding_1_read_json_over_the_json_budget_is_a_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("deep.json");
+    let nest = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    std::fs::write(&path, format!("[{}]", vec![nest.as_str(); 20_000].join(","))).expect("written");
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.allow_read(true);
+    let err = run(&engine, &format!("read_json({:?})", path.display().to_string())).expect_err("over budget");
+    let text = err.to_string();
+    assert!(text.contains("json decoding budget") && text.contains("deep.json"), "{text}");
+}

@@ -219,3 +219,22 @@ fn finding_10_a_nul_byte_in_a_header_is_reported_as_one() {
     let err = deck.prepare("h.x.getX", &json!({"X-Tag": "a\nb"})).expect_err("refused");
     assert!(err.to_string().contains("line breaks"), "{err}");
 }
+
+/// Arrays nested 100 deep, `copies` times, as one JSON array: about 80× its
+/// bytes once parsed into a tree.
+fn nested_json(copies: usize) -> String {
+    let nest = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    format!("[{}]", vec![nest.as_str(); copies].join(","))
+}
+
+/// Finding 1 (issue 16): JSON had no decoding budget (60 MB of arrays nested
+/// 100 deep took 7.85 GB to add as a spec). Specs over the budget are a spec
+/// error naming the source, before anything is parsed.
+#[test]
+fn finding_1_a_spec_over_the_json_budget_is_refused_naming_it() {
+    let doc = format!(r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}}, "x": {}}}"#, nested_json(20_000));
+    let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
+    let err = deck.add_document("deep", doc.as_bytes(), "deep.json", None).expect_err("over budget");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Spec { .. }) && text.contains("json decoding budget") && text.contains("deep.json"), "{text}");
+}

@@ -20,6 +20,7 @@
 //! is an [`Error::Spec`] with the JSON pointer of the fault; what it can use
 //! despite a fault becomes a [`Warning`].
 
+pub mod budget;
 mod doc;
 mod load;
 mod model;
