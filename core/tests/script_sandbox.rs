@@ -16,6 +16,7 @@ fn small() -> Limits {
         max_array_size: 1_000,
         max_map_size: 1_000,
         wall_time: Duration::from_secs(30),
+        max_memory: 0,
     }
 }
 
@@ -104,4 +105,35 @@ fn finding_1_read_json_over_the_json_budget_is_a_limit() {
     let err = run(&engine, &format!("read_json({:?})", path.display().to_string())).expect_err("over budget");
     let text = err.to_string();
     assert!(text.contains("json decoding budget") && text.contains("deep.json"), "{text}");
+}
+
+/// Finding 2 (issue 16): index assignment skipped the memory limits:
+/// `m[k] = s` and `a[i] = s` with distinct large strings ran to several GB.
+/// The script's variables are weighed as they are used, against the
+/// per-value limits and the total `max_memory`.
+#[rstest]
+#[case::map_index(r#"let m = #{}; for i in 0..200 { let s = "x"; s.pad(9000, "y"); s += i; m[`k${i}`] = s; }"#)]
+#[case::array_index(r#"let a = []; a.pad(200, ()); for i in 0..200 { let s = "x"; s.pad(9000, "y"); s += i; a[i] = s; }"#)]
+#[case::plus_assign(r#"let m = #{ v: [] }; for i in 0..200 { let s = "x"; s.pad(9000, "y"); m.v += [s]; }"#)]
+fn finding_2_index_assignment_is_held_to_the_limits(#[case] source: &str) {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(Limits { max_string_size: 100_000, max_memory: 1_000_000, ..small() });
+    let err = run(&engine, source).expect_err("over a limit");
+    assert!(
+        matches!(&err, Error::Limit { limit, .. } if limit == "max_string_size" || limit == "max_memory"),
+        "{err}"
+    );
+}
+
+/// Finding 2 (issue 16): the total of all variables is held to `max_memory`,
+/// though no one value is over its own limit.
+#[test]
+fn finding_2_the_total_of_all_variables_is_held_to_max_memory() {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(Limits { max_string_size: 16_000_000, max_memory: 1_000_000, ..small() });
+    let source = r#"let all = []; for i in 0..200 { let s = "x"; s.pad(9000, "y"); all.push(#{ v: s }); }"#;
+    let err = run(&engine, source).expect_err("over max_memory");
+    assert!(matches!(&err, Error::Limit { limit, .. } if limit == "max_memory"), "{err}");
 }
