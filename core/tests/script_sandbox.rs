@@ -137,3 +137,31 @@ fn finding_2_the_total_of_all_variables_is_held_to_max_memory() {
     let err = run(&engine, source).expect_err("over max_memory");
     assert!(matches!(&err, Error::Limit { limit, .. } if limit == "max_memory"), "{err}");
 }
+
+/// Finding 9 (issue 16): scripts could read any environment variable, tokens
+/// included, with no flag. Only the names the caller allowed are readable.
+#[test]
+fn finding_9_a_script_cannot_read_a_token_it_was_not_allowed() {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    // SAFETY of the test: the name is this test's own.
+    let name = "OPDECK_FINDING9_TOKEN";
+    let err = run(&engine, &format!(r#"env("{name}")"#)).expect_err("not allowed");
+    assert!(err.to_string().contains(name) && err.to_string().contains("--allow-env"), "{err}");
+    engine.allow_env([name]);
+    run(&engine, &format!(r#"env("{name}")"#)).expect("allowed names are readable");
+}
+
+/// Finding 10 (issue 16): 100k `parallel` calls failed with "max_map_size …
+/// 100000 entries" though no map had more than two: Rhai counts the entries
+/// of every map nested in one value. The message says so.
+#[test]
+fn finding_10_the_map_limit_message_says_it_counts_nested_maps() {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(Limits { max_array_size: 100_000, max_string_size: 1_000_000, ..small() });
+    let err = run(&engine, r#"let calls = []; for i in 0..2000 { calls.push(["svc.things.echo", #{ x: i }]); } calls"#)
+        .expect_err("over the map limit");
+    let text = err.to_string();
+    assert!(text.contains("max_map_size") && text.contains("nested"), "{text}");
+}

@@ -16,11 +16,12 @@ pub struct Limits {
     pub max_operations: u64,
     /// Nested function calls (recursion depth).
     pub max_call_depth: usize,
-    /// Bytes in one string.
+    /// Bytes in one string, and in all the strings nested in one value.
     pub max_string_size: usize,
-    /// Items in one array.
+    /// Items in one array, and in all the arrays nested in one value.
     pub max_array_size: usize,
-    /// Entries in one object map.
+    /// Entries in one object map, and in all the maps nested in one value
+    /// (a list of 100,000 calls with one input map each counts 100,000).
     pub max_map_size: usize,
     /// Time from the start of the run until it is stopped, calls included.
     pub wall_time: Duration,
@@ -134,9 +135,9 @@ impl Limits {
         match limit {
             "max_operations" => self.max_operations.to_string(),
             "max_call_depth" => self.max_call_depth.to_string(),
-            "max_string_size" => format!("{} bytes", self.max_string_size),
-            "max_array_size" => format!("{} items", self.max_array_size),
-            "max_map_size" => format!("{} entries", self.max_map_size),
+            "max_string_size" => format!("{} bytes in one value, nested strings counted", self.max_string_size),
+            "max_array_size" => format!("{} items in one value, nested arrays counted", self.max_array_size),
+            "max_map_size" => format!("{} entries in one value, nested maps counted", self.max_map_size),
             "wall_time" => format!("{:?}", self.wall_time),
             "max_memory" => format!("{} bytes", self.max_memory),
             _ => String::new(),
@@ -153,6 +154,6 @@ mod tests {
         let limits = Limits { wall_time: Duration::from_millis(1), ..Limits::default() };
         let start = Instant::now() - Duration::from_secs(5);
         assert_eq!(limits.remaining(start), Duration::ZERO);
-        assert_eq!(limits.describe("max_array_size"), "1000000 items");
+        assert_eq!(limits.describe("max_array_size"), "1000000 items in one value, nested arrays counted");
     }
 }
