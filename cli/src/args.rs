@@ -290,3 +290,49 @@ fn parse_input(raw: &str) -> Result<Value> {
     };
     serde_json::from_str(&text).map_err(|e| Error::usage(format!("--input is not valid JSON: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    use super::*;
+
+    /// Issue 16, "fuzzing the parsers": the CLI's input syntax (`--input`
+    /// JSON and `name=value` pairs) answers with an input or a usage error,
+    /// never a panic; a pair's value is kept whole after the first `=`.
+    #[test]
+    fn fuzz_the_cli_input_syntax_never_panics() {
+        let meta: OperationMeta = serde_json::from_value(serde_json::json!({
+            "id": "t.g.op", "service": "t", "group": "g", "name": "op", "alias": "op", "method": "GET", "path": "/",
+            "parameters": [{"name": "name", "key": "name", "in": "query", "style": "form", "schema": {"type": "string"}},
+                           {"name": "limit", "key": "limit", "in": "query", "style": "form", "schema": {"type": "integer"}}]
+        }))
+        .expect("meta");
+        let cases = std::env::var("OPDECK_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000);
+        let mut runner = TestRunner::new_with_rng(
+            Config { cases, failure_persistence: None, ..Config::default() },
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let pair = prop_oneof!["(name|limit|body\\.[a-z]{1,4}|[a-z.]{0,6})=.{0,12}", ".{0,16}"];
+        let raw = prop_oneof![Just(None), "\\{.{0,24}".prop_map(Some), ".{0,24}".prop_map(Some)];
+        runner
+            .run(&(raw, prop::collection::vec(pair, 0..5)), |(raw, pairs)| {
+                // `-` and `@file` read stdin and files; the syntax is what is fuzzed here.
+                let raw = raw.filter(|r| r != "-" && !r.starts_with('@'));
+                match input(&meta, raw.as_deref(), &pairs) {
+                    Ok(Value::Object(map)) => {
+                        if raw.is_none()
+                            && let Some(last) = pairs.iter().rev().find(|p| p.starts_with("name="))
+                        {
+                            prop_assert_eq!(&map["name"], &Value::String(last["name=".len()..].to_owned()));
+                        }
+                    }
+                    Ok(other) => prop_assert!(false, "not an object: {other}"),
+                    Err(e) => prop_assert_eq!(e.kind(), opdeck::ErrorKind::Usage, "{}", e),
+                }
+                Ok(())
+            })
+            .expect("the input syntax never panics");
+    }
+}
