@@ -78,7 +78,8 @@ impl Store {
         let ids = deck.add_document(name, &bytes, spec, base_url)?;
         // The copy of the bytes is kept, so the origin is only shown: it is
         // kept without credentials.
-        let entry = Entry { origin: opdeck::wire::redact_text(spec).into_owned(), base_url: base_url.map(str::to_owned) };
+        let entry =
+            Entry { origin: opdeck::wire::redact_text(spec).into_owned(), base_url: base_url.map(str::to_owned) };
         let toml = toml::to_string(&entry).map_err(|e| Error::config(format!("cannot record source `{name}`: {e}")))?;
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         write_atomic(&self.dir, &self.spec_path(name), &bytes)?;

@@ -372,10 +372,10 @@ impl Error {
 /// A duration in seconds, as people read it (`5s`, `0.25s`, `180.2s`).
 fn secs(d: &Duration) -> String {
     let s = d.as_secs_f64();
-    if d.subsec_millis() == 0 && d.as_nanos() % 1_000_000 == 0 {
+    if d.subsec_nanos() == 0 {
         format!("{}s", d.as_secs())
     } else if s < 10.0 {
-        format!("{:.2}s", s)
+        format!("{s:.2}s")
     } else {
         format!("{s:.1}s")
     }

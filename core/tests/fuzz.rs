@@ -141,7 +141,13 @@ fn fuzz_the_parameter_serializer_never_panics_and_encodes_safely() {
         .run(&(parameter(), json_value()), |(p, v)| {
             runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let path = opdeck::wire::params::path_value(&p, &v);
-            prop_assert!(!path.contains(['/', '?', '#', ' ']) || p.allow_reserved || p.style == Style::Label || p.style == Style::Matrix, "{path}");
+            prop_assert!(
+                !path.contains(['/', '?', '#', ' '])
+                    || p.allow_reserved
+                    || p.style == Style::Label
+                    || p.style == Style::Matrix,
+                "{path}"
+            );
             let pairs = opdeck::wire::params::query_pairs(&p, &v);
             let mut out = String::new();
             let _ = opdeck::wire::params::push_query_value(&mut out, &p, &v);

@@ -153,12 +153,8 @@ async fn max_pages_stops_early_even_when_the_service_has_more() {
 
 /// A host's service whose list always hands out a new cursor, one item a page.
 fn endless_deck() -> Deck {
-    let rule = opdeck::Paging::Cursor {
-        param: "cursor".into(),
-        next: "/next".into(),
-        items: "/items".into(),
-        switch: vec![],
-    };
+    let rule =
+        opdeck::Paging::Cursor { param: "cursor".into(), next: "/next".into(), items: "/items".into(), switch: vec![] };
     let deck = Deck::builder().builtins(opdeck::Builtins::None).paging("hr", rule).build().expect("deck");
     let schema = json!({"type": "object", "properties": {"cursor": {"type": "string"}}});
     deck.register_fn("hr.people.list", schema, |input: Value| async move {
@@ -224,7 +220,10 @@ async fn finding_3_the_default_item_cap_is_an_error_and_a_set_one_is_not() {
     .await;
     let deck = deck_for("wildduck", &server.url());
     let err = collect(&deck, "wildduck.users.getUsers", json!({}), PageLimits::default()).await.expect_err("capped");
-    assert!(matches!(&err, Error::Limit { limit, detail } if limit == "max_items" && detail.contains("--max-items")), "{err}");
+    assert!(
+        matches!(&err, Error::Limit { limit, detail } if limit == "max_items" && detail.contains("--max-items")),
+        "{err}"
+    );
     let some = collect(&deck, "wildduck.users.getUsers", json!({}), PageLimits::items(45_000)).await.expect("items");
     assert_eq!(some.len(), 45_000);
 }

@@ -113,17 +113,16 @@ fn finding_1_read_json_over_the_json_budget_is_a_limit() {
 /// per-value limits and the total `max_memory`.
 #[rstest]
 #[case::map_index(r#"let m = #{}; for i in 0..200 { let s = "x"; s.pad(9000, "y"); s += i; m[`k${i}`] = s; }"#)]
-#[case::array_index(r#"let a = []; a.pad(200, ()); for i in 0..200 { let s = "x"; s.pad(9000, "y"); s += i; a[i] = s; }"#)]
+#[case::array_index(
+    r#"let a = []; a.pad(200, ()); for i in 0..200 { let s = "x"; s.pad(9000, "y"); s += i; a[i] = s; }"#
+)]
 #[case::plus_assign(r#"let m = #{ v: [] }; for i in 0..200 { let s = "x"; s.pad(9000, "y"); m.v += [s]; }"#)]
 fn finding_2_index_assignment_is_held_to_the_limits(#[case] source: &str) {
     let fx = fixture();
     let (mut engine, _) = engine(&fx.deck);
     engine.set_limits(Limits { max_string_size: 100_000, max_memory: 1_000_000, ..small() });
     let err = run(&engine, source).expect_err("over a limit");
-    assert!(
-        matches!(&err, Error::Limit { limit, .. } if limit == "max_string_size" || limit == "max_memory"),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::Limit { limit, .. } if limit == "max_string_size" || limit == "max_memory"), "{err}");
 }
 
 /// Finding 2 (issue 16): the total of all variables is held to `max_memory`,

@@ -155,7 +155,10 @@ fn lookups_follow_registrations_and_removals() {
 #[test]
 fn finding_5_a_device_as_a_spec_stops_at_the_spec_cap() {
     let err = opdeck::spec::read_capped(std::path::Path::new("/dev/zero"), 1000, "max_spec_bytes").expect_err("capped");
-    assert!(matches!(&err, Error::Limit { limit, detail } if limit == "max_spec_bytes" && detail.contains("/dev/zero")), "{err}");
+    assert!(
+        matches!(&err, Error::Limit { limit, detail } if limit == "max_spec_bytes" && detail.contains("/dev/zero")),
+        "{err}"
+    );
     let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
     let err = deck.call_blocking("openapi.previewSpec", json!({"spec": "/dev/zero"})).expect_err("capped");
     assert!(matches!(&err, Error::Limit { detail, .. } if detail.contains("/dev/zero")), "{err}");
@@ -169,9 +172,8 @@ fn finding_10_a_spec_error_names_the_file_and_a_pointer() {
     let path = dir.path().join("broken.json");
     std::fs::write(&path, b"{\"openapi\": ").expect("written");
     let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
-    let err = deck
-        .call_blocking("openapi.previewSpec", json!({"spec": path.display().to_string()}))
-        .expect_err("broken");
+    let err =
+        deck.call_blocking("openapi.previewSpec", json!({"spec": path.display().to_string()})).expect_err("broken");
     let text = err.to_string();
     assert!(text.starts_with("unusable spec at /: invalid json"), "{text}");
     assert!(text.contains("broken.json"), "{text}");
@@ -232,9 +234,15 @@ fn nested_json(copies: usize) -> String {
 /// error naming the source, before anything is parsed.
 #[test]
 fn finding_1_a_spec_over_the_json_budget_is_refused_naming_it() {
-    let doc = format!(r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}}, "x": {}}}"#, nested_json(20_000));
+    let doc = format!(
+        r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}}, "x": {}}}"#,
+        nested_json(20_000)
+    );
     let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
     let err = deck.add_document("deep", doc.as_bytes(), "deep.json", None).expect_err("over budget");
     let text = err.to_string();
-    assert!(matches!(err, Error::Spec { .. }) && text.contains("json decoding budget") && text.contains("deep.json"), "{text}");
+    assert!(
+        matches!(err, Error::Spec { .. }) && text.contains("json decoding budget") && text.contains("deep.json"),
+        "{text}"
+    );
 }

@@ -139,7 +139,11 @@ fn finding_1_a_json_response_over_the_budget_is_a_decode_error() {
     let body = format!("[{}]", vec![nest.as_str(); 20_000].join(","));
     let err = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(body))
         .expect_err("over budget");
-    assert!(matches!(&err, opdeck::Error::Decode { operation, message } if operation == "t.g.op" && message.contains("budget")), "{err}");
-    let fine = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(r#"[[1],[2]]"#));
+    assert!(
+        matches!(&err, opdeck::Error::Decode { operation, message } if operation == "t.g.op" && message.contains("budget")),
+        "{err}"
+    );
+    let fine =
+        opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(r#"[[1],[2]]"#));
     assert!(fine.is_ok());
 }

@@ -374,7 +374,10 @@ mod tests {
         #[cfg(feature = "config-file")]
         {
             let file = "[profiles.default.http]\ntimeout = 7\n";
-            assert_eq!(Config::from_sources(Some(file), |_| None, None).expect("file").http.timeout, Duration::from_secs(7));
+            assert_eq!(
+                Config::from_sources(Some(file), |_| None, None).expect("file").http.timeout,
+                Duration::from_secs(7)
+            );
             let both = Config::from_sources(Some(file), env, None).expect("both");
             assert_eq!(both.http.timeout, Duration::from_millis(2500));
         }

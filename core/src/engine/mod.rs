@@ -19,4 +19,6 @@ pub use native::NativeOperation;
 pub use operation::Operation;
 pub use pager::{DEFAULT_MAX_ITEMS, DEFAULT_MAX_PAGES, PageLimits, Pager, Progress};
 pub use registry::{Filter, Registry, ServiceInfo, Source, compare_versions, suggest};
-pub use source::{FETCH_CONNECT_TIMEOUT, FETCH_TIMEOUT, OpenApiSource, fetch, fetch_within, load_input, load_input_blocking};
+pub use source::{
+    FETCH_CONNECT_TIMEOUT, FETCH_TIMEOUT, OpenApiSource, fetch, fetch_within, load_input, load_input_blocking,
+};

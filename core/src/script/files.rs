@@ -35,7 +35,10 @@ fn read(host: &Host, function: &str, path: &str) -> RhaiResult<Vec<u8>> {
 fn read_json(host: &Host, path: &str) -> RhaiResult<Dynamic> {
     let bytes = read(host, "read_json", path)?;
     if let Err(m) = crate::spec::budget::check(&bytes) {
-        return Host::fail(Error::Limit { limit: "json decoding budget".into(), detail: format!("read_json: {path}: {m}") });
+        return Host::fail(Error::Limit {
+            limit: "json decoding budget".into(),
+            detail: format!("read_json: {path}: {m}"),
+        });
     }
     match serde_json::from_slice(&bytes) {
         Ok(value) => Ok(convert::to_dynamic(value)),

@@ -69,10 +69,13 @@ fn weigh(value: &Dynamic) -> (usize, usize) {
         return a.iter().map(weigh).fold((VALUE_COST, 1), |(b, n), (b2, n2)| (b + b2, n + n2));
     }
     if let Some(m) = value.read_lock::<rhai::Map>() {
-        return m.iter().map(|(k, v)| {
-            let (b, n) = weigh(v);
-            (b + k.len(), n)
-        }).fold((VALUE_COST, 1), |(b, n), (b2, n2)| (b + b2, n + n2));
+        return m
+            .iter()
+            .map(|(k, v)| {
+                let (b, n) = weigh(v);
+                (b + k.len(), n)
+            })
+            .fold((VALUE_COST, 1), |(b, n), (b2, n2)| (b + b2, n + n2));
     }
     (VALUE_COST, 1)
 }
@@ -107,13 +110,15 @@ impl Limits {
                     let (b, w) = weigh(value);
                     bytes += b;
                     walked += w;
-                    if let Err(e) = ctx.engine().ensure_data_size_within_limits(value) {
-                        return Err(e);
-                    }
+                    ctx.engine().ensure_data_size_within_limits(value)?;
                 }
                 next.store(n + 16 + walked / 4, Relaxed);
                 if bytes > max_memory {
-                    return Err(rhai::EvalAltResult::ErrorTerminated(Dynamic::from(MEMORY_TOKEN), rhai::Position::NONE).into());
+                    return Err(rhai::EvalAltResult::ErrorTerminated(
+                        Dynamic::from(MEMORY_TOKEN),
+                        rhai::Position::NONE,
+                    )
+                    .into());
                 }
                 Ok(None)
             });

@@ -136,8 +136,10 @@ mod tests {
 
     #[test]
     fn ordinary_documents_pass_and_deep_or_dense_nesting_does_not() {
-        let records: String =
-            format!("[{}]", (0..50_000).map(|i| format!(r#"{{"id":{i},"name":"n{i}"}}"#)).collect::<Vec<_>>().join(","));
+        let records: String = format!(
+            "[{}]",
+            (0..50_000).map(|i| format!(r#"{{"id":{i},"name":"n{i}"}}"#)).collect::<Vec<_>>().join(",")
+        );
         let t = check(records.as_bytes()).expect("records pass");
         assert_eq!((t.depth, t.containers, t.scalars), (2, 50_001, 200_000));
         let numbers = format!("[{}]", vec!["1"; 1_000_000].join(","));

@@ -171,10 +171,8 @@ pub fn read_capped(path: &Path, cap: u64, limit: &str) -> Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let reported = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let too_big = || Error::Limit {
-        limit: limit.to_owned(),
-        detail: format!("{} is larger than {cap} bytes", path.display()),
-    };
+    let too_big =
+        || Error::Limit { limit: limit.to_owned(), detail: format!("{} is larger than {cap} bytes", path.display()) };
     if reported > cap {
         return Err(too_big());
     }

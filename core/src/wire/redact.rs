@@ -160,13 +160,19 @@ mod tests {
 
     #[test]
     fn userinfo_and_credential_parameters_are_hidden() {
-        assert_eq!(shown("http://admin:SECRETPW@127.0.0.1:19101/x"), format!("http://admin:{REDACTED}@127.0.0.1:19101/x"));
+        assert_eq!(
+            shown("http://admin:SECRETPW@127.0.0.1:19101/x"),
+            format!("http://admin:{REDACTED}@127.0.0.1:19101/x")
+        );
         assert_eq!(shown("https://TOKEN@git.example/r"), format!("https://{REDACTED}@git.example/r"));
         assert_eq!(
             shown("https://h.example/spec.json?private_token=abc&v=2&API-KEY=k#frag"),
             format!("https://h.example/spec.json?private_token={REDACTED}&v=2&API-KEY={REDACTED}#frag")
         );
-        assert_eq!(shown("https://h.example/x?page=2&limit=10&cursor=c"), "https://h.example/x?page=2&limit=10&cursor=c");
+        assert_eq!(
+            shown("https://h.example/x?page=2&limit=10&cursor=c"),
+            "https://h.example/x?page=2&limit=10&cursor=c"
+        );
         assert_eq!(redact_text("./specs/petstore.yaml"), "./specs/petstore.yaml");
         assert_eq!(redact_text("inline"), "inline");
         assert_eq!(redact_text("a.yaml?token=x"), format!("a.yaml?token={REDACTED}"));

@@ -103,7 +103,10 @@ tokio::task_local! {
 
 /// Runs `call` counting the tries [`send`] makes in it into `tries`, which
 /// outlives `call` when a deadline drops it.
-pub async fn counted<F: std::future::Future>(tries: std::sync::Arc<std::sync::atomic::AtomicU32>, call: F) -> F::Output {
+pub async fn counted<F: std::future::Future>(
+    tries: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    call: F,
+) -> F::Output {
     TRIES.scope(tries, call).await
 }
 
