@@ -154,10 +154,12 @@ pub struct Call {
     /// Follow every page and print all items.
     #[arg(long)]
     pub all: bool,
-    /// With --all: stop after this many pages.
+    /// With --all: stop after this many pages. Without it at most 1000 are
+    /// followed, and a service with more is an error that says so.
     #[arg(long)]
     pub max_pages: Option<u64>,
-    /// With --all: stop after this many items.
+    /// With --all: stop after this many items (without it: at most 100000,
+    /// an error past them).
     #[arg(long)]
     pub max_items: Option<u64>,
     /// The request content type, when the operation offers several.

@@ -139,8 +139,7 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     if call.all {
-        let limits =
-            opdeck::engine::PageLimits { max_pages: call.max_pages, max_items: call.max_items, ..Default::default() };
+        let limits = opdeck::engine::PageLimits { max_pages: call.max_pages, max_items: call.max_items };
         let items = output::paginate(&deck, &call.id, input, limits, std::io::stderr().is_terminal())?;
         output::value(&Value::Array(items), call.output)?;
         return Ok(ExitCode::SUCCESS);

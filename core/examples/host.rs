@@ -47,7 +47,7 @@ fn main() -> opdeck::Result<()> {
     println!("script returned {result}");
 
     // Every DRACOON user, page by page (at most three pages here).
-    let limits = PageLimits { max_pages: Some(3), ..PageLimits::default() };
+    let limits = PageLimits { max_pages: Some(3), max_items: None };
     let mut count = 0;
     for user in deck.paginate_blocking("dracoon.users.requestUsers", json!({"limit": 2}), limits) {
         let user = user?;

@@ -129,7 +129,7 @@ async fn a_hosts_service_pages_under_its_declared_rule_as_a_stream() {
         .await;
     assert_eq!(items, (0..10).map(|i| json!({"id": i})).collect::<Vec<_>>());
     let pages: Vec<usize> = deck
-        .pages("pets.pets.listPets", json!({"limit": 4}), PageLimits { max_pages: Some(2), ..PageLimits::default() })
+        .pages("pets.pets.listPets", json!({"limit": 4}), PageLimits { max_pages: Some(2), max_items: None })
         .map(|page| page.expect("page").len())
         .collect()
         .await;
@@ -147,7 +147,7 @@ fn the_blocking_iterator_pages_too() {
         .paginate_blocking(
             "pets.pets.listPets",
             json!({"limit": 4}),
-            PageLimits { max_items: Some(6), ..PageLimits::default() },
+            PageLimits { max_pages: None, max_items: Some(6) },
         )
         .map(|item| item.expect("item")["id"].clone())
         .collect();

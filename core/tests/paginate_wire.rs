@@ -98,7 +98,7 @@ async fn dracoon_steps_the_offset_until_the_total_and_honours_max_items() {
         server.requests().iter().map(|r| query(r).get("offset").cloned().unwrap_or_default()).collect();
     assert_eq!(offsets, ["", "10", "20"]);
 
-    let capped = PageLimits { max_items: Some(12), ..PageLimits::default() };
+    let capped = PageLimits { max_items: Some(12), max_pages: None };
     let some = collect(&deck, users, json!({"limit": 10}), capped).await.expect("pages");
     assert_eq!(ids(&some), (0..12).map(|i| format!("item-{i}")).collect::<Vec<_>>());
     assert_eq!(server.hits(), 3 + 2, "two more pages were enough for 12 items");
@@ -145,7 +145,7 @@ async fn max_pages_stops_early_even_when_the_service_has_more() {
     })
     .await;
     let deck = deck_for("wildduck", &server.url());
-    let limits = PageLimits { max_pages: Some(3), ..PageLimits::default() };
+    let limits = PageLimits { max_pages: Some(3), max_items: None };
     let all = collect(&deck, "wildduck.users.getUsers", json!({}), limits).await.expect("pages");
     assert_eq!(all.len(), 6);
     assert_eq!(server.hits(), 3);

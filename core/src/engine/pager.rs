@@ -29,7 +29,9 @@ pub const DEFAULT_MAX_ITEMS: u64 = 100_000;
 /// [`DEFAULT_MAX_ITEMS`] items), and reaching one while the service still has
 /// more is an [`Error::Limit`] that names the cap and how to raise it, never a
 /// silent success. [`PageLimits::unlimited`] is for hosts that want no cap
-/// at all. The CLI (`--max-pages`, `--max-items`), scripts (`max_pages`,
+/// at all (caps of `u64::MAX`, set by the caller). The struct keeps its two
+/// fields, so hosts and bindings that write `PageLimits { max_pages,
+/// max_items }` get the default caps for the `None`s. The CLI (`--max-pages`, `--max-items`), scripts (`max_pages`,
 /// `max_items`) and the bindings all go through [`Pager`], so they share
 /// these caps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,41 +40,38 @@ pub struct PageLimits {
     pub max_pages: Option<u64>,
     /// Stop after this many items (`None`: the default cap).
     pub max_items: Option<u64>,
-    /// No default cap where the caller set none: the iteration runs until the
-    /// service has no more (or repeats itself).
-    pub unlimited: bool,
 }
 
 impl PageLimits {
     /// No cap at all: every page, however many.
     pub fn unlimited() -> Self {
-        PageLimits { max_pages: None, max_items: None, unlimited: true }
+        PageLimits { max_pages: Some(u64::MAX), max_items: Some(u64::MAX) }
     }
 
     /// At most `max_pages` pages (the default item cap still holds).
     pub fn pages(max_pages: u64) -> Self {
-        PageLimits { max_pages: Some(max_pages), ..PageLimits::default() }
+        PageLimits { max_pages: Some(max_pages), max_items: None }
     }
 
     /// At most `max_items` items (the default page cap still holds).
     pub fn items(max_items: u64) -> Self {
-        PageLimits { max_items: Some(max_items), ..PageLimits::default() }
+        PageLimits { max_pages: None, max_items: Some(max_items) }
     }
 
     fn page_cap(&self) -> Option<(u64, bool)> {
-        cap(self.max_pages, DEFAULT_MAX_PAGES, self.unlimited)
+        cap(self.max_pages, DEFAULT_MAX_PAGES)
     }
 
     fn item_cap(&self) -> Option<(u64, bool)> {
-        cap(self.max_items, DEFAULT_MAX_ITEMS, self.unlimited)
+        cap(self.max_items, DEFAULT_MAX_ITEMS)
     }
 }
 
 /// The cap in force and whether the caller set it.
-fn cap(set: Option<u64>, default: u64, unlimited: bool) -> Option<(u64, bool)> {
+fn cap(set: Option<u64>, default: u64) -> Option<(u64, bool)> {
     match set {
+        Some(u64::MAX) => None,
         Some(n) => Some((n, true)),
-        None if unlimited => None,
         None => Some((default, false)),
     }
 }

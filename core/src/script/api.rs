@@ -154,7 +154,7 @@ fn page_limits(opts: &Map) -> RhaiResult<PageLimits> {
             "unknown paginate option `{unknown}`; the options are `max_pages` and `max_items`"
         )));
     }
-    Ok(PageLimits { max_pages: cap("max_pages")?, max_items: cap("max_items")?, ..PageLimits::default() })
+    Ok(PageLimits { max_pages: cap("max_pages")?, max_items: cap("max_items")? })
 }
 
 fn pager(host: &Host, id: &str, input: Dynamic, opts: Map) -> RhaiResult<Pager> {
