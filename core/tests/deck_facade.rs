@@ -292,3 +292,47 @@ async fn finding_8_a_specs_origin_is_listed_without_its_credentials() {
     let text = format!("{err} {err:?}");
     assert!(!text.contains("PASS2") && !text.contains("K3"), "{text}");
 }
+
+/// Records every field of every event, as text.
+#[derive(Default, Clone)]
+struct Recorder(Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={value:?} ", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut Fields(&mut line));
+        self.0.lock().expect("lock").push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Findings 7 and 8 (issue 16), tracing: the per-call event of
+/// `Context::call` carries no credential of the base URL.
+#[tokio::test]
+async fn finding_7_tracing_events_carry_no_secret() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let deck = pets("http://admin:SECRETPW@127.0.0.1:9", Deck::builder()).await;
+    let short = CallOptions { timeout: Some(Duration::from_secs(5)), ..CallOptions::default() };
+    let _ = deck.call_with("pets.pets.listPets", json!({"limit": 2}), &short).await.expect_err("nothing listens");
+    let events = recorder.0.lock().expect("lock").clone();
+    assert!(events.iter().any(|e| e.contains("pets.pets.listPets")), "{events:?}");
+    assert!(!events.iter().any(|e| e.contains("SECRETPW")), "{events:?}");
+}
