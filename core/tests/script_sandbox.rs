@@ -164,3 +164,31 @@ fn finding_10_the_map_limit_message_says_it_counts_nested_maps() {
     let text = err.to_string();
     assert!(text.contains("max_map_size") && text.contains("nested"), "{text}");
 }
+
+/// Finding 6 (issue 16): `push` in a loop slowed down quadratically (Rhai
+/// walked the whole array after each push; 200k pushes took 8.4 s) and no
+/// limit stopped `loop { a.push(1) }` in time. Sizes are now checked in
+/// constant time per access, so pushes are linear and the array limit ends
+/// the loop at once.
+#[test]
+fn finding_6_push_in_a_loop_is_linear_and_the_array_limit_stops_it() {
+    let fx = fixture();
+    let (mut engine, _) = engine(&fx.deck);
+    engine.set_limits(Limits { max_operations: 50_000_000, max_array_size: 1_000_000, ..small() });
+    let time = |n: usize| {
+        let start = Instant::now();
+        run(&engine, &format!("let a = []; for i in 0..{n} {{ a.push(i); }} a.len()")).expect("pushes");
+        start.elapsed()
+    };
+    let (small_run, large_run) = (time(20_000), time(80_000));
+    // Four times the pushes: linear is about 4x the time, quadratic 16x.
+    assert!(large_run < small_run * 9, "20k pushes {small_run:?}, 80k pushes {large_run:?}");
+    engine.set_limits(Limits { max_array_size: 50_000, max_operations: 50_000_000, ..small() });
+    let start = Instant::now();
+    let err = run(&engine, "let a = []; loop { a.push(1); }").expect_err("the array limit");
+    assert!(matches!(&err, Error::Limit { limit, .. } if limit == "max_array_size"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    // A single call that would make a huge value is refused before it allocates.
+    let err = run(&engine, r#"let s = "x"; s.pad(1000000000000, "y");"#).expect_err("the string limit");
+    assert!(matches!(&err, Error::Limit { limit, .. } if limit == "max_string_size"), "{err}");
+}

@@ -57,27 +57,125 @@ pub(crate) const MEMORY_TOKEN: &str = "opdeck:max_memory";
 /// What one value is counted as besides its strings' bytes.
 const VALUE_COST: usize = 32;
 
-/// The estimated bytes of `value` and the number of values walked.
-fn weigh(value: &Dynamic) -> (usize, usize) {
+/// What a value holds, nested values included.
+#[derive(Debug, Default, Clone, Copy)]
+struct Weight {
+    bytes: usize,
+    string_bytes: usize,
+    array_items: usize,
+    map_entries: usize,
+    walked: usize,
+}
+
+impl Weight {
+    fn add(&mut self, o: &Weight) {
+        self.bytes += o.bytes;
+        self.string_bytes += o.string_bytes;
+        self.array_items += o.array_items;
+        self.map_entries += o.map_entries;
+        self.walked += o.walked;
+    }
+}
+
+fn weigh(value: &Dynamic) -> Weight {
+    let mut w = Weight { bytes: VALUE_COST, walked: 1, ..Weight::default() };
     if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
-        return (VALUE_COST + s.len(), 1);
+        w.bytes += s.len();
+        w.string_bytes += s.len();
+    } else if let Some(b) = value.read_lock::<rhai::Blob>() {
+        w.bytes += b.len();
+        w.array_items += b.len();
+    } else if let Some(a) = value.read_lock::<rhai::Array>() {
+        w.array_items += a.len();
+        for v in a.iter() {
+            w.add(&weigh(v));
+        }
+    } else if let Some(m) = value.read_lock::<rhai::Map>() {
+        w.map_entries += m.len();
+        for (k, v) in m.iter() {
+            w.bytes += k.len();
+            w.add(&weigh(v));
+        }
     }
-    if let Some(b) = value.read_lock::<rhai::Blob>() {
-        return (VALUE_COST + b.len(), 1);
+    w
+}
+
+fn over(max: usize, n: usize, what: &str) -> Result<(), Box<rhai::EvalAltResult>> {
+    if max > 0 && n > max {
+        Err(rhai::EvalAltResult::ErrorDataTooLarge(what.to_owned(), rhai::Position::NONE).into())
+    } else {
+        Ok(())
     }
-    if let Some(a) = value.read_lock::<rhai::Array>() {
-        return a.iter().map(weigh).fold((VALUE_COST, 1), |(b, n), (b2, n2)| (b + b2, n + n2));
-    }
-    if let Some(m) = value.read_lock::<rhai::Map>() {
-        return m
-            .iter()
-            .map(|(k, v)| {
-                let (b, n) = weigh(v);
-                (b + k.len(), n)
-            })
-            .fold((VALUE_COST, 1), |(b, n), (b2, n2)| (b + b2, n + n2));
-    }
-    (VALUE_COST, 1)
+}
+
+/// The built-ins that can make a large value in one call (`pad` of strings,
+/// arrays and blobs), checked before they allocate, since Rhai's own checks
+/// are off. They do what Rhai's do.
+fn register_checked(engine: &mut rhai::Engine, limits: Limits) {
+    use rhai::{Array, EvalAltResult, INT, ImmutableString};
+    type R = Result<(), Box<EvalAltResult>>;
+    let size = move |len: INT, max: usize, what: &str| -> Result<Option<usize>, Box<EvalAltResult>> {
+        if len <= 0 {
+            return Ok(None);
+        }
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        over(max, len, what)?;
+        Ok(Some(len))
+    };
+    engine.register_fn("pad", move |s: &mut ImmutableString, len: INT, c: char| -> R {
+        let Some(len) = size(len, limits.max_string_size, "Length of string")? else { return Ok(()) };
+        let have = s.chars().count();
+        if len > have {
+            let p = s.make_mut();
+            p.extend(std::iter::repeat_n(c, len - have));
+        }
+        over(limits.max_string_size, s.len(), "Length of string")
+    });
+    engine.register_fn("pad", move |s: &mut ImmutableString, len: INT, padding: &str| -> R {
+        let Some(len) = size(len, limits.max_string_size, "Length of string")? else { return Ok(()) };
+        let mut have = s.chars().count();
+        let step = padding.chars().count();
+        if len <= have || step == 0 {
+            return Ok(());
+        }
+        let p = s.make_mut();
+        while have < len {
+            if have + step <= len {
+                p.push_str(padding);
+                have += step;
+            } else {
+                p.extend(padding.chars().take(len - have));
+                have = len;
+            }
+        }
+        over(limits.max_string_size, s.len(), "Length of string")
+    });
+    engine.register_fn("pad", move |a: &mut Array, len: INT, item: Dynamic| -> R {
+        let Some(len) = size(len, limits.max_array_size, "Size of array")? else { return Ok(()) };
+        if len > a.len() {
+            let w = weigh(&item);
+            let extra = len - a.len();
+            over(limits.max_string_size, w.string_bytes.saturating_mul(extra), "Length of string")?;
+            over(limits.max_map_size, w.map_entries.saturating_mul(extra), "Size of object map")?;
+            a.resize(len, item);
+        }
+        Ok(())
+    });
+    engine.register_fn("pad", move |b: &mut rhai::Blob, len: INT, value: INT| -> R {
+        let Some(len) = size(len, limits.max_array_size, "Size of array/BLOB")? else { return Ok(()) };
+        if len > b.len() {
+            b.resize(len, (value & 0xff) as u8);
+        }
+        Ok(())
+    });
+    engine.register_fn("blob", move |len: INT| -> Result<rhai::Blob, Box<EvalAltResult>> {
+        let len = size(len, limits.max_array_size, "Size of array/BLOB")?.unwrap_or(0);
+        Ok(vec![0; len])
+    });
+    engine.register_fn("blob", move |len: INT, value: INT| -> Result<rhai::Blob, Box<EvalAltResult>> {
+        let len = size(len, limits.max_array_size, "Size of array/BLOB")?.unwrap_or(0);
+        Ok(vec![(value & 0xff) as u8; len])
+    });
 }
 
 impl Limits {
@@ -86,48 +184,80 @@ impl Limits {
         engine
             .set_max_operations(self.max_operations)
             .set_max_call_levels(self.max_call_depth)
-            .set_max_string_size(self.max_string_size)
-            .set_max_array_size(self.max_array_size)
-            .set_max_map_size(self.max_map_size)
+            // Rhai's own size checks walk a whole value after every change
+            // to it, so a loop of `push` was quadratic; they are off, and the
+            // same limits are held here instead (see `watch`), in constant
+            // time per access of a variable and amortised over the values.
+            .set_max_string_size(0)
+            .set_max_array_size(0)
+            .set_max_map_size(0)
             // Rhai's defaults halve in debug builds; fixed here so a script parses alike in both.
             .set_max_expr_depths(64, 64);
-        if self.max_memory > 0 {
-            // The scope is weighed every so many variable accesses, more
-            // rarely the more it holds, so the checks cost a fixed share of
-            // the run however large the values grow.
-            let max_memory = self.max_memory;
-            let accesses = std::sync::atomic::AtomicUsize::new(0);
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            #[allow(deprecated)] // "volatile", not deprecated (Rhai's own words)
-            engine.on_var(move |_name, _index, ctx| {
-                use std::sync::atomic::Ordering::Relaxed;
-                let n = accesses.fetch_add(1, Relaxed);
-                if n < next.load(Relaxed) {
-                    return Ok(None);
-                }
-                let (mut bytes, mut walked) = (0usize, 0usize);
-                for (_, _, value) in ctx.scope().iter_raw() {
-                    let (b, w) = weigh(value);
-                    bytes += b;
-                    walked += w;
-                    ctx.engine().ensure_data_size_within_limits(value)?;
-                }
-                next.store(n + 16 + walked / 4, Relaxed);
-                if bytes > max_memory {
-                    return Err(rhai::EvalAltResult::ErrorTerminated(
-                        Dynamic::from(MEMORY_TOKEN),
-                        rhai::Position::NONE,
-                    )
-                    .into());
-                }
-                Ok(None)
-            });
-        }
+        self.watch(engine);
+        register_checked(engine, *self);
         let wall = self.wall_time;
         engine.on_progress(move |ops| {
             // Reading the clock costs more than an operation; every 256th is enough.
             if ops % 256 == 0 && start.elapsed() > wall { Some(Dynamic::from(WALL_TIME_TOKEN)) } else { None }
         });
+    }
+
+    /// Holds the size limits and `max_memory` as variables are used: the
+    /// variable read is checked at once (its length, in constant time), and
+    /// every so many reads, more rarely the more the scope holds, the whole
+    /// scope is weighed, nested values included.
+    fn watch(&self, engine: &mut rhai::Engine) {
+        let limits = *self;
+        let accesses = std::sync::atomic::AtomicUsize::new(0);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        #[allow(deprecated)] // "volatile", not deprecated (Rhai's own words)
+        engine.on_var(move |name, _index, ctx| {
+            use std::sync::atomic::Ordering::Relaxed;
+            if let Some(value) = ctx.scope().get(name) {
+                limits.check_top(value)?;
+            }
+            let n = accesses.fetch_add(1, Relaxed);
+            if n < next.load(Relaxed) {
+                return Ok(None);
+            }
+            let mut total = Weight::default();
+            for (_, _, value) in ctx.scope().iter_raw() {
+                let w = weigh(value);
+                limits.check_weight(&w)?;
+                total.add(&w);
+            }
+            next.store(n + 16 + total.walked / 4, Relaxed);
+            if limits.max_memory > 0 && total.bytes > limits.max_memory {
+                return Err(
+                    rhai::EvalAltResult::ErrorTerminated(Dynamic::from(MEMORY_TOKEN), rhai::Position::NONE).into()
+                );
+            }
+            Ok(None)
+        });
+    }
+
+    /// The length of one value, in constant time.
+    fn check_top(&self, value: &Dynamic) -> Result<(), Box<rhai::EvalAltResult>> {
+        if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+            return over(self.max_string_size, s.len(), "Length of string");
+        }
+        if let Some(a) = value.read_lock::<rhai::Array>() {
+            return over(self.max_array_size, a.len(), "Size of array");
+        }
+        if let Some(b) = value.read_lock::<rhai::Blob>() {
+            return over(self.max_array_size, b.len(), "Size of array/BLOB");
+        }
+        if let Some(m) = value.read_lock::<rhai::Map>() {
+            return over(self.max_map_size, m.len(), "Size of object map");
+        }
+        Ok(())
+    }
+
+    /// One value's nested totals, as Rhai counts them.
+    fn check_weight(&self, w: &Weight) -> Result<(), Box<rhai::EvalAltResult>> {
+        over(self.max_string_size, w.string_bytes, "Length of string")?;
+        over(self.max_array_size, w.array_items, "Size of array")?;
+        over(self.max_map_size, w.map_entries, "Size of object map")
     }
 
     /// The time left of the wall-time budget of a run started at `start`.
