@@ -154,10 +154,12 @@ pub struct Call {
     /// Follow every page and print all items.
     #[arg(long)]
     pub all: bool,
-    /// With --all: stop after this many pages.
+    /// With --all: stop after this many pages. Without it at most 1000 are
+    /// followed, and a service with more is an error that says so.
     #[arg(long)]
     pub max_pages: Option<u64>,
-    /// With --all: stop after this many items.
+    /// With --all: stop after this many items (without it: at most 100000,
+    /// an error past them).
     #[arg(long)]
     pub max_items: Option<u64>,
     /// The request content type, when the operation offers several.
@@ -166,6 +168,11 @@ pub struct Call {
     /// Retry even if the method is not idempotent.
     #[arg(long)]
     pub force_retry: bool,
+    /// The deadline of the whole call in seconds (every try, the waits
+    /// between them, the body and a download); default: `OPDECK_TIMEOUT`,
+    /// the config's `http.timeout`, or 60. With --all, each page's.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<std::time::Duration>,
     /// The simulator's flags.
     #[command(flatten)]
     pub sim: SimulatorArgs,
@@ -218,6 +225,11 @@ pub struct Run {
     /// Seconds the script may run, calls included (default 3600).
     #[arg(long, value_name = "SECONDS")]
     pub wall_time: Option<u64>,
+
+    /// The deadline of each call the script makes, in seconds (default:
+    /// `OPDECK_TIMEOUT`, the config's `http.timeout`, or 60).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<std::time::Duration>,
     /// Arguments for the script: `key=value` pairs, flags and words.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
@@ -271,6 +283,16 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// Parses a positive number of seconds (floats allowed).
+pub fn seconds(text: &str) -> std::result::Result<std::time::Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
 }
 
 /// Parses a method name.
@@ -327,4 +349,50 @@ fn parse_input(raw: &str) -> Result<Value> {
         raw.to_owned()
     };
     serde_json::from_str(&text).map_err(|e| Error::usage(format!("--input is not valid JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    use super::*;
+
+    /// Issue 16, "fuzzing the parsers": the CLI's input syntax (`--input`
+    /// JSON and `name=value` pairs) answers with an input or a usage error,
+    /// never a panic; a pair's value is kept whole after the first `=`.
+    #[test]
+    fn fuzz_the_cli_input_syntax_never_panics() {
+        let meta: OperationMeta = serde_json::from_value(serde_json::json!({
+            "id": "t.g.op", "service": "t", "group": "g", "name": "op", "alias": "op", "method": "GET", "path": "/",
+            "parameters": [{"name": "name", "key": "name", "in": "query", "style": "form", "schema": {"type": "string"}},
+                           {"name": "limit", "key": "limit", "in": "query", "style": "form", "schema": {"type": "integer"}}]
+        }))
+        .expect("meta");
+        let cases = std::env::var("OPDECK_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000);
+        let mut runner = TestRunner::new_with_rng(
+            Config { cases, failure_persistence: None, ..Config::default() },
+            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        );
+        let pair = prop_oneof!["(name|limit|body\\.[a-z]{1,4}|[a-z.]{0,6})=.{0,12}", ".{0,16}"];
+        let raw = prop_oneof![Just(None), "\\{.{0,24}".prop_map(Some), ".{0,24}".prop_map(Some)];
+        runner
+            .run(&(raw, prop::collection::vec(pair, 0..5)), |(raw, pairs)| {
+                // `-` and `@file` read stdin and files; the syntax is what is fuzzed here.
+                let raw = raw.filter(|r| r != "-" && !r.starts_with('@'));
+                match input(&meta, raw.as_deref(), &pairs) {
+                    Ok(Value::Object(map)) => {
+                        if raw.is_none()
+                            && let Some(last) = pairs.iter().rev().find(|p| p.starts_with("name="))
+                        {
+                            prop_assert_eq!(&map["name"], &Value::String(last["name=".len()..].to_owned()));
+                        }
+                    }
+                    Ok(other) => prop_assert!(false, "not an object: {other}"),
+                    Err(e) => prop_assert_eq!(e.kind(), opdeck::ErrorKind::Usage, "{}", e),
+                }
+                Ok(())
+            })
+            .expect("the input syntax never panics");
+    }
 }

@@ -153,7 +153,7 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
         download_to: call.out.clone(),
         force_retry: call.force_retry,
         mock: call.sim.on(),
-        timeout: None,
+        timeout: call.timeout,
     };
     let deck = deck.with_options(options);
     with_state(&deck, &call.sim, || call_on(&deck, &call, op.as_ref(), input))
@@ -185,6 +185,10 @@ fn call_on(deck: &Deck, call: &args::Call, op: &dyn opdeck::Operation, input: Va
 fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {
     let run = run.with_flags_from_args()?;
     let deck = deck(profile, &run.sim)?;
+    let deck = match run.timeout {
+        Some(timeout) => deck.with_options(CallOptions { timeout: Some(timeout), ..deck.options().clone() }),
+        None => deck,
+    };
     if run.sim.on() {
         eprintln!("opdeck: running on the simulator (--mock); nothing is sent to any service");
     }

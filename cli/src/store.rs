@@ -76,7 +76,10 @@ impl Store {
         }
         let bytes = deck.block_on(read_input(spec))??;
         let ids = deck.add_document(name, &bytes, spec, base_url)?;
-        let entry = Entry { origin: spec.to_owned(), base_url: base_url.map(str::to_owned) };
+        // The copy of the bytes is kept, so the origin is only shown: it is
+        // kept without credentials.
+        let entry =
+            Entry { origin: opdeck::wire::redact_text(spec).into_owned(), base_url: base_url.map(str::to_owned) };
         let toml = toml::to_string(&entry).map_err(|e| Error::config(format!("cannot record source `{name}`: {e}")))?;
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         write_atomic(&self.dir, &self.spec_path(name), &bytes)?;
@@ -134,7 +137,7 @@ async fn read_input(spec: &str) -> Result<Vec<u8>> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
         return opdeck::engine::fetch(spec).await;
     }
-    std::fs::read(spec).map_err(|e| Error::io(spec, e))
+    opdeck::spec::read_capped(std::path::Path::new(spec), opdeck::spec::MAX_FETCH_BYTES as u64, "max_spec_bytes")
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

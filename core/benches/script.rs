@@ -151,7 +151,13 @@ fn main() {
     // after each change, so a push loop is quadratic; without limits it is not.
     c.bench_function("script/push_1000_calls", |b| b.iter(|| engine.run(PUSH_SCRIPT, "p.rhai", &args).expect("runs")));
     let mut unlimited = engine.clone();
-    unlimited.set_limits(Limits { max_string_size: 0, max_array_size: 0, max_map_size: 0, ..Limits::default() });
+    unlimited.set_limits(Limits {
+        max_string_size: 0,
+        max_array_size: 0,
+        max_map_size: 0,
+        max_memory: 0,
+        ..Limits::default()
+    });
     c.bench_function("script/push_1000_calls_no_size_limits", |b| {
         b.iter(|| unlimited.run(PUSH_SCRIPT, "p.rhai", &args).expect("runs"))
     });

@@ -52,7 +52,7 @@ pub enum Error {
         suggestions: Vec<String>,
     },
     /// An API description that cannot be used, with the JSON pointer of the fault.
-    #[error("unusable spec at {pointer}: {message}")]
+    #[error("unusable spec at {}: {message}", if .pointer.is_empty() { "/" } else { .pointer })]
     Spec {
         /// JSON pointer into the document (`""` is the root).
         pointer: String,
@@ -91,13 +91,19 @@ pub enum Error {
         /// What failed, with no URL query and no credential in it.
         message: String,
     },
-    /// The connect or total timeout ran out.
-    #[error("`{operation}` timed out after {after:?}")]
+    /// The connect timeout or the call's deadline ran out. The message
+    /// states the real time the call took and how many tries it made.
+    #[error("`{operation}` timed out after {} ({}; the limit is {})", secs(.elapsed), count_tries(*.tries), secs(.after))]
     Timeout {
         /// The operation id.
         operation: String,
-        /// The limit that ran out.
+        /// The limit that ran out: the call's deadline, or the connect or
+        /// per-try timeout when it ran out first.
         after: Duration,
+        /// How many times the request was sent (retries included).
+        tries: u32,
+        /// How long the call ran, from its start to the timeout.
+        elapsed: Duration,
     },
     /// Credentials are missing, rejected, or a login flow failed.
     #[error("authentication for service `{service}` failed: {message}")]
@@ -340,10 +346,43 @@ impl Error {
         Error::Spec { pointer: pointer.into(), message: message.into() }
     }
 
+    /// A spec error that names the file or URL it came from (`source`, as
+    /// it may be shown: a URL redacted); other errors are returned as they are.
+    pub fn in_spec_source(self, source: &str) -> Self {
+        match self {
+            Error::Spec { pointer, message } => Error::Spec { pointer, message: format!("{message} (in {source})") },
+            other => other,
+        }
+    }
+
     /// Shorthand for an [`Error::Io`] on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+}
+
+impl Error {
+    /// A timeout of one try of `operation` after `after` (the call fills in
+    /// the real tries and elapsed time when the error leaves it).
+    pub fn timeout(operation: impl Into<String>, after: Duration) -> Self {
+        Error::Timeout { operation: operation.into(), after, tries: 1, elapsed: after }
+    }
+}
+
+/// A duration in seconds, as people read it (`5s`, `0.25s`, `180.2s`).
+fn secs(d: &Duration) -> String {
+    let s = d.as_secs_f64();
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if s < 10.0 {
+        format!("{s:.2}s")
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
+fn count_tries(n: u32) -> String {
+    if n == 1 { "1 try".to_owned() } else { format!("{n} tries") }
 }
 
 fn suggest(suggestions: &[String]) -> String {

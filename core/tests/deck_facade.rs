@@ -252,3 +252,87 @@ async fn discovery_and_the_dry_run_through_the_deck() {
     let preview = deck.preview_spec(PETS).await.expect("preview");
     assert_eq!(preview["operationCount"], 3);
 }
+
+/// Finding 7 (issue 16): `--dry-run` printed the password of a base URL's
+/// userinfo in clear. The one redaction (`wire::redact_url`) hides it in the
+/// curl command and in `Debug`, as it hides credential query values and
+/// secret headers.
+#[tokio::test]
+async fn finding_7_the_dry_run_hides_userinfo_credential_parameters_and_secret_headers() {
+    let deck = pets("http://admin:SECRETPW@127.0.0.1:19101", Deck::builder()).await;
+    let request = deck.prepare("pets.pets.listPets", &json!({"limit": 2})).expect("prepared");
+    assert_eq!(request.url.password(), Some("SECRETPW"), "the wire keeps it");
+    let curl = opdeck::wire::curl::render(&request);
+    assert!(!curl.contains("SECRETPW"), "{curl}");
+    assert!(curl.contains("admin:<redacted>@127.0.0.1:19101/pets?limit=2"), "{curl}");
+    assert!(!format!("{request:?}").contains("SECRETPW"));
+
+    let mut request = request;
+    request.push_query("private_token", "PT-SECRET");
+    request.headers.push(opdeck::wire::Pair::plain("X-Auth-Token", "HDR-SECRET"));
+    let curl = opdeck::wire::curl::render(&request);
+    assert!(!curl.contains("PT-SECRET") && !curl.contains("HDR-SECRET"), "{curl}");
+    assert!(!format!("{request:?}").contains("PT-SECRET"));
+}
+
+/// Finding 8 (issue 16): `opdeck services` printed a spec's origin with its
+/// credentials (`user:pass@`, `?private_token=`). Origins are redacted when
+/// they are registered, so every listing (CLI, bindings) shows them hidden;
+/// fetch errors use the same redaction.
+#[tokio::test]
+async fn finding_8_a_specs_origin_is_listed_without_its_credentials() {
+    let deck = Deck::builder().builtins(Builtins::None).build().expect("deck");
+    let origin = "https://user:PASS1@specs.example/pets.json?private_token=PT1&v=2";
+    deck.add_document("vault", PETS.as_bytes(), origin, None).expect("added");
+    let services = deck.registry().services();
+    let shown = &services.iter().find(|s| s.name == "vault").expect("listed").origin;
+    assert_eq!(shown, "https://user:<redacted>@specs.example/pets.json?private_token=<redacted>&v=2");
+
+    let err = opdeck::engine::fetch("http://user:PASS2@127.0.0.1:9/spec.json?api_key=K3").await.expect_err("refused");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("PASS2") && !text.contains("K3"), "{text}");
+}
+
+/// Records every field of every event, as text.
+#[derive(Default, Clone)]
+struct Recorder(Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={value:?} ", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut Fields(&mut line));
+        self.0.lock().expect("lock").push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Findings 7 and 8 (issue 16), tracing: the per-call event of
+/// `Context::call` carries no credential of the base URL.
+#[tokio::test]
+async fn finding_7_tracing_events_carry_no_secret() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let deck = pets("http://admin:SECRETPW@127.0.0.1:9", Deck::builder()).await;
+    let short = CallOptions { timeout: Some(Duration::from_secs(5)), ..CallOptions::default() };
+    let _ = deck.call_with("pets.pets.listPets", json!({"limit": 2}), &short).await.expect_err("nothing listens");
+    let events = recorder.0.lock().expect("lock").clone();
+    assert!(events.iter().any(|e| e.contains("pets.pets.listPets")), "{events:?}");
+    assert!(!events.iter().any(|e| e.contains("SECRETPW")), "{events:?}");
+}

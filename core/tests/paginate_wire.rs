@@ -150,3 +150,80 @@ async fn max_pages_stops_early_even_when_the_service_has_more() {
     assert_eq!(all.len(), 6);
     assert_eq!(server.hits(), 3);
 }
+
+/// A host's service whose list always hands out a new cursor, one item a page.
+fn endless_deck() -> Deck {
+    let rule =
+        opdeck::Paging::Cursor { param: "cursor".into(), next: "/next".into(), items: "/items".into(), switch: vec![] };
+    let deck = Deck::builder().builtins(opdeck::Builtins::None).paging("hr", rule).build().expect("deck");
+    let schema = json!({"type": "object", "properties": {"cursor": {"type": "string"}}});
+    deck.register_fn("hr.people.list", schema, |input: Value| async move {
+        let n: u64 = input["cursor"].as_str().and_then(|c| c.parse().ok()).unwrap_or(0);
+        Ok(json!({ "items": [n], "next": (n + 1).to_string() }))
+    })
+    .expect("registered");
+    deck
+}
+
+/// Finding 3 (issue 16): `--all` had no default cap, so a server that always
+/// hands out a new cursor got requests without end. The default page cap
+/// stops it with an error naming the cap and how to raise it.
+#[tokio::test]
+async fn finding_3_an_endless_cursor_stops_at_the_default_page_cap_with_an_error() {
+    let deck = endless_deck();
+    let mut pager = deck.pager("hr.people.list", json!({}), PageLimits::default()).expect("pager");
+    let mut pages = 0;
+    let err = loop {
+        match pager.next_page().await {
+            Ok(Some(_)) => pages += 1,
+            Ok(None) => panic!("a silent stop after {pages} pages"),
+            Err(e) => break e,
+        }
+    };
+    let Error::Limit { limit, detail } = &err else { panic!("not a limit: {err}") };
+    assert_eq!(limit, "max_pages");
+    assert!(detail.contains("1000 pages") && detail.contains("--max-pages"), "{detail}");
+    assert_eq!(pages, opdeck::engine::DEFAULT_MAX_PAGES);
+
+    // A cap the caller set is a quiet stop, and unlimited() has none.
+    let all = collect(&deck, "hr.people.list", json!({}), PageLimits::pages(1200)).await.expect("pages");
+    assert_eq!(all.len(), 1200);
+    let mut pager = deck.pager("hr.people.list", json!({}), PageLimits::unlimited()).expect("pager");
+    for _ in 0..1001 {
+        assert!(pager.next_page().await.expect("a page").is_some());
+    }
+}
+
+/// Finding 3 (issue 16): the page's `total` was ignored. A cursor service
+/// that says how many there are is done when they have come.
+#[tokio::test]
+async fn finding_3_the_services_total_ends_a_cursor_iteration() {
+    let server = TestServer::start(|req| {
+        let n: u64 = query(req).get("next").and_then(|c| c.parse().ok()).unwrap_or(0);
+        Reply::json(json!({ "results": items(n * 2..n * 2 + 2), "total": 5, "nextCursor": (n + 1).to_string() }))
+    })
+    .await;
+    let deck = deck_for("wildduck", &server.url());
+    let all = collect(&deck, "wildduck.users.getUsers", json!({}), PageLimits::default()).await.expect("pages");
+    assert_eq!(all.len(), 6, "three pages of two reach the total of five");
+    assert_eq!(server.hits(), 3);
+}
+
+/// Finding 3 (issue 16): the default item cap is an error too, while a list
+/// that ends exactly at a cap is not.
+#[tokio::test]
+async fn finding_3_the_default_item_cap_is_an_error_and_a_set_one_is_not() {
+    let server = TestServer::start(|req| {
+        let n: u64 = query(req).get("next").and_then(|c| c.parse().ok()).unwrap_or(0);
+        Reply::json(json!({ "results": items(n * 30_000..(n + 1) * 30_000), "nextCursor": (n + 1).to_string() }))
+    })
+    .await;
+    let deck = deck_for("wildduck", &server.url());
+    let err = collect(&deck, "wildduck.users.getUsers", json!({}), PageLimits::default()).await.expect_err("capped");
+    assert!(
+        matches!(&err, Error::Limit { limit, detail } if limit == "max_items" && detail.contains("--max-items")),
+        "{err}"
+    );
+    let some = collect(&deck, "wildduck.users.getUsers", json!({}), PageLimits::items(45_000)).await.expect("items");
+    assert_eq!(some.len(), 45_000);
+}

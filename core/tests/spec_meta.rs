@@ -148,3 +148,101 @@ fn lookups_follow_registrations_and_removals() {
     assert!(registry.get("openapi.addSource").is_ok(), "other services stay");
     assert!(!registry.unregister("native"));
 }
+
+/// Finding 5 (issue 16): `opdeck spec preview /dev/zero` grew without bound,
+/// since a device reports size 0. Spec files are read with a cap on the
+/// bytes actually read, and the error names the file.
+#[test]
+fn finding_5_a_device_as_a_spec_stops_at_the_spec_cap() {
+    let err = opdeck::spec::read_capped(std::path::Path::new("/dev/zero"), 1000, "max_spec_bytes").expect_err("capped");
+    assert!(
+        matches!(&err, Error::Limit { limit, detail } if limit == "max_spec_bytes" && detail.contains("/dev/zero")),
+        "{err}"
+    );
+    let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
+    let err = deck.call_blocking("openapi.previewSpec", json!({"spec": "/dev/zero"})).expect_err("capped");
+    assert!(matches!(&err, Error::Limit { detail, .. } if detail.contains("/dev/zero")), "{err}");
+}
+
+/// Finding 10 (issue 16): spec errors read `unusable spec at : …`, with an
+/// empty pointer and no file. They now show `/` for the root and name the file.
+#[test]
+fn finding_10_a_spec_error_names_the_file_and_a_pointer() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, b"{\"openapi\": ").expect("written");
+    let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
+    let err =
+        deck.call_blocking("openapi.previewSpec", json!({"spec": path.display().to_string()})).expect_err("broken");
+    let text = err.to_string();
+    assert!(text.starts_with("unusable spec at /: invalid json"), "{text}");
+    assert!(text.contains("broken.json"), "{text}");
+    let err = deck.add_document("b", b"openapi: [1]", "https://u:PW@h.example/b.yaml", None).expect_err("broken");
+    let text = err.to_string();
+    assert!(text.contains("at /openapi") && text.contains("h.example/b.yaml") && !text.contains("PW"), "{text}");
+}
+
+/// Finding 10 (issue 16): a spec URL that never answered waited 300 s, then
+/// said only "error sending request". The fetch has a connect and a total
+/// timeout, and the error names the URL and how long it waited.
+#[tokio::test]
+async fn finding_10_a_spec_url_that_never_answers_times_out_naming_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let url = format!("http://{addr}/spec.json?private_token=PT");
+    let start = std::time::Instant::now();
+    let short = std::time::Duration::from_millis(300);
+    let err = opdeck::engine::fetch_within(&url, short, short).await.expect_err("no answer");
+    assert!(start.elapsed() < std::time::Duration::from_secs(3));
+    let text = err.to_string();
+    assert!(text.contains(&format!("http://{addr}/spec.json")) && text.contains("did not answer within"), "{text}");
+    assert!(!text.contains("PT&") && !text.ends_with("=PT"), "{text}");
+    assert_eq!(opdeck::engine::FETCH_TIMEOUT, std::time::Duration::from_secs(60));
+}
+
+/// Finding 10 (issue 16): a NUL byte in a header value was reported as "line
+/// breaks".
+#[test]
+fn finding_10_a_nul_byte_in_a_header_is_reported_as_one() {
+    let spec = r#"{"openapi": "3.0.3", "info": {"title": "h", "version": "1"}, "paths": {"/x": {"get": {
+        "operationId": "getX", "tags": ["x"],
+        "parameters": [{"name": "X-Tag", "in": "header", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "ok"}}}}}}"#;
+    let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
+    deck.add_document("h", spec.as_bytes(), "inline", Some("http://127.0.0.1:9")).expect("added");
+    let err = deck.prepare("h.x.getX", &json!({"X-Tag": "a\u{0}b"})).expect_err("refused");
+    assert!(err.to_string().contains("must not contain a NUL byte"), "{err}");
+    let err = deck.prepare("h.x.getX", &json!({"X-Tag": "a\nb"})).expect_err("refused");
+    assert!(err.to_string().contains("line breaks"), "{err}");
+}
+
+/// Arrays nested 100 deep, `copies` times, as one JSON array: about 80× its
+/// bytes once parsed into a tree.
+fn nested_json(copies: usize) -> String {
+    let nest = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    format!("[{}]", vec![nest.as_str(); copies].join(","))
+}
+
+/// Finding 1 (issue 16): JSON had no decoding budget (60 MB of arrays nested
+/// 100 deep took 7.85 GB to add as a spec). Specs over the budget are a spec
+/// error naming the source, before anything is parsed.
+#[test]
+fn finding_1_a_spec_over_the_json_budget_is_refused_naming_it() {
+    let doc = format!(
+        r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "paths": {{}}, "x": {}}}"#,
+        nested_json(20_000)
+    );
+    let deck = Deck::builder().builtins(opdeck::Builtins::None).build().expect("deck");
+    let err = deck.add_document("deep", doc.as_bytes(), "deep.json", None).expect_err("over budget");
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::Spec { .. }) && text.contains("json decoding budget") && text.contains("deep.json"),
+        "{text}"
+    );
+}

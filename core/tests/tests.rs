@@ -52,5 +52,7 @@ mod mock_prism;
 mod live_kitsu;
 // The facade hosts and bindings use: builder, call options, bulk calls, pages, natives, policies.
 mod deck_facade;
+// Property tests over the parsers, bounded in time (issue 16).
+mod fuzz;
 // The automation scripts of scripts/ against Prism mocks, the live Zou and loopback servers.
 mod scripts_live;

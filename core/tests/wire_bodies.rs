@@ -129,3 +129,21 @@ async fn a_missing_upload_fails_before_sending() {
     assert!(matches!(err, Error::Io { .. }), "{err}");
     assert_eq!(srv.hits(), 0);
 }
+
+/// Finding 1 (issue 16): a response of arrays nested 100 deep, under the
+/// body cap, took 150× its size to decode. Over the JSON budget it is a
+/// decode error naming the operation.
+#[test]
+fn finding_1_a_json_response_over_the_budget_is_a_decode_error() {
+    let nest = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    let body = format!("[{}]", vec![nest.as_str(); 20_000].join(","));
+    let err = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(body))
+        .expect_err("over budget");
+    assert!(
+        matches!(&err, opdeck::Error::Decode { operation, message } if operation == "t.g.op" && message.contains("budget")),
+        "{err}"
+    );
+    let fine =
+        opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(r#"[[1],[2]]"#));
+    assert!(fine.is_ok());
+}

@@ -347,3 +347,93 @@ async fn credentials_go_on_the_wire_but_never_into_dry_runs_or_other_origins() {
     assert_eq!(srv.last().target, "/away?api_key=S3CRET");
     assert_eq!(other.last().target, "/landing?x=1");
 }
+
+/// A harness whose operation is registered, so calls go through
+/// `Context::call` (the one call every front end ends in).
+fn registered(meta_fields: serde_json::Value, base_url: &str, settings: opdeck::config::HttpSettings) -> Harness {
+    let h = Harness::new(meta(meta_fields.clone()), base_url, settings);
+    let op: std::sync::Arc<dyn opdeck::Operation> =
+        std::sync::Arc::new(opdeck::engine::HttpOperation::new(meta(meta_fields)));
+    h.ctx.registry().register_operations("t", "test".into(), vec![op]).expect("registered");
+    h
+}
+
+/// A server that sends a chunked body one byte every `pause`, for a minute.
+async fn drip(pause: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let head =
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for _ in 0..600 {
+                    tokio::time::sleep(pause).await;
+                    if stream.write_all(b"1\r\na\r\n").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Finding 4 (issue 16): with `--out`, the timeout bounded each read only,
+/// so a drip of one byte per read ran far past it. The configured timeout is
+/// now the whole call's deadline, download included, and nothing partial is
+/// left behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn finding_4_the_deadline_bounds_a_dripping_download() {
+    let url = drip(Duration::from_millis(50)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let target = dir.path().join("out.bin");
+    let mut settings = quick_settings();
+    settings.timeout = Duration::from_millis(800);
+    let h = registered(json!({"path": "/file"}), &url, settings)
+        .with_options(CallOptions { download_to: Some(target.clone()), ..Default::default() });
+    let start = Instant::now();
+    let err = h.ctx.call("t.g.op", json!({})).await.expect_err("the deadline");
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(3), "ran {took:?}");
+    let Error::Timeout { after, tries, elapsed, .. } = &err else { panic!("not a timeout: {err}") };
+    assert_eq!((*after, *tries), (Duration::from_millis(800), 1), "{err}");
+    assert!(*elapsed >= Duration::from_millis(800), "{err}");
+    assert!(!target.exists(), "no partial file");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0, "no temporary file left");
+}
+
+/// Finding 10 (issue 16): the timeout error said "timed out after 60s"
+/// after 180 s of tries. It now states the real elapsed time and the tries.
+#[tokio::test(flavor = "multi_thread")]
+async fn finding_10_a_timeout_states_the_real_time_and_the_tries() {
+    let srv = TestServer::queue(vec![
+        Reply::status(503),
+        Reply::status(503),
+        Reply::text("late").delay(Duration::from_secs(5)),
+    ])
+    .await;
+    let mut settings = quick_settings();
+    settings.timeout = Duration::from_millis(600);
+    let h = registered(json!({"path": "/x"}), &srv.url(), settings);
+    let err = h.ctx.call("t.g.op", json!({})).await.expect_err("the deadline");
+    let Error::Timeout { tries, elapsed, .. } = &err else { panic!("not a timeout: {err}") };
+    assert_eq!(*tries, 3, "{err}");
+    assert!(*elapsed >= Duration::from_millis(600), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("3 tries") && text.contains("the limit is 0.60s"), "{text}");
+
+    // A per-call deadline (CLI --timeout) wins over the configured one.
+    let srv = TestServer::always(Reply::text("late").delay(Duration::from_secs(3))).await;
+    let h = registered(json!({"path": "/x"}), &srv.url(), quick_settings())
+        .with_options(CallOptions { timeout: Some(Duration::from_millis(300)), ..Default::default() });
+    let start = Instant::now();
+    let err = h.ctx.call("t.g.op", json!({})).await.expect_err("the deadline");
+    assert!(start.elapsed() < Duration::from_secs(2) && err.is_timeout(), "{err}");
+}

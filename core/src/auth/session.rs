@@ -141,7 +141,7 @@ pub(crate) async fn exchange(ctx: &dyn Host, service: &str, request: &Request) -
     };
     match tokio::time::timeout(limit, send).await {
         Ok(answer) => answer,
-        Err(_) => Err(Error::Timeout { operation: request.operation.to_string(), after: limit }),
+        Err(_) => Err(Error::timeout(request.operation.to_string(), limit)),
     }
 }
 

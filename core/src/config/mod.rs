@@ -13,7 +13,8 @@
 //! rules = ["deny DELETE kitsu.*", "confirm *.*.delete*"]   # first match wins
 //!
 //! [profiles.default.http]
-//! timeout = 30                              # seconds; floats allowed
+//! timeout = 30                              # seconds, floats allowed: the deadline of a whole call
+//!                                           # (tries, waits, body, downloads); OPDECK_TIMEOUT wins
 //! retries = 2
 //!
 //! [profiles.default.wildduck]
@@ -108,7 +109,10 @@ pub struct ServiceConfig {
 pub struct HttpSettings {
     /// Time allowed to open a connection.
     pub connect_timeout: Duration,
-    /// Time allowed for a whole request, response body included.
+    /// The deadline of a whole call: every try, the waits between them and
+    /// the response body (a download to a file too). `OPDECK_TIMEOUT`, the
+    /// file's `http.timeout`, or 60 s; a call's own
+    /// [`CallOptions::timeout`](crate::CallOptions) (CLI `--timeout`) wins.
     pub timeout: Duration,
     /// How many times a failed idempotent request is retried.
     pub retries: u32,
@@ -242,7 +246,9 @@ fn build(
 ) -> Result<Config> {
     #[cfg(feature = "config-file")]
     if text.is_some() || path.is_some() {
-        return file::build(text, path, env, profile, extra);
+        let mut config = file::build(text, path, env, profile, extra)?;
+        env_timeout(&mut config.http, env)?;
+        return Ok(config);
     }
     if text.is_some() {
         return Err(Error::config("reading a config file needs opdeck's `config-file` feature"));
@@ -251,8 +257,24 @@ fn build(
     let env_profile = env("OPDECK_PROFILE").filter(|p| !p.is_empty());
     let name = profile.map(str::to_owned).or(env_profile).unwrap_or_else(|| "default".to_owned());
     let mut config = Config { profile: name, mock_seed: mock_seed(env)?, ..Config::default() };
+    env_timeout(&mut config.http, env)?;
     apply_env_all(&mut config, extra, env);
     Ok(config)
+}
+
+/// `OPDECK_TIMEOUT` (seconds, floats allowed), when set: the deadline of a
+/// whole call, over the file's `[profiles.<p>.http] timeout`.
+fn env_timeout(http: &mut HttpSettings, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+    let Some(text) = env("OPDECK_TIMEOUT").filter(|t| !t.trim().is_empty()) else { return Ok(()) };
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::config(format!("OPDECK_TIMEOUT `{text}` is not a number of seconds")))?;
+    http.timeout = Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::config(format!("OPDECK_TIMEOUT `{text}` must be a positive number of seconds")))?;
+    Ok(())
 }
 
 /// `OPDECK_MOCK_SEED`, when set.
@@ -341,5 +363,25 @@ mod tests {
         config.services.insert("my_api".into(), ServiceConfig { base_url: Some("u".into()), ..Default::default() });
         assert_eq!(config.service("my-api").base_url.as_deref(), Some("u"));
         assert_eq!(config.service("other").base_url, None);
+    }
+
+    /// Finding 4 (issue 16): the whole-call deadline is settable from the
+    /// environment, over the file.
+    #[test]
+    fn finding_4_opdeck_timeout_sets_the_call_deadline_over_the_file() {
+        let env = |k: &str| (k == "OPDECK_TIMEOUT").then(|| "2.5".to_owned());
+        assert_eq!(Config::from_sources(None, env, None).expect("env").http.timeout, Duration::from_millis(2500));
+        #[cfg(feature = "config-file")]
+        {
+            let file = "[profiles.default.http]\ntimeout = 7\n";
+            assert_eq!(
+                Config::from_sources(Some(file), |_| None, None).expect("file").http.timeout,
+                Duration::from_secs(7)
+            );
+            let both = Config::from_sources(Some(file), env, None).expect("both");
+            assert_eq!(both.http.timeout, Duration::from_millis(2500));
+        }
+        let bad = Config::from_sources(None, |k: &str| (k == "OPDECK_TIMEOUT").then(|| "soon".to_owned()), None);
+        assert!(bad.expect_err("not a number").to_string().contains("OPDECK_TIMEOUT"));
     }
 }

@@ -99,21 +99,41 @@ impl Context {
     }
 
     /// Runs operation `id` for a caller: checks the policy, then invokes it
-    /// under the call's deadline, if it has one. Every front end's call ends
-    /// here, and so do native operations that call others.
+    /// under the call's deadline. Every front end's call ends here, and so do
+    /// native operations that call others.
+    ///
+    /// The deadline is the call's own ([`CallOptions::timeout`], CLI
+    /// `--timeout`), else, for an operation run over HTTP, the configured
+    /// `http.timeout` (`OPDECK_TIMEOUT`, the file's, 60 s). It covers every
+    /// try, the waits between them and the body, a download to a file too.
+    /// A timeout says how long the call really ran and how many tries it made.
     pub async fn call(&self, id: &str, input: serde_json::Value) -> crate::error::Result<crate::model::Output> {
         let op = self.registry().get(id)?;
         if !self.shared.policy.is_open() {
             self.shared.policy.check(&op.head(), self.shared.confirm.as_deref())?;
         }
         let started = std::time::Instant::now();
-        let result = match self.options.timeout {
-            None => op.invoke(self, input).await,
-            Some(after) => match tokio::time::timeout(after, op.invoke(self, input)).await {
+        let deadline = self.options.timeout.or_else(|| op.as_http().map(|_| self.shared.config.http.timeout));
+        let tries = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = crate::wire::retry::counted(tries.clone(), op.invoke(self, input));
+        let result = match deadline {
+            None => counted.await,
+            Some(after) => match tokio::time::timeout(after, counted).await {
                 Ok(result) => result,
-                Err(_) => Err(crate::error::Error::Timeout { operation: op.head().id.to_owned(), after }),
+                Err(_) => Err(crate::error::Error::timeout(op.head().id, after)),
             },
         };
+        // A nested call (a native operation calling another) counted its
+        // own tries: the larger count is the one that ran out.
+        let result = result.map_err(|e| match e {
+            crate::error::Error::Timeout { operation, after, tries: inner, elapsed } => crate::error::Error::Timeout {
+                operation,
+                after,
+                tries: inner.max(tries.load(std::sync::atomic::Ordering::Relaxed)),
+                elapsed: elapsed.max(started.elapsed()),
+            },
+            other => other,
+        });
         let millis = started.elapsed().as_secs_f64() * 1e3;
         match &result {
             Ok(out) => {

@@ -155,7 +155,8 @@ pub fn add_document(
     if let Some(url) = base_url {
         url::Url::parse(url).map_err(|e| Error::usage(format!("base url `{url}` is not a url: {e}")))?;
     }
-    let doc = crate::spec::load(bytes, service, &LoadOptions::default())?;
+    let doc = crate::spec::load(bytes, service, &LoadOptions::default())
+        .map_err(|e| e.in_spec_source(&crate::wire::redact_text(origin)))?;
     let ids = ctx.registry().register(&OpenApiSource::new(doc, origin))?;
     if let Some(url) = base_url {
         ctx.set_source_url(service, url);

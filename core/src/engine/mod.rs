@@ -17,6 +17,8 @@ pub use http::{HttpOperation, Streamed};
 pub use meta::{ADD_SOURCE, AddSource, MetaSource, PREVIEW_SPEC, PreviewSpec, add_document, meta_source};
 pub use native::NativeOperation;
 pub use operation::Operation;
-pub use pager::{PageLimits, Pager, Progress};
+pub use pager::{DEFAULT_MAX_ITEMS, DEFAULT_MAX_PAGES, PageLimits, Pager, Progress};
 pub use registry::{Filter, Registry, ServiceInfo, Source, compare_versions, suggest};
-pub use source::{OpenApiSource, fetch, load_input, load_input_blocking};
+pub use source::{
+    FETCH_CONNECT_TIMEOUT, FETCH_TIMEOUT, OpenApiSource, fetch, fetch_within, load_input, load_input_blocking,
+};

@@ -189,6 +189,9 @@ impl Registry {
                 }
             }
         }
+        // The origin is shown in listings (`opdeck services`): a URL keeps
+        // no userinfo or credential query value.
+        let origin = crate::wire::redact_text(&origin).into_owned();
         inner.services.insert(service.to_owned(), Entry { origin, ops, native });
         inner.stale = true;
         Ok(ids)

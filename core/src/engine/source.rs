@@ -61,7 +61,7 @@ pub async fn load_input(input: &str, service: &str, options: &LoadOptions) -> Re
     let trimmed = input.trim();
     if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
         let bytes = fetch(trimmed).await?;
-        return load(&bytes, service, options);
+        return load(&bytes, service, options).map_err(|e| e.in_spec_source(&crate::wire::redact_text(trimmed)));
     }
     // A spec's text spans lines or starts like JSON; a path does neither.
     if trimmed.contains('\n') || trimmed.starts_with('{') {
@@ -80,13 +80,58 @@ pub fn load_input_blocking(input: &str, service: &str, options: &LoadOptions) ->
     crate::runtime::block_on(load_input(input, service, options))?
 }
 
-/// Fetches a document from an `http(s)` URL, up to [`MAX_FETCH_BYTES`].
+/// The time allowed to connect to a spec's URL.
+pub const FETCH_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The time allowed for the whole fetch of a spec, body included.
+pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Fetches a document from an `http(s)` URL, up to [`MAX_FETCH_BYTES`],
+/// within [`FETCH_CONNECT_TIMEOUT`] and [`FETCH_TIMEOUT`].
 pub async fn fetch(url: &str) -> Result<Vec<u8>> {
-    let shown = url.split(['?', '#']).next().unwrap_or(url).to_owned();
+    fetch_within(url, FETCH_CONNECT_TIMEOUT, FETCH_TIMEOUT).await
+}
+
+/// [`fetch`] with other time limits. An error names the URL (redacted) and,
+/// on a timeout, how long it waited.
+pub async fn fetch_within(url: &str, connect: std::time::Duration, total: std::time::Duration) -> Result<Vec<u8>> {
+    let shown = crate::wire::redact_text(url).into_owned();
+    let started = std::time::Instant::now();
+    let timed_out = || Error::Transport {
+        operation: "openapi.fetch".into(),
+        message: format!(
+            "{shown} did not answer within {:.1}s (connect timeout {}s, total {}s)",
+            started.elapsed().as_secs_f64(),
+            connect.as_secs_f64(),
+            total.as_secs_f64()
+        ),
+    };
+    match tokio::time::timeout(total, fetch_bytes(url, &shown, connect)).await {
+        Ok(Err(Error::Timeout { .. })) | Err(_) => Err(timed_out()),
+        Ok(result) => result,
+    }
+}
+
+async fn fetch_bytes(url: &str, shown: &str, connect: std::time::Duration) -> Result<Vec<u8>> {
     let fail = |message: String| Error::Transport { operation: "openapi.fetch".into(), message };
-    let client =
-        reqwest::Client::builder().build().map_err(|e| Error::config(format!("cannot build the http client: {e}")))?;
-    let resp = client.get(url).send().await.map_err(|e| fail(format!("{shown}: {}", e.without_url())))?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(connect)
+        .build()
+        .map_err(|e| Error::config(format!("cannot build the http client: {e}")))?;
+    let reqwest_err = |e: reqwest::Error| {
+        if e.is_timeout() {
+            return Error::timeout("openapi.fetch", connect);
+        }
+        let e = e.without_url();
+        let mut message = format!("{shown}: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        fail(message)
+    };
+    let resp = client.get(url).send().await.map_err(reqwest_err)?;
     let status = resp.status();
     if !status.is_success() {
         return Err(fail(format!("{shown} answered http status {}", status.as_u16())));
@@ -96,7 +141,7 @@ pub async fn fetch(url: &str) -> Result<Vec<u8>> {
     }
     let mut out = Vec::new();
     let mut resp = resp;
-    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(format!("{shown}: {}", e.without_url())))? {
+    while let Some(chunk) = resp.chunk().await.map_err(reqwest_err)? {
         if out.len() + chunk.len() > MAX_FETCH_BYTES {
             return Err(fail(format!("{shown} is larger than {MAX_FETCH_BYTES} bytes")));
         }

@@ -11,7 +11,7 @@
 use rhai::{Dynamic, EvalAltResult, Map, ParseError, Position};
 
 use super::convert;
-use super::limits::{Limits, WALL_TIME_TOKEN};
+use super::limits::{Limits, MEMORY_TOKEN, WALL_TIME_TOKEN};
 use crate::error::Error;
 
 /// The error object a script sees for `err`.
@@ -87,6 +87,11 @@ pub(crate) fn from_eval(err: Box<EvalAltResult>, file: &str, limits: &Limits) ->
             if token.clone().into_string().ok().as_deref() == Some(WALL_TIME_TOKEN) =>
         {
             limit("wall_time", "the script ran out of time".into())
+        }
+        EvalAltResult::ErrorTerminated(token, _)
+            if token.clone().into_string().ok().as_deref() == Some(MEMORY_TOKEN) =>
+        {
+            limit("max_memory", "the script's values take too much memory".into())
         }
         EvalAltResult::ErrorRuntime(value, _) => from_thrown(value, &at, &via),
         mut other => {

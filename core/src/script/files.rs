@@ -1,6 +1,6 @@
 //! `read_json` and `read_csv`: the only file access a script has, and only
 //! when the host allows it (`--allow-read`). Files larger than the string
-//! limit are refused before they are read.
+//! limit are refused, counting the bytes actually read.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,22 +27,19 @@ fn read(host: &Host, function: &str, path: &str) -> RhaiResult<Vec<u8>> {
         )));
     }
     let path = Path::new(path);
-    let max = host.limits.max_string_size as u64;
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > max => {
-            return Host::fail(Error::Limit {
-                limit: "max_string_size".into(),
-                detail: format!("{} is {} bytes, configured {max} bytes", path.display(), meta.len()),
-            });
-        }
-        Ok(_) => {}
-        Err(e) => return Host::fail(Error::io(path, e)),
-    }
-    std::fs::read(path).or_else(|e| Host::fail(Error::io(path, e)))
+    // Bounded by the bytes read, not the size the file reports (a device
+    // such as /dev/zero reports none).
+    crate::spec::read_capped(path, host.limits.max_string_size as u64, "max_string_size").or_else(Host::fail)
 }
 
 fn read_json(host: &Host, path: &str) -> RhaiResult<Dynamic> {
     let bytes = read(host, "read_json", path)?;
+    if let Err(m) = crate::spec::budget::check(&bytes) {
+        return Host::fail(Error::Limit {
+            limit: "json decoding budget".into(),
+            detail: format!("read_json: {path}: {m}"),
+        });
+    }
     match serde_json::from_slice(&bytes) {
         Ok(value) => Ok(convert::to_dynamic(value)),
         Err(e) => Host::fail(Error::usage(format!("read_json: {path} is not valid json: {e}"))),

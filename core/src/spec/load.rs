@@ -34,6 +34,7 @@ pub enum Dialect {
 pub(super) fn read(bytes: &[u8]) -> Result<Doc<'_>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'{') {
+        super::budget::check_size(bytes).map_err(|m| Error::spec("", m))?;
         return Doc::from_json(utf8(bytes)?).map_err(|e| json_error(&e));
     }
     parse(bytes).map(Doc::from_value)
@@ -47,6 +48,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     };
     let text = utf8(bytes)?;
     if matches!(first, b'{' | b'[') {
+        super::budget::check(bytes).map_err(|m| Error::spec("", m))?;
         return parse_lean(Lean::Node, text).map_err(|e| json_error(&e));
     }
     serde_saphyr::from_str::<LeanValue>(text)

@@ -20,6 +20,7 @@
 //! is an [`Error::Spec`] with the JSON pointer of the fault; what it can use
 //! despite a fault becomes a [`Warning`].
 
+pub mod budget;
 mod doc;
 mod load;
 mod model;
@@ -162,13 +163,35 @@ fn release(doc: serde_json::Value, size: usize) {
 /// under 100 MB).
 pub const MAX_FETCH_BYTES: usize = 256 * 1024 * 1024;
 
+/// Reads the file at `path`, failing with an [`Error::Limit`] named `limit`
+/// that names the file once more than `cap` bytes were read. The bytes read
+/// count, not the size the file reports: a device (`/dev/zero`) or a pipe
+/// reports none.
+pub fn read_capped(path: &Path, cap: u64, limit: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reported = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let too_big =
+        || Error::Limit { limit: limit.to_owned(), detail: format!("{} is larger than {cap} bytes", path.display()) };
+    if reported > cap {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(reported).unwrap_or(0));
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 /// Loads a document from a file. External refs stay off unless `options`
 /// allow a directory; relative refs then start at the file's directory.
+/// A file larger than [`MAX_FETCH_BYTES`] is refused; errors name the file.
 pub fn load_path(path: &Path, service: &str, options: &LoadOptions) -> Result<Document> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_capped(path, MAX_FETCH_BYTES as u64, "max_spec_bytes")?;
     let mut options = options.clone();
     if options.base_dir.is_none() && options.external_dir.is_some() {
         options.base_dir = path.parent().map(Path::to_owned);
     }
-    load(&bytes, service, &options)
+    load(&bytes, service, &options).map_err(|e| e.in_spec_source(&path.display().to_string()))
 }

@@ -110,7 +110,7 @@ impl HttpTransport {
             Delivery::Buffered => pending.await,
             Delivery::Streamed => match Box::pin(tokio::time::timeout(self.settings.timeout, pending)).await {
                 Ok(r) => r,
-                Err(_) => return Err(Error::Timeout { operation: op.to_owned(), after: self.settings.timeout }),
+                Err(_) => return Err(Error::timeout(op, self.settings.timeout)),
             },
         };
         result.map_err(|e| self.map_err(op, e))
@@ -156,7 +156,7 @@ impl HttpTransport {
                     Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some(resp))),
                     Ok(Ok(None)) => None,
                     Ok(Err(e)) => Some((Err(map_reqwest_err(&settings, &operation, e)), None)),
-                    Err(_) => Some((Err(Error::Timeout { operation, after: settings.timeout }), None)),
+                    Err(_) => Some((Err(Error::timeout(operation, settings.timeout)), None)),
                 }
             }
         })
@@ -220,7 +220,7 @@ impl HttpTransport {
 fn map_reqwest_err(settings: &HttpSettings, operation: &str, e: reqwest::Error) -> Error {
     if e.is_timeout() {
         let after = if e.is_connect() { settings.connect_timeout } else { settings.timeout };
-        return Error::Timeout { operation: operation.to_owned(), after };
+        return Error::timeout(operation, after);
     }
     let e = e.without_url();
     let mut message = e.to_string();
@@ -372,7 +372,7 @@ impl Transport for HttpTransport {
 }
 
 fn timeout(request: &Request, after: Duration) -> Error {
-    Error::Timeout { operation: request.operation.to_string(), after }
+    Error::timeout(request.operation.to_string(), after)
 }
 
 #[cfg(test)]

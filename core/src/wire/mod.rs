@@ -23,6 +23,7 @@ pub mod body;
 pub mod client;
 pub mod curl;
 pub mod params;
+pub mod redact;
 pub mod request;
 pub mod response;
 pub mod retry;
@@ -44,6 +45,7 @@ pub fn simulated_service(url: &url::Url) -> Option<&str> {
 }
 
 pub use crate::model::REDACTED;
+pub use redact::{is_secret_name, redact_text, redact_url};
 
 /// One header.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,9 +69,10 @@ impl Pair {
         Pair { name: name.into(), value: value.into(), sensitive: true }
     }
 
-    /// The value, or [`REDACTED`] when it is sensitive.
+    /// The value, or [`REDACTED`] when it is sensitive or its name is a
+    /// credential's ([`redact::is_secret_header`]).
     pub fn shown(&self) -> &str {
-        if self.sensitive { REDACTED } else { &self.value }
+        if redact::is_secret_header(&self.name, self.sensitive) { REDACTED } else { &self.value }
     }
 }
 
@@ -231,35 +234,16 @@ impl Request {
         self.secret_query.iter().any(|n| n == name)
     }
 
-    /// The query with credential values shown as [`REDACTED`].
+    /// The query with credential values shown as [`REDACTED`]: the pairs
+    /// flagged in `secret_query` and those named like a credential.
     pub fn redacted_query(&self) -> Cow<'_, str> {
-        if self.secret_query.is_empty() {
-            return Cow::Borrowed(self.query());
-        }
-        let mut out = String::with_capacity(self.query().len());
-        for raw in self.query().split('&') {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            if self.is_secret_query(&pair_name(raw)) {
-                out.push_str(raw.split('=').next().unwrap_or(raw));
-                out.push('=');
-                out.push_str(REDACTED);
-            } else {
-                out.push_str(raw);
-            }
-        }
-        Cow::Owned(out)
+        redact::redact_query(self.query(), &self.secret_query)
     }
 
-    /// The URL as text with credential query values shown as [`REDACTED`].
+    /// The URL as text with userinfo and credential query values shown as
+    /// [`REDACTED`] (see [`redact`]).
     pub fn redacted_url(&self) -> String {
-        if self.secret_query.is_empty() {
-            return self.url.to_string();
-        }
-        let mut url = self.url.clone();
-        url.set_query(None);
-        format!("{url}?{}", self.redacted_query())
+        redact::redact_url_with(&self.url, &self.secret_query)
     }
 }
 
@@ -276,11 +260,7 @@ impl fmt::Debug for Request {
     }
 }
 
-/// The decoded name of one raw `name=value` query pair.
-fn pair_name(raw: &str) -> Cow<'_, str> {
-    let name = raw.split('=').next().unwrap_or(raw);
-    url::form_urlencoded::parse(name.as_bytes()).next().map_or(Cow::Borrowed(""), |(k, _)| k)
-}
+use redact::pair_name;
 
 /// A response body: whole, or a stream for downloads and events.
 pub enum ResponseBody {

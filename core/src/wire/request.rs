@@ -212,11 +212,12 @@ pub fn build_with(
             }
             Location::Header => {
                 let value = params::header_value(p, v);
-                if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                if let Some(bad) = value.bytes().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                    let what = if bad == 0 { "a NUL byte" } else { "line breaks" };
                     return Err(invalid(
                         meta,
                         format!("/{}", p.key),
-                        format!("header parameter `{}` must not contain line breaks", p.name),
+                        format!("header parameter `{}` must not contain {what}", p.name),
                     ));
                 }
                 headers.push(Pair::plain(p.name.clone(), value));

@@ -95,6 +95,25 @@ fn wait_after(settings: &HttpSettings, response: &Response, attempt: u32) -> Dur
     backoff(settings, attempt)
 }
 
+tokio::task_local! {
+    /// The tries of the call running on this task, counted for its timeout
+    /// error (see [`counted`]).
+    static TRIES: std::sync::Arc<std::sync::atomic::AtomicU32>;
+}
+
+/// Runs `call` counting the tries [`send`] makes in it into `tries`, which
+/// outlives `call` when a deadline drops it.
+pub async fn counted<F: std::future::Future>(
+    tries: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    call: F,
+) -> F::Output {
+    TRIES.scope(tries, call).await
+}
+
+fn count_try() {
+    let _ = TRIES.try_with(|t| t.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+}
+
 /// Sends `request`, retrying up to `settings.retries` times when `may_retry`.
 pub async fn send(
     transport: &dyn Transport,
@@ -106,6 +125,7 @@ pub async fn send(
     let retries = if may_retry { settings.retries } else { 0 };
     let mut attempt = 0;
     loop {
+        count_try();
         let result = transport.send(request, delivery).await;
         let wait = match &result {
             Ok(resp) if attempt < retries && retryable_status(resp.status) => wait_after(settings, resp, attempt),
