@@ -43,8 +43,10 @@ pub struct Deck {
 
 #[cfg(feature = "simulator")]
 type Simulator = Option<Arc<crate::mock::MockTransport>>;
+/// Without the `simulator` feature a deck has none.
 #[cfg(not(feature = "simulator"))]
-type Simulator = ();
+#[derive(Debug, Clone)]
+struct Simulator;
 
 /// One operation as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -111,7 +113,7 @@ fn routed(registry: &Arc<Registry>, transport: Arc<dyn Transport>, config: &Conf
     #[cfg(not(feature = "simulator"))]
     {
         let _ = (registry, config);
-        (transport, ())
+        (transport, Simulator)
     }
 }
 
