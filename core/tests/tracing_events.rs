@@ -1,0 +1,59 @@
+//! Tracing events in a process of their own: which callsites are enabled is
+//! decided process-wide, so a test that records events must not share its
+//! process with tests running on other threads without a subscriber.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opdeck::{Builtins, CallOptions, Deck};
+use serde_json::json;
+
+const PETS: &str = r#"{"openapi": "3.0.3", "info": {"title": "pets", "version": "1"},
+  "paths": {"/pets": {"get": {"operationId": "listPets", "tags": ["pets"],
+    "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+    "responses": {"200": {"description": "ok"}}}}}}"#;
+
+/// Records every field of every event, as text.
+#[derive(Default, Clone)]
+struct Recorder(Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={value:?} ", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut Fields(&mut line));
+        self.0.lock().expect("lock").push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Findings 7 and 8 (issue 16), tracing: the per-call event of
+/// `Context::call` carries no credential of the base URL.
+#[tokio::test]
+async fn finding_7_tracing_events_carry_no_secret() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let deck = Deck::builder().builtins(Builtins::None).build().expect("deck");
+    deck.add_source("pets", PETS, Some("http://admin:SECRETPW@127.0.0.1:9")).await.expect("pets");
+    let short = CallOptions { timeout: Some(Duration::from_secs(5)), ..CallOptions::default() };
+    let _ = deck.call_with("pets.pets.listPets", json!({"limit": 2}), &short).await.expect_err("nothing listens");
+    let events = recorder.0.lock().expect("lock").clone();
+    assert!(events.iter().any(|e| e.contains("pets.pets.listPets")), "{events:?}");
+    assert!(!events.iter().any(|e| e.contains("SECRETPW")), "{events:?}");
+}
