@@ -222,9 +222,9 @@ impl DeckBuilder {
         if self.mock && !cfg!(feature = "simulator") {
             return Err(crate::error::Error::usage("the simulator (`mock`) needs opdeck's `simulator` feature"));
         }
-        let (transport, simulator) = super::routed(&registry, transport, &config);
-        let ctx =
-            Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(self.paging);
+        let paging = crate::services::PagingRules::new(self.paging);
+        let (transport, simulator) = super::routed(&registry, transport, &config, &paging);
+        let ctx = Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(paging);
         let options = CallOptions { mock: self.mock || self.options.mock, ..self.options };
         Ok(Deck::from_context(ctx.with_options(options), self.runtime, simulator))
     }
