@@ -152,6 +152,19 @@ pub enum Error {
         /// The HTTP status of that failure, if any.
         status: Option<u16>,
     },
+    /// An operation a host registered (a Python or Lua function, a native
+    /// closure) failed. `cause` is the host's own error, for the host that
+    /// registered it to raise again as it was (a binding downcasts it).
+    #[error("`{operation}` failed: {message}")]
+    Plugin {
+        /// The operation id.
+        operation: String,
+        /// What the host's error says, already without secrets.
+        message: String,
+        /// The host's error itself.
+        #[source]
+        cause: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    },
     /// A policy of the deck refused the call before anything was sent.
     #[error("`{operation}` was refused by policy: {rule}")]
     Policy {
@@ -204,7 +217,7 @@ pub enum ErrorKind {
     Usage,
     /// See [`Error::Io`].
     Io,
-    /// See [`Error::Script`].
+    /// See [`Error::Script`] and [`Error::Plugin`].
     Script,
     /// See [`Error::Limit`].
     Limit,
@@ -229,7 +242,7 @@ impl Error {
             Error::Config { .. } => ErrorKind::Config,
             Error::Usage { .. } => ErrorKind::Usage,
             Error::Io { .. } => ErrorKind::Io,
-            Error::Script { .. } => ErrorKind::Script,
+            Error::Script { .. } | Error::Plugin { .. } => ErrorKind::Script,
             Error::Limit { .. } => ErrorKind::Limit,
             Error::Policy { .. } => ErrorKind::Policy,
             Error::Internal { .. } => ErrorKind::Internal,
@@ -259,7 +272,8 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Decode { operation, .. }
-            | Error::Policy { operation, .. } => Some(operation),
+            | Error::Policy { operation, .. }
+            | Error::Plugin { operation, .. } => Some(operation),
             Error::Script { operation, .. } => operation.as_deref(),
             _ => None,
         }
