@@ -126,7 +126,13 @@ pub async fn send(
     let mut attempt = 0;
     loop {
         count_try();
+        tracing::debug!(target: "opdeck::wire", operation = &*request.operation, method = request.method.as_str(),
+            url = %request.redacted_url(), headers = %shown_request_headers(request), "request");
         let result = transport.send(request, delivery).await;
+        if let Ok(resp) = &result {
+            tracing::debug!(target: "opdeck::wire", operation = &*request.operation, status = resp.status,
+                headers = %shown_response_headers(&resp.headers), "response");
+        }
         let wait = match &result {
             Ok(resp) if attempt < retries && retryable_status(resp.status) => wait_after(settings, resp, attempt),
             Err(e) if attempt < retries && retryable_error(e) => backoff(settings, attempt),
@@ -137,6 +143,35 @@ pub async fn send(
         Box::pin(tokio::time::sleep(wait)).await;
         attempt += 1;
     }
+}
+
+/// The request's headers as `-v` shows them, one `Name: value` a line,
+/// credentials as `<redacted>` ([`Pair::shown`](crate::wire::Pair::shown)),
+/// the body's content type included.
+fn shown_request_headers(request: &Request) -> String {
+    let mut out = String::new();
+    for pair in &request.headers {
+        out.push_str(&format!("{}: {}\n", pair.name, pair.shown()));
+    }
+    if let Some(ct) = request.body.content_type().filter(|_| request.header("content-type").is_none()) {
+        out.push_str(&format!("Content-Type: {ct}\n"));
+    }
+    out
+}
+
+/// A response's headers as `-v` shows them; `Set-Cookie` and other
+/// credential-named headers as `<redacted>`.
+fn shown_response_headers(headers: &http::HeaderMap) -> String {
+    let mut out = String::new();
+    for (name, value) in headers {
+        let shown = if crate::wire::redact::is_secret_header(name.as_str(), false) {
+            crate::wire::REDACTED
+        } else {
+            value.to_str().unwrap_or("<binary>")
+        };
+        out.push_str(&format!("{name}: {shown}\n"));
+    }
+    out
 }
 
 #[cfg(test)]
