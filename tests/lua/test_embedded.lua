@@ -100,8 +100,10 @@ out, code = run("run " .. reader .. " data=" .. data)
 check("without --allow-read there is no io", code ~= 0 and out:find("io", 1, true), out)
 
 local argv = script("args.lua", 'print("args:", args.name, args.flag, argv[1], dry_run)')
-out, code = run("run " .. argv .. " name=ann --flag word --dry-run")
-check("args, argv and dry_run", code == 0 and out:find("args:%s+ann%s+true%s+word%s+true"), out)
+out, code = run("run " .. argv .. " name=ann flag=yes --dry-run -- word")
+check("args, argv and dry_run", code == 0 and out:find("args:%s+ann%s+yes%s+word%s+true"), out)
+out, code = run("run " .. argv .. " name=ann --flag")
+check("an unknown flag is refused, not an argument (issue 14)", code == 2 and not out:find("args:", 1, true), out)
 
 local failing = script("failing.lua", [[
 local deck = require("opdeck").new({ mock = true })
