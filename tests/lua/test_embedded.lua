@@ -111,7 +111,7 @@ deck:call("wildduck.users.getUser", { nope = 1 })
 ]])
 out, code = run("run " .. failing)
 check("an uncaught error exits 1", code == 1, out)
-check("and names the operation", out:find('"operation": "wildduck.users.getUser"', 1, true), out)
+check("and names the operation (one line of JSON when piped)", out:find('"operation":"wildduck.users.getUser"', 1, true), out)
 
 local syntax = script("syntax.lua", "local = 1")
 out, code = run("run " .. syntax)
