@@ -139,7 +139,16 @@ impl Sandbox {
     }
 
     pub fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(bin());
+        self.command(&bin(), cwd, args, env)
+    }
+
+    /// Runs `program` (a wrapper such as `script`) in the sandbox's environment.
+    pub fn run_with(&self, program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.command(program, self.path(), args, env)
+    }
+
+    fn command(&self, program: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(program);
         cmd.args(args).current_dir(cwd).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
             if k.starts_with("OPDECK_") || k == "NO_COLOR" || k.starts_with("CLICOLOR") {

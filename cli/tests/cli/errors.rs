@@ -99,3 +99,33 @@ fn an_uncaught_script_error_keeps_the_servers_reason_and_its_status_code() {
     let message = run.error()["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("make.rhai:1:") && message.contains("409: username already taken"), "{message}");
 }
+
+/// On a terminal (util-linux `script` gives one) a person reads a short
+/// colored line and a hint; `-o json` keeps the JSON object; NO_COLOR drops
+/// the colors.
+#[test]
+fn on_a_terminal_the_error_is_a_colored_line_with_a_hint() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    }
+    let sb = Sandbox::new();
+    let bin = super::common::bin();
+    let tty = |args: &str, env: &[(&str, &str)]| {
+        let command = format!("{} {args}", bin.display());
+        sb.run_with(std::path::Path::new("script"), &["-qec", &command, "/dev/null"], env)
+    };
+    let run = tty("describe wildduck.users.getUsr", &[]).expect(3);
+    let out = run.stdout();
+    assert!(out.contains("\x1b[") && out.contains("error:"), "{out:?}");
+    assert!(out.contains("did you mean `wildduck.users.getUser`") && out.contains("hint: "), "{out}");
+    assert!(!out.contains('{'), "no JSON for a person: {out}");
+    let run = tty("describe wildduck.users.getUsr", &[("NO_COLOR", "1")]).expect(3);
+    assert!(
+        !run.stdout().contains("\x1b[") && run.stdout().starts_with("error: unknown operation"),
+        "{:?}",
+        run.stdout()
+    );
+    let run = tty("-o json describe wildduck.users.getUsr", &[]).expect(3);
+    assert!(run.stdout().trim_start().starts_with("{\"kind\":\"not_found\""), "{}", run.stdout());
+}

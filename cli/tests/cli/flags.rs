@@ -65,3 +65,16 @@ fn every_subcommand_refuses_a_typo_flag_with_the_usage_code() {
     assert!(server.seen().is_empty(), "nothing was sent: {:?}", server.seen());
     assert!(!sb.path().join("config").exists(), "no source was added");
 }
+
+#[test]
+fn help_documents_the_input_syntax_and_the_exit_codes() {
+    let sb = Sandbox::new();
+    let call = sb.run(&["call", "--help"], &[]).expect(0).stdout();
+    for needle in ["name:=json", "body.a.b=x", "body.items[]=x", "name=@file", "name@file", "Examples:", "--filter"] {
+        assert!(call.contains(needle), "call --help lacks {needle}:\n{call}");
+    }
+    let top = sb.run(&["--help"], &[]).expect(0).stdout();
+    for needle in ["Exit codes:", "3  unknown operation", "8  refused by policy"] {
+        assert!(top.contains(needle), "--help lacks {needle}:\n{top}");
+    }
+}

@@ -86,3 +86,28 @@ fn query_parameters_are_typed_and_repeated_by_their_schema() {
         .expect(0);
     assert_eq!(server.seen()[0].target, "/users?query=007&metaData=true&limit=20");
 }
+
+/// `name@file` uploads the file as a multipart part; `name=@file` sends its
+/// text (finding 2: `body.content=@f.txt` sent the text `@f.txt`).
+#[test]
+fn uploads_and_file_text_reach_the_multipart_body() {
+    let server = Server::start(Answer::json(200, json!({"success": true, "id": "f1"})));
+    let sb = Sandbox::new();
+    let file = sb.write("notes.txt", "the notes' text\n");
+    let upload = format!("body.content@{}", file.display());
+    let text = format!("body.content=@{}", file.display());
+    for (word, filename) in [(&upload, "notes.txt"), (&text, "content")] {
+        sb.run(
+            &["call", "wildduck.storage.uploadFile", "user=u1", "body.filename=notes.txt", word],
+            &wildduck(&server.url),
+        )
+        .expect(0);
+        let seen = server.seen().pop().expect("sent");
+        let body = String::from_utf8_lossy(&seen.body).into_owned();
+        let ct = seen.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+        assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+        assert!(body.contains(&format!("name=\"content\"; filename=\"{filename}\"")), "{word}: {body}");
+        assert!(body.contains("the notes' text\n"), "{word}: {body}");
+        assert!(!body.contains('@'), "{word}: {body}");
+    }
+}
