@@ -7,7 +7,7 @@
 //! otherwise nothing but the plain bytes is written. A body
 //! that is not JSON (a CSV answer, text, bytes) prints as it came.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use anstyle::{AnsiColor, Style};
@@ -167,7 +167,15 @@ pub fn body(body: Body, format: Format, filter: Option<&crate::filter::Filter>) 
             }
             write_out(text.as_bytes())
         }
-        Body::Bytes(bytes) if filter.is_none() => stdout_result(std::io::stdout().lock().write_all(&bytes)),
+        // Bytes would garble a terminal: there a summary, piped the bytes.
+        Body::Bytes(bytes) if filter.is_none() && format != Format::Raw && std::io::stdout().is_terminal() => {
+            eprintln!(
+                "opdeck: a binary answer of {} bytes is not printed on a terminal; use --out FILE, or pipe it",
+                bytes.len()
+            );
+            value(&json!({ "bytes": bytes.len() }), format)
+        }
+        Body::Bytes(bytes) if filter.is_none() => write_out(&bytes),
         Body::Empty if filter.is_none() => match format {
             Format::Json | Format::Yaml => value(&Value::Null, format),
             _ => Ok(()),

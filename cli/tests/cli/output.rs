@@ -116,3 +116,12 @@ fn bash_completions_include_operation_ids() {
         assert!(out.contains("wildduck.users.getUsers"), "{shell}");
     }
 }
+
+#[test]
+fn a_binary_answer_is_written_as_it_came_when_piped() {
+    let body = "PK\u{3}\u{4}\u{1}binary";
+    let server = Server::start(Answer { status: 200, content_type: "application/octet-stream", body: body.into() });
+    let sb = Sandbox::new();
+    let run = sb.run(&["call", "wildduck.storage.getFile", "user=u1", "file=f1"], &wildduck(&server.url)).expect(0);
+    assert_eq!(run.0.stdout, body.as_bytes());
+}
