@@ -84,8 +84,7 @@ local done = {}
 if dry_run then print(("Plan for %s <%s> (dry run: nothing is created)"):format(name, email)) end
 
 if not skip.wildduck then
-  -- A plan sends nothing, so it needs no password (issue 14: the README's dry run).
-  local password = args.password or (dry_run and "<password>") or os.getenv("ONBOARD_PASSWORD")
+  local password = args.password or os.getenv("ONBOARD_PASSWORD")
   if password == nil then
     error("onboard: WildDuck needs password=... or $ONBOARD_PASSWORD (or skip=wildduck)", 0)
   end
