@@ -81,14 +81,17 @@ pub fn fail(err: &Error, audience: Audience) -> ExitCode {
 pub fn for_person(err: &Error) -> String {
     let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
     let dim = Style::new().dimmed();
-    let mut out = format!("{red}error:{red:#} {}\n", err);
-    if let Error::Validation { violations, .. } = err
-        && violations.len() > 1
-    {
-        for v in violations {
-            out.push_str(&format!("  - {v}\n"));
+    let mut out = match err {
+        // Several broken rules read better one a line.
+        Error::Validation { operation, violations } if violations.len() > 1 => {
+            let mut out = format!("{red}error:{red:#} invalid input for `{operation}`:\n");
+            for v in violations {
+                out.push_str(&format!("  - {v}\n"));
+            }
+            out
         }
-    }
+        _ => format!("{red}error:{red:#} {err}\n"),
+    };
     if let Error::Status { request_id: Some(id), .. } = err {
         out.push_str(&format!("  request id: {id}\n"));
     }
@@ -159,5 +162,24 @@ mod tests {
         assert!(plain.contains("request id: r-1"), "{plain}");
         assert!(plain.contains("hint: "), "{plain}");
         assert!(!plain.contains('{'), "no JSON for people: {plain}");
+    }
+
+    #[test]
+    fn several_violations_are_listed_one_a_line() {
+        let err = Error::Validation {
+            operation: "a.b.c".into(),
+            violations: vec![
+                opdeck::Violation { path: "/body/name".into(), message: "is required".into() },
+                opdeck::Violation { path: "/limit".into(), message: "is not an integer".into() },
+            ],
+        };
+        let plain = anstream::adapter::strip_str(&for_person(&err)).to_string();
+        assert!(
+            plain.starts_with(
+                "error: invalid input for `a.b.c`:\n  - /body/name: is required\n  - /limit: is not an integer\n"
+            ),
+            "{plain}"
+        );
+        assert!(plain.contains("hint: `opdeck describe a.b.c`"), "{plain}");
     }
 }

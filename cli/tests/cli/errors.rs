@@ -45,6 +45,17 @@ fn a_closed_port_exits_7() {
 }
 
 #[test]
+fn a_server_that_never_answers_exits_7_after_the_deadline() {
+    // Bound but never accepting: the kernel takes the connection, nobody answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let sb = Sandbox::new();
+    let run = sb.run(&["call", "wildduck.users.getUsers", "--timeout", "0.5"], &wildduck(&url)).expect(7);
+    assert_eq!(run.error()["kind"], "timeout", "{}", run.stderr());
+    drop(silent);
+}
+
+#[test]
 fn read_only_refuses_a_write_with_8_and_sends_nothing() {
     let server = Server::start(Answer::json(200, json!({"success": true})));
     let sb = Sandbox::new();
