@@ -23,7 +23,8 @@ Exit codes:
 /// The input syntax, as `opdeck call --help` shows it.
 const CALL_SYNTAX: &str = "\
 Input fields (as httpie and xh write them):
-  name=value       a parameter, or with `body.` a body property; typed by its schema:
+  name=value       a parameter, else a body property (`body.` may be written, and must be
+                   for a property named like a parameter); typed by its schema:
                    a string stays a string (password=12345678), integers, numbers and
                    booleans are parsed (limit=10, active=true); an array comes from
                    repeating the name (tag=a tag=b) or from the schema's separator (ids=1,2
@@ -40,7 +41,7 @@ Input fields (as httpie and xh write them):
                    the operation takes a body, the object is the body.
 
 Examples:
-  opdeck call wildduck.users.createUser body.username=ann body.password=12345678 --mock
+  opdeck call wildduck.users.createUser username=ann password=12345678 --mock
   opdeck call wildduck.users.getUsers limit=20 -o table --filter '.results'
   opdeck call kitsu.crud.postDataProjects --input project.yaml --dry-run --mock
   echo '{\"name\": \"Demo\"}' | opdeck call kitsu.crud.postDataProjects --input - --mock";

@@ -10,7 +10,10 @@
 //! | `name@file`      | a file upload: `{"path": file}`, which core streams        |
 //!
 //! A name is a parameter key, or a path into the body: `body.a.b` nests
-//! objects, `body.items[]` appends to an array. Typing reads the schema:
+//! objects, `body.items[]` appends to an array. For an operation that takes
+//! a body, a name that is no parameter is a body field without the `body.`
+//! too (`username=ann`), as in httpie; `body.` is needed only for a body
+//! property named like a parameter. Typing reads the schema:
 //! a string stays a string (`password=12345678`), integers, numbers and
 //! booleans are parsed, arrays come from repeating a name or from the
 //! parameter's separator (`ids=1,2` for `style: form, explode: false`). A
@@ -146,8 +149,14 @@ fn apply(meta: &OperationMeta, body_schema: Option<&Value>, input: &mut Value, f
         map.insert(p.key.clone(), merged);
         return Ok(());
     }
-    let steps = steps(field)?;
-    let in_body = matches!(steps.first(), Some(Step::Key(k)) if *k == BODY_KEY) && meta.body.is_some();
+    let mut steps = steps(field)?;
+    let mut in_body = matches!(steps.first(), Some(Step::Key(k)) if *k == BODY_KEY) && meta.body.is_some();
+    // As in httpie: a name that is no parameter is a body field when the
+    // operation takes a body (and does not filter on any query key).
+    if !in_body && meta.body.is_some() && !meta.open_query {
+        steps.insert(0, Step::Key(BODY_KEY));
+        in_body = true;
+    }
     let mut schema = if in_body { body_schema.cloned() } else { None };
     // Walk (and make) the containers down to the last step.
     let mut slot = input;
@@ -505,8 +514,8 @@ mod tests {
             got,
             json!({
                 "body": {"username": "ann", "password": "12345678", "quota": 1024, "ratio": 0.5, "active": true,
-                         "mailboxes": {"sent": "Sent", "size": 7}, "tags": ["a", "b"]},
-                "limit": 10, "name": "10", "ids": [1, 2], "tag": ["x", "y"], "email": "ann@example.com"
+                         "mailboxes": {"sent": "Sent", "size": 7}, "tags": ["a", "b"], "email": "ann@example.com"},
+                "limit": 10, "name": "10", "ids": [1, 2], "tag": ["x", "y"]
             })
         );
     }
@@ -536,6 +545,17 @@ mod tests {
         assert_eq!(got["body"]["content"], json!("hello\nworld"));
         assert_eq!(got["body"]["numbers"], json!([1, 2]));
         assert_eq!(got["body"]["file"], json!({"path": text.display().to_string()}));
+    }
+
+    #[test]
+    fn a_name_that_is_no_parameter_is_a_body_field_when_there_is_a_body() {
+        let got =
+            build(&with_body(), None, None, &words(&["username=ann", "password=123", "mailboxes.size=2", "limit=1"]))
+                .expect("input");
+        assert_eq!(got, json!({"body": {"username": "ann", "password": "123", "mailboxes": {"size": 2}}, "limit": 1}));
+        // Without a body (or on Kitsu's open filters) it stays a top-level key.
+        let got = build(&meta(json!({})), None, None, &words(&["username=ann"])).expect("input");
+        assert_eq!(got, json!({"username": "ann"}));
     }
 
     #[test]
