@@ -76,6 +76,20 @@ pub fn fail(err: &Error, audience: Audience) -> ExitCode {
     ExitCode::from(exit_code(err))
 }
 
+/// A command-line parse error as opdeck's usage error, for programs: clap's
+/// first line and its tips (`a similar argument exists: '--dry-run'`).
+pub fn from_clap(err: &clap::Error) -> Error {
+    let text = err.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("bad arguments");
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    for tip in lines.filter_map(|l| l.strip_prefix("tip: ")) {
+        message.push_str("; ");
+        message.push_str(tip);
+    }
+    Error::usage(message)
+}
+
 /// The error as a person reads it: `error: <message>`, the violations or
 /// the server's request id below it, and a hint.
 pub fn for_person(err: &Error) -> String {
@@ -162,6 +176,17 @@ mod tests {
         assert!(plain.contains("request id: r-1"), "{plain}");
         assert!(plain.contains("hint: "), "{plain}");
         assert!(!plain.contains('{'), "no JSON for people: {plain}");
+    }
+
+    #[test]
+    fn a_parse_error_becomes_a_usage_error_with_its_tips() {
+        use clap::Parser;
+        let err = crate::args::Cli::try_parse_from(["opdeck", "run", "x.rhai", "--dryrun"]).expect_err("typo");
+        let usage = from_clap(&err);
+        assert_eq!(exit_code(&usage), code::USAGE);
+        let text = usage.to_string();
+        assert!(text.starts_with("unexpected argument '--dryrun' found"), "{text}");
+        assert!(text.contains("a similar argument exists: '--dry-run'"), "{text}");
     }
 
     #[test]

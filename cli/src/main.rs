@@ -29,6 +29,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         // `--help` and `--version` print on stdout and exit 0; a bad flag or
         // argument is a usage error (exit 2) before anything is sent.
+        Err(e) if e.use_stderr() && !std::io::stderr().is_terminal() => {
+            return errors::fail(&errors::from_clap(&e), errors::Audience::Program);
+        }
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { ExitCode::from(errors::code::USAGE) } else { ExitCode::SUCCESS };

@@ -59,6 +59,7 @@ fn every_subcommand_refuses_a_typo_flag_with_the_usage_code() {
     for args in cases {
         let run = sb.run(args, &wildduck(&server));
         assert_eq!(run.code(), 2, "{args:?}: exit {}\n{}", run.code(), run.stderr());
+        assert_eq!(run.error()["kind"], "usage", "{args:?}: one line of JSON when piped");
         assert!(run.stderr().contains("unexpected argument"), "{args:?}: {}", run.stderr());
         assert!(run.stdout().is_empty(), "{args:?} printed {}", run.stdout());
     }
