@@ -147,7 +147,20 @@ impl Sandbox {
         self.command(program, self.path(), args, env)
     }
 
+    /// Runs opdeck with `stdin` as its standard input.
+    pub fn run_stdin(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+        let mut cmd = self.prepare(&bin(), self.path(), args, env);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("opdeck starts");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        Run(child.wait_with_output().expect("opdeck runs"))
+    }
+
     fn command(&self, program: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        Run(self.prepare(program, cwd, args, env).output().expect("the program runs"))
+    }
+
+    fn prepare(&self, program: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(cwd).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
@@ -162,7 +175,7 @@ impl Sandbox {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Run(cmd.output().expect("opdeck runs"))
+        cmd
     }
 }
 

@@ -69,13 +69,24 @@ fn the_dry_run_shows_the_body_that_would_be_sent_and_sends_nothing() {
 }
 
 #[test]
-fn input_takes_a_bare_yaml_body_from_a_file_or_stdin() {
+fn input_takes_a_bare_yaml_body_from_a_file() {
     let server = Server::start(Answer::json(200, json!({"success": true})));
     let sb = Sandbox::new();
     let yaml = sb.write("user.yaml", "username: ann\npassword: '12345678'\nquota: 7\n");
     let input = format!("@{}", yaml.display());
     sb.run(&["call", "wildduck.users.createUser", "--input", &input, "body.quota=8"], &wildduck(&server.url)).expect(0);
     assert_eq!(server.seen()[0].json(), json!({"username": "ann", "password": "12345678", "quota": 8}));
+}
+
+#[test]
+fn input_from_stdin_takes_a_bare_json_body_and_keeps_a_wrapped_one() {
+    let server = Server::start(Answer::json(200, json!({"success": true})));
+    let sb = Sandbox::new();
+    let args = ["call", "wildduck.users.createUser", "--input", "-"];
+    sb.run_stdin(&args, &wildduck(&server.url), r#"{"username": "ann", "password": "12345678"}"#).expect(0);
+    sb.run_stdin(&args, &wildduck(&server.url), r#"{"body": {"username": "bo", "password": "12345678"}}"#).expect(0);
+    let bodies: Vec<_> = server.seen().iter().map(|s| s.json()["username"].clone()).collect();
+    assert_eq!(bodies, [json!("ann"), json!("bo")]);
 }
 
 #[test]
