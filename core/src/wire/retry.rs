@@ -127,11 +127,11 @@ pub async fn send(
     loop {
         count_try();
         tracing::debug!(target: "opdeck::wire", operation = &*request.operation, method = request.method.as_str(),
-            url = %request.redacted_url(), headers = %shown_request_headers(request), "request");
+            url = %RequestUrl(request), headers = %RequestHeaders(request), "request");
         let result = transport.send(request, delivery).await;
         if let Ok(resp) = &result {
             tracing::debug!(target: "opdeck::wire", operation = &*request.operation, status = resp.status,
-                headers = %shown_response_headers(&resp.headers), "response");
+                headers = %ResponseHeaders(&resp.headers), "response");
         }
         let wait = match &result {
             Ok(resp) if attempt < retries && retryable_status(resp.status) => wait_after(settings, resp, attempt),
@@ -145,33 +145,50 @@ pub async fn send(
     }
 }
 
-/// The request's headers as `-v` shows them, one `Name: value` a line,
-/// credentials as `<redacted>` ([`Pair::shown`](crate::wire::Pair::shown)),
-/// the body's content type included.
-fn shown_request_headers(request: &Request) -> String {
-    let mut out = String::new();
-    for pair in &request.headers {
-        out.push_str(&format!("{}: {}\n", pair.name, pair.shown()));
+/// What `-v` shows of a request and a response, formatted only when a
+/// subscriber records it (an unwatched call builds no string): the URL
+/// redacted, headers one `Name: value` a line with credentials as
+/// `<redacted>` ([`Pair::shown`](crate::wire::Pair::shown)).
+struct RequestUrl<'a>(&'a Request);
+
+impl std::fmt::Display for RequestUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.redacted_url())
     }
-    if let Some(ct) = request.body.content_type().filter(|_| request.header("content-type").is_none()) {
-        out.push_str(&format!("Content-Type: {ct}\n"));
-    }
-    out
 }
 
-/// A response's headers as `-v` shows them; `Set-Cookie` and other
-/// credential-named headers as `<redacted>`.
-fn shown_response_headers(headers: &http::HeaderMap) -> String {
-    let mut out = String::new();
-    for (name, value) in headers {
-        let shown = if crate::wire::redact::is_secret_header(name.as_str(), false) {
-            crate::wire::REDACTED
-        } else {
-            value.to_str().unwrap_or("<binary>")
-        };
-        out.push_str(&format!("{name}: {shown}\n"));
+/// The request's headers, the body's content type included.
+struct RequestHeaders<'a>(&'a Request);
+
+impl std::fmt::Display for RequestHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let request = self.0;
+        for pair in &request.headers {
+            writeln!(f, "{}: {}", pair.name, pair.shown())?;
+        }
+        match request.body.content_type().filter(|_| request.header("content-type").is_none()) {
+            Some(ct) => writeln!(f, "Content-Type: {ct}"),
+            None => Ok(()),
+        }
     }
-    out
+}
+
+/// A response's headers; `Set-Cookie` and other credential-named headers
+/// as `<redacted>`.
+struct ResponseHeaders<'a>(&'a http::HeaderMap);
+
+impl std::fmt::Display for ResponseHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, value) in self.0 {
+            let shown = if crate::wire::redact::is_secret_header(name.as_str(), false) {
+                crate::wire::REDACTED
+            } else {
+                value.to_str().unwrap_or("<binary>")
+            };
+            writeln!(f, "{name}: {shown}")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
