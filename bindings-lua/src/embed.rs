@@ -261,15 +261,6 @@ fn handle(ud: &AnyUserData) -> mlua::Result<Deck> {
     Ok(ud.borrow::<DeckHandle>()?.0.clone())
 }
 
-/// The spawned call's outcome, flattened.
-fn joined<T>(r: Result<opdeck::Result<opdeck::Result<T>>, tokio::task::JoinError>) -> opdeck::Result<T> {
-    match r {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => Err(e),
-        Err(e) => Err(opdeck::Error::usage(format!("an opdeck call task failed: {e}"))),
-    }
-}
-
 /// The async twins of `call`, `call_full` and `parallel`, embedded only.
 pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.set(
@@ -315,14 +306,19 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     }
 }
 
-/// Runs `fut` on the shared runtime within the run's deadline.
-async fn spawn<T: Send + 'static>(
-    lua: &Lua,
-    fut: impl std::future::Future<Output = opdeck::Result<T>> + Send + 'static,
-) -> opdeck::Result<T> {
+/// Runs `fut` within the run's deadline. It is polled here, by the script's
+/// executor, inside the shared runtime's context (whose workers drive its
+/// sockets and timers), as a blocking call is: no task hand-off per call.
+async fn spawn<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Result<T>>) -> opdeck::Result<T> {
     let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
-    let rt = opdeck::runtime::runtime()?;
-    joined(rt.spawn(bounded(fut, deadline)).await)
+    let runtime = opdeck::runtime::runtime()?.handle().clone();
+    let mut fut = std::pin::pin!(bounded(fut, deadline));
+    std::future::poll_fn(|cx| {
+        let _inside = runtime.enter();
+        fut.as_mut().poll(cx)
+    })
+    .await
+    .and_then(|r| r)
 }
 
 /// `deck:parallel` embedded: `{id, input}` pairs go to `Deck::call_many` in

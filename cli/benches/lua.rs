@@ -9,6 +9,11 @@
 //! figures do. Each side runs five rounds and medians are compared, Lua's
 //! against the mean of the Rust medians measured before and after it.
 //!
+//! Like is compared with like: the module runs in a `lua5.4` process of its
+//! own, so it is compared with Rust calls from a process of their own (this
+//! bench started again as a client); embedded Lua runs in this process, so
+//! it is compared with Rust calls from this process.
+//!
 //! Run with `bash bench/lua.sh` (it builds the module in release first).
 
 use std::sync::{Arc, Mutex};
@@ -128,22 +133,49 @@ fn report(name: &str, (seq, conc): (Duration, Duration), (rust_seq, rust_conc): 
     );
 }
 
+/// The deck both Lua sides build (`opdeck.new({})`: configuration from the
+/// environment and the built-in services), with the bench's spec at `url`.
+fn bench_deck(url: &str) -> (Deck, String) {
+    let deck = if std::env::var_os("OPDECK_BENCH_BARE").is_some() {
+        Deck::builder().builtins(Builtins::None).build().expect("deck")
+    } else {
+        Deck::builder().load_config(None).build().expect("deck")
+    };
+    let ids = deck.add_source_blocking("bench", SPEC, Some(url)).expect("spec");
+    let id = ids.iter().find(|i| i.ends_with(".list")).expect("list id").clone();
+    (deck, id)
+}
+
+/// The Rust side from a process of its own, against the server at `url`:
+/// this bench started again with `OPDECK_BENCH_CLIENT` set.
+fn rust_process(url: &str) -> (Duration, Duration) {
+    let out = std::process::Command::new(std::env::current_exe().expect("bench path"))
+        .env("OPDECK_BENCH_CLIENT", url)
+        .output()
+        .expect("the client process");
+    assert!(out.status.success(), "client: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nanos: Vec<u64> = text.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+    assert_eq!(nanos.len(), 2, "client printed {text:?}");
+    (Duration::from_nanos(nanos[0]), Duration::from_nanos(nanos[1]))
+}
+
 fn main() {
     // `cargo bench --no-run` builds this; `cargo test --benches` would run it with `--bench` absent.
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if let Ok(url) = std::env::var("OPDECK_BENCH_CLIENT") {
+        let (deck, id) = bench_deck(&url);
+        let (seq, conc) = rust_side(&deck, &id);
+        println!("{} {}", seq.as_nanos(), conc.as_nanos());
         return;
     }
     let marks = Arc::new(Mutex::new(Vec::new()));
     let url = server(marks.clone());
     // The deck `opdeck.new({})` builds on the Lua side: configuration from the
     // environment and the built-in services.
-    let deck = if std::env::var_os("OPDECK_BENCH_BARE").is_some() {
-        Deck::builder().builtins(Builtins::None).build().expect("deck")
-    } else {
-        Deck::builder().load_config(None).build().expect("deck")
-    };
-    let ids = deck.add_source_blocking("bench", SPEC, Some(&url)).expect("spec");
-    let id = ids.iter().find(|i| i.ends_with(".list")).expect("list id").clone();
+    let (deck, id) = bench_deck(&url);
 
     let before = rust_side(&deck, &id);
     let mut measured = Vec::new();
@@ -164,7 +196,9 @@ fn main() {
         ("OPDECK_BENCH_SPEC", SPEC.to_owned()),
     ];
     let so = format!("{module}/libopdeck_lua.so");
+    let mut module_rust = Vec::new();
     if std::path::Path::new(&so).exists() {
+        module_rust.push(rust_process(&url));
         let dir = tempfile::tempdir().expect("tempdir");
         std::os::unix::fs::symlink(&so, dir.path().join("opdeck.so")).expect("symlink");
         let cpath = format!("{}/?.so", dir.path().display());
@@ -176,8 +210,17 @@ fn main() {
                 .status();
             matches!(status, Ok(s) if s.success())
         });
+        module_rust.push(rust_process(&url));
+        let [a, b] = [module_rust[0], module_rust[1]];
+        println!(
+            "rust      own process: sequential {:.1} ms / {:.1} ms, call_many@{LIMIT} {:.1} ms / {:.1} ms (before / after the module)",
+            a.0.as_secs_f64() * 1e3,
+            b.0.as_secs_f64() * 1e3,
+            a.1.as_secs_f64() * 1e3,
+            b.1.as_secs_f64() * 1e3
+        );
         match module_side {
-            Some(m) => measured.push(("module", m)),
+            Some(m) => measured.push(("module", m, ((a.0 + b.0) / 2, (a.1 + b.1) / 2))),
             None => println!("module    lua5.4 failed: is lua5.4 installed?"),
         }
     } else {
@@ -191,18 +234,20 @@ fn main() {
         let runner = opdeck_lua::embed::Runner::default();
         runner.run(&script, "bench/lua_calls.lua", &args).map_err(|e| eprintln!("embedded: {e}")).is_ok()
     });
-    if let Some(e) = embedded {
-        measured.push(("embedded", e));
-    }
+    let embedded = embedded.map(|e| ("embedded", e));
     let after = rust_side(&deck, &id);
     println!(
         "rust      again: sequential {:.1} ms, call_many@{LIMIT} {:.1} ms (drift check: a busy machine shows here)",
         after.0.as_secs_f64() * 1e3,
         after.1.as_secs_f64() * 1e3
     );
-    // Against the mean of the Rust runs before and after the Lua ones.
-    let rust = ((before.0 + after.0) / 2, (before.1 + after.1) / 2);
-    for (name, m) in measured {
+    // Against the mean of the Rust runs before and after the Lua ones: from
+    // a process of its own for the module, from this one for embedded Lua.
+    let in_process = ((before.0 + after.0) / 2, (before.1 + after.1) / 2);
+    for (name, m, rust) in measured {
         report(name, m, rust);
+    }
+    if let Some((name, m)) = embedded {
+        report(name, m, in_process);
     }
 }
