@@ -117,7 +117,7 @@ end
 
 if not skip.kitsu then
   local role = args.kitsu_role or "user"
-  local person = write("kitsu.crud.postDataPersons", { body = { first_name = first, last_name = last, email = email, role = role } })
+  local person = write("kitsu.persons.create", { body = { first_name = first, last_name = last, email = email, role = role } })
   local pid = person.id or "<new kitsu person>"
   done.kitsu = { id = pid, role = role }
   print(("kitsu: person %s (%s)"):format(pid, role))

@@ -104,7 +104,7 @@ def onboard(
 
     if "kitsu" not in skip:
         body = {"first_name": first, "last_name": last, "email": email, "role": kitsu_role}
-        pid = write("kitsu.crud.postDataPersons", body=body).get("id", "<new kitsu person>")
+        pid = write("kitsu.persons.create", body=body).get("id", "<new kitsu person>")
         done["kitsu"] = {"id": pid, "role": kitsu_role}
         say(f"kitsu: person {pid} ({kitsu_role})")
 

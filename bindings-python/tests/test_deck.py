@@ -53,7 +53,7 @@ def test_describe_shows_method_path_parameters_and_schemas(mock: opdeck.Deck) ->
 def test_simulated_calls_return_json_values(mock: opdeck.Deck) -> None:
     users = mock.call("wildduck.users.getUsers", query="ann")
     assert isinstance(users, dict)
-    projects = mock.call("kitsu.crud.getDataProjects")
+    projects = mock.call("kitsu.projects.list")
     assert isinstance(projects, list)
     full = mock.call_full("wildduck.users.getUsers")
     assert full.status == 200 and isinstance(full.headers, dict)

@@ -34,11 +34,30 @@ impl ServiceProxy {
     fn groups(&self) -> &HashMap<String, Map> {
         self.groups.get_or_init(|| {
             let mut groups: HashMap<String, Map> = HashMap::new();
-            for op in self.registry.service(&self.service).unwrap_or_default() {
-                let m = op.meta();
+            let ops = self.registry.service(&self.service).unwrap_or_default();
+            for op in &ops {
+                let h = op.head();
                 let Ok(mut ptr) = FnPtr::new(OP_FN) else { continue };
-                ptr.add_curry(m.id.clone().into());
-                groups.entry(m.group.clone()).or_default().insert(m.name.as_str().into(), Dynamic::from(ptr));
+                ptr.add_curry(h.id.to_owned().into());
+                groups.entry(h.group.to_owned()).or_default().insert(h.name.into(), Dynamic::from(ptr));
+            }
+            // Former ids of renamed operations (`kitsu.crud.postDataPersons`)
+            // still work, unless a current operation has that name.
+            for op in &ops {
+                let h = op.head();
+                for former in h.former_ids {
+                    let mut parts = former.splitn(3, '.');
+                    let (Some(_), Some(group), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+                        continue;
+                    };
+                    let Ok(mut ptr) = FnPtr::new(OP_FN) else { continue };
+                    ptr.add_curry(h.id.to_owned().into());
+                    groups
+                        .entry(group.to_owned())
+                        .or_default()
+                        .entry(name.into())
+                        .or_insert_with(|| Dynamic::from(ptr));
+                }
             }
             groups
         })

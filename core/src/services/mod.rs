@@ -41,6 +41,9 @@ pub struct ServiceProfile {
     /// The OAuth2 token URL when the spec's is missing or wrong; a relative
     /// one is resolved against the base URL (DRACOON's `/oauth/token`).
     pub token_url: Option<String>,
+    /// How the spec's generic collection routes are named, when the service
+    /// has them (Kitsu's `Crud` tag: `kitsu.projects.list`, ...).
+    pub crud: Option<crate::naming::CrudRule>,
 }
 
 impl ServiceProfile {
@@ -59,6 +62,11 @@ impl ServiceProfile {
                 .collect()
         });
         builtin.get(service).cloned().unwrap_or_else(|| ServiceProfile::generic(service))
+    }
+
+    /// The options a spec of this service is loaded with: its naming rules.
+    pub fn load_options(&self) -> crate::spec::LoadOptions {
+        crate::spec::LoadOptions { crud: self.crud.clone(), ..crate::spec::LoadOptions::default() }
     }
 
     /// Whether `meta` may be retried when it fails. Idempotent methods may,

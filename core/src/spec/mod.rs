@@ -54,6 +54,9 @@ pub struct LoadOptions {
     /// The directory the document's own relative refs start from; defaults
     /// to `external_dir`.
     pub base_dir: Option<PathBuf>,
+    /// How the service names its generic collection routes, from its profile
+    /// (Kitsu's `Crud` routes); `None` names every route by the usual rules.
+    pub crud: Option<crate::naming::CrudRule>,
 }
 
 /// A server the document declares.
@@ -135,7 +138,7 @@ pub fn load(bytes: &[u8], service: &str, options: &LoadOptions) -> Result<Docume
         }
     };
     let (dialect, format) = load::detect(doc.root())?;
-    let built = model::build(&doc, dialect, format, service);
+    let built = model::build(&doc, dialect, format, service, options.crud.as_ref());
     if let Some(e) = doc.failure() {
         return Err(e);
     }
