@@ -45,7 +45,8 @@ def test_unknown_operation_exits_2_and_suggests_the_closest_ids(run):
 
 
 def test_validation_errors_exit_2_and_list_every_violation(run):
-    proc = run("call", "kitsu.persons.create", "--mock", "--input", '{"body": {"first_name": 1}}', check=2)
+    # The former id of kitsu.persons.create still resolves (issue 14).
+    proc = run("call", "kitsu.crud.postDataPersons", "--mock", "--input", '{"body": {"first_name": 1}}', check=2)
     err = error_json(proc)
     assert err["kind"] == "validation"
     paths = {v["path"] for v in err["violations"]}
