@@ -161,6 +161,11 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
 
 fn call_on(deck: &Deck, call: &args::Call, op: &dyn opdeck::Operation, input: Value) -> opdeck::Result<ExitCode> {
     if call.dry_run {
+        let service = &op.meta().service;
+        if !deck.context().has_base_url(service) {
+            let placeholder = opdeck::services::ServiceProfile::for_service(service).placeholder_base_url();
+            eprintln!("opdeck: no base url for `{service}` is configured; the dry run shows it as {placeholder}");
+        }
         let request = deck.prepare(&call.id, &input)?;
         println!("{}", opdeck::wire::curl::render(&request));
         return Ok(ExitCode::SUCCESS);

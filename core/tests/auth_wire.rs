@@ -557,11 +557,13 @@ async fn dry_run_shows_where_credentials_go_but_never_their_value() {
     assert!(!shown.contains(SECRET), "{shown}");
     assert_eq!(request.header("x-key").map(|p| p.sensitive), Some(true));
     assert!(request.is_secret_query("key") && request.query_pairs().any(|(k, _)| k == "key"));
-    // With no credentials at all, the dry run still shows the slots.
+    // With no credentials at all, the dry run shows none: none would be sent
+    // (issue 14; main showed `X-Key: <redacted>` here).
     let bare = context(&srv.url(), ServiceConfig::default());
     let mut request = httpop.prepare(&bare, &json!({})).await.expect("prepare");
     auth::authorize_offline(&bare, &m, &mut request);
-    assert_eq!(request.header("x-key").map(|p| p.shown()), Some("<redacted>"));
+    assert_eq!(request.header("x-key").map(|p| p.shown()), None);
+    assert!(!request.query_pairs().any(|(k, _)| k == "key"));
     assert_eq!(srv.hits(), 0);
 }
 

@@ -111,15 +111,13 @@ fn refuse_token(ctx: &dyn Host, profile: &ServiceProfile, meta: &OperationMeta, 
 }
 
 /// Adds the same headers, query pairs and cookies [`authorize`] would, with
-/// placeholder values marked sensitive, and no network I/O. Without any
-/// configured credential it shows where the first alternative's would go.
+/// placeholder values marked sensitive, and no network I/O. Without a
+/// configured credential it adds nothing: a dry run shows what would be
+/// sent, and no credential would be.
 pub fn authorize_offline(ctx: &dyn Host, meta: &OperationMeta, request: &mut Request) {
     let profile = ServiceProfile::for_service(&meta.service);
-    let targets = match steps(ctx, &profile, meta) {
-        Ok(steps) => steps.into_iter().map(|s| s.target).collect(),
-        Err(_) => schemes::first_targets(ctx.config(), &profile, meta),
-    };
-    for target in targets {
+    let Ok(steps) = steps(ctx, &profile, meta) else { return };
+    for target in steps.into_iter().map(|s| s.target) {
         schemes::place(request, &target, REDACTED);
     }
 }

@@ -261,9 +261,14 @@ impl Deck {
         self.block_on(self.call_many(calls, limit))
     }
 
-    /// The request operation `id` would send for `input`, credentials shown
-    /// as `<redacted>`; nothing is sent and no one logs in. The policy is
-    /// not asked: a dry run never runs anything. [`Request::curl`] renders it.
+    /// The request operation `id` would send for `input`, credentials and
+    /// secret input values (by schema: `format: password`, `writeOnly`; and
+    /// by name, see [`crate::wire::redact`]) shown as `<redacted>`; nothing
+    /// is sent and no one logs in. No credential is shown when none is
+    /// configured. A service without a base URL gets its profile's
+    /// placeholder ([`crate::services::ServiceProfile::placeholder_base_url`]).
+    /// The policy is not asked: a dry run never runs anything.
+    /// [`Request::curl`] renders it.
     pub fn prepare(&self, id: &str, input: &Value) -> Result<Request> {
         self.registry().get(id)?.dry_run(&self.ctx, input)
     }

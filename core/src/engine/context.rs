@@ -204,6 +204,12 @@ impl Context {
         )))
     }
 
+    /// Whether calls of `service` have a base URL (configured, given with its
+    /// source, the profile's default, or the simulator's).
+    pub fn has_base_url(&self, service: &str) -> bool {
+        self.base_url_ref(service).is_ok()
+    }
+
     /// The same shared state with other call options.
     pub fn with_options(&self, options: CallOptions) -> Self {
         Context { shared: self.shared.clone(), options }

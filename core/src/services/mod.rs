@@ -64,6 +64,41 @@ impl ServiceProfile {
         builtin.get(service).cloned().unwrap_or_else(|| ServiceProfile::generic(service))
     }
 
+    /// A base URL that shows where calls would go when none is configured,
+    /// for dry runs: the hint with each `<word>` as `word.example` (a name
+    /// reserved for examples), `https://tenant.example/api` for DRACOON, else
+    /// `https://<service>.example`.
+    pub fn placeholder_base_url(&self) -> String {
+        if let Some(url) = &self.default_base_url {
+            return url.clone();
+        }
+        let Some(hint) = &self.base_url_hint else {
+            let host: String = self
+                .service
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                .collect();
+            return format!("https://{}.example", host.trim_matches('-'));
+        };
+        let mut out = String::with_capacity(hint.len() + 16);
+        let mut rest = hint.as_str();
+        while let Some(start) = rest.find('<') {
+            out.push_str(&rest[..start]);
+            match rest[start..].find('>') {
+                Some(end) => {
+                    out.push_str(&rest[start + 1..start + end]);
+                    out.push_str(".example");
+                    rest = &rest[start + end + 1..];
+                }
+                None => {
+                    rest = &rest[start + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// The options a spec of this service is loaded with: its naming rules.
     pub fn load_options(&self) -> crate::spec::LoadOptions {
         crate::spec::LoadOptions { crud: self.crud.clone(), ..crate::spec::LoadOptions::default() }
@@ -73,5 +108,23 @@ impl ServiceProfile {
     /// unless the profile marks the GET as state-changing.
     pub fn may_retry(&self, meta: &OperationMeta) -> bool {
         meta.method.is_idempotent() && !(meta.method == Method::Get && self.unsafe_gets.contains(&meta.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_base_urls_come_from_the_hints() {
+        let url = |s: &str| ServiceProfile::for_service(s).placeholder_base_url();
+        assert_eq!(url("dracoon"), "https://tenant.example/api");
+        assert_eq!(url("wildduck"), "http://host.example:8080");
+        assert_eq!(url("selfprivacy"), "https://api.domain.example");
+        assert_eq!(url("seald"), "https://dashboard.seald.io");
+        assert_eq!(url("My_Svc"), "https://my-svc.example");
+        for s in ["dracoon", "wildduck", "selfprivacy", "kitsu", "x"] {
+            assert!(url::Url::parse(&url(s)).is_ok(), "{s}");
+        }
     }
 }
