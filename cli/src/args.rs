@@ -10,7 +10,7 @@ use crate::output::Format;
 
 /// One deck for every operation of your services.
 #[derive(Debug, Parser)]
-#[command(name = "opdeck", version, about, propagate_version = true)]
+#[command(name = "opdeck", version, about, propagate_version = true, disable_help_subcommand = true)]
 pub struct Cli {
     /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
     #[arg(long, global = true)]
@@ -71,6 +71,11 @@ pub enum Command {
     Call(Call),
     /// Run a Rhai script, or a Lua script (`.lua`) in the embedded Lua.
     Run(Run),
+    /// Print help: of the CLI, of a subcommand, or `help script` for the script API.
+    Help {
+        /// `script`, or a subcommand (`call`, `spec add`, ...).
+        topic: Vec<String>,
+    },
     /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
     Catalog(CatalogCommand),

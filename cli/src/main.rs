@@ -119,6 +119,7 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             }
             eprintln!("removed service `{name}`");
         }
+        Command::Help { topic } => help(&topic)?,
         Command::Call(call) => return call_command(profile, call),
         Command::Run(run) => return run_command(profile, run),
         Command::Catalog(CatalogCommand::Build { specs, seeds, out, check }) => {
@@ -142,6 +143,39 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `opdeck help [topic]`: the script API from core's table, else clap's help
+/// of the named subcommand.
+fn help(topic: &[String]) -> opdeck::Result<()> {
+    if topic.len() == 1 && topic[0] == "script" {
+        print!("{}", opdeck::script::reference());
+        return Ok(());
+    }
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Built, each subcommand knows its full name (`opdeck spec add`).
+    command.build();
+    let mut at = &mut command;
+    for word in topic {
+        let known: Vec<String> = at.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+        match at.find_subcommand_mut(word) {
+            Some(sub) => at = sub,
+            None => {
+                let mut suggestions = opdeck::engine::suggest(word, known.iter().map(String::as_str));
+                if !suggestions.contains(&"script".to_owned()) && topic.len() == 1 {
+                    suggestions.extend(opdeck::engine::suggest(word, ["script"].into_iter()));
+                }
+                return Err(Error::usage(format!(
+                    "no help topic `{}`{}",
+                    topic.join(" "),
+                    suggestions.first().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+                )));
+            }
+        }
+    }
+    // A closed pipe (`opdeck help | head`) is not an error worth reporting.
+    let _ = at.print_long_help();
+    Ok(())
 }
 
 fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCode> {

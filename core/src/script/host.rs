@@ -33,6 +33,21 @@ pub(crate) struct Host {
 }
 
 impl Host {
+    /// A host with default limits and nothing allowed, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(deck: Deck) -> Host {
+        Host {
+            deck,
+            limits: Limits::default(),
+            start: Instant::now(),
+            allow_read: false,
+            allow_env: Arc::from(Vec::new()),
+            dry_run: false,
+            out: Arc::new(|_| {}),
+            err: Arc::new(|_| {}),
+        }
+    }
+
     /// Waits for `future` on the shared runtime, bounded by the wall time
     /// left. The script runs on a thread with no runtime of its own (see
     /// [`Engine::run`](super::Engine::run)), so blocking here is safe.

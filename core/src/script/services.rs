@@ -83,6 +83,47 @@ impl ServiceProxy {
     }
 }
 
+/// The operation a group map would have called `name`, when `map` is one of
+/// the service proxies' group maps: its prefix (`wildduck.users`) is read
+/// from an entry whose curried id ends in its own name.
+fn group_prefix(map: &Map) -> Option<String> {
+    map.iter().find_map(|(name, value)| {
+        let ptr = value.read_lock::<FnPtr>()?;
+        if ptr.fn_name() != OP_FN {
+            return None;
+        }
+        let id = ptr.curry().first()?.read_lock::<rhai::ImmutableString>()?.to_string();
+        id.strip_suffix(name.as_str())?.strip_suffix('.').map(str::to_owned)
+    })
+}
+
+/// Makes `service.group.unknownName(..)` an unknown-operation error that
+/// names the id and the registry's closest ones, instead of Rhai's
+/// "function not found".
+pub(crate) fn unknown_operations(engine: &mut rhai::Engine, host: &Arc<Host>) {
+    let host = host.clone();
+    // Rhai calls this hook when any call fails, so it answers only for a
+    // method it knows is missing: a name the group map does not have.
+    #[allow(deprecated)] // "volatile", not deprecated (Rhai's own words)
+    engine.on_missing_function(move |name, args, is_method_call, _ctx| {
+        if !is_method_call || name == OP_FN {
+            return Ok(None);
+        }
+        let Some(first) = args.first() else { return Ok(None) };
+        let Some(prefix) =
+            first.read_lock::<Map>().and_then(|map| if map.contains_key(name) { None } else { group_prefix(&map) })
+        else {
+            return Ok(None);
+        };
+        let id = format!("{prefix}.{name}");
+        match host.deck.registry().get(&id) {
+            Err(err) => Err(super::errors::throw(&err)),
+            // Not in the map but known (added since the map was built): not ours to run here.
+            Ok(_) => Ok(None),
+        }
+    });
+}
+
 /// The name of the script variable of `service`: letters, digits and `_`.
 pub(crate) fn variable_name(service: &str) -> String {
     service.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
