@@ -94,12 +94,23 @@ pub enum SpecCommand {
         name: String,
         /// A file path or an http(s) URL.
         spec: String,
-        /// The base URL calls go to (otherwise the spec's first server).
+        /// The base URL calls go to (otherwise the one given before, else the spec's first server).
         #[arg(long)]
         base_url: Option<String>,
     },
     /// Remove a service added with `spec add`.
     Remove {
+        /// The service name.
+        name: String,
+    },
+    /// List the services added with `spec add`: name, base URL, operations, origin.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one added service: its base URL and where it comes from, its origin, its spec's summary.
+    Show {
         /// The service name.
         name: String,
     },

@@ -112,6 +112,20 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
             let added = crate::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
             eprintln!("added service `{name}` with {} operations", added.len());
+            match deck.context().base_url(&name) {
+                Ok(url) => eprintln!("calls go to {url}"),
+                Err(_) => {
+                    eprintln!("the spec names no server: give one with --base-url or set it in the configuration")
+                }
+            }
+        }
+        Command::Spec(SpecCommand::List { json }) => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            output::sources(&crate::store::Store::user()?.list(&deck)?, json)?;
+        }
+        Command::Spec(SpecCommand::Show { name }) => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            output::value(&crate::store::Store::user()?.show(&deck, &name)?, output::Format::Json)?;
         }
         Command::Spec(SpecCommand::Remove { name }) => {
             if !crate::store::Store::user()?.remove(&name)? {

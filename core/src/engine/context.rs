@@ -169,6 +169,11 @@ impl Context {
         urls.insert(service.to_owned(), url.to_owned());
     }
 
+    /// Forgets the base URL recorded for a service added at run time.
+    pub fn clear_source_url(&self, service: &str) {
+        self.shared.source_urls.write().unwrap_or_else(|e| e.into_inner()).remove(service);
+    }
+
     /// The base URL calls of `service` go to: the configured one
     /// (`OPDECK_<SERVICE>_URL` or the config file), else the one given when the
     /// source was added, else the service profile's default. `mock:` selects

@@ -107,6 +107,29 @@ pub struct Document {
 }
 
 impl Document {
+    /// The base URL calls go to when none is given: the first server, its
+    /// `{variables}` filled with their defaults (Swagger 2: scheme, host and
+    /// `basePath`). A relative server URL (`/api/v3`) is resolved against
+    /// `origin` when the document came from an http(s) URL; otherwise, or
+    /// when the result is not an http(s) URL, there is none.
+    pub fn server_url(&self, origin: Option<&str>) -> Option<String> {
+        let server = self.servers.first()?;
+        let mut text = server.url.clone();
+        for (name, var) in &server.variables {
+            text = text.replace(&format!("{{{name}}}"), &var.default);
+        }
+        let url = match url::Url::parse(&text) {
+            Ok(url) => url,
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                let base = url::Url::parse(origin?).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
+                base.join(&text).ok()?
+            }
+            Err(_) => return None,
+        };
+        let http = matches!(url.scheme(), "http" | "https") && url.has_host() && !text.contains('{');
+        http.then(|| url.as_str().trim_end_matches('/').to_owned())
+    }
+
     /// A JSON summary: title, version, format, servers, security schemes,
     /// operation count, tags and warnings (what `openapi.previewSpec` returns).
     pub fn summary(&self) -> serde_json::Value {
