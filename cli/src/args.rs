@@ -71,6 +71,12 @@ pub enum Command {
     Call(Call),
     /// Run a Rhai script, or a Lua script (`.lua`) in the embedded Lua.
     Run(Run),
+    /// Forget the tokens logins obtained (kept between runs in the cache directory): all, or one service's.
+    Logout {
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+    },
     /// Print help: of the CLI, of a subcommand, or `help script` for the script API.
     Help {
         /// `script`, or a subcommand (`call`, `spec add`, ...).

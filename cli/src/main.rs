@@ -47,6 +47,11 @@ struct Global<'a> {
 
 fn deck(global: Global<'_>, sim: &args::SimulatorArgs) -> opdeck::Result<Deck> {
     let mut builder = Deck::builder().load_config(global.profile).read_only(global.read_only).mock(sim.on());
+    // Tokens from logins are kept between runs (`opdeck logout` forgets them);
+    // without a cache directory every run logs in.
+    if let Ok(cache) = opdeck::auth::FileSessionCache::user() {
+        builder = builder.session_cache(std::sync::Arc::new(cache));
+    }
     if let Some(seed) = sim.mock_seed {
         builder = builder.mock_seed(seed);
     }
@@ -134,6 +139,15 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             eprintln!("removed service `{name}`");
         }
         Command::Help { topic } => help(&topic)?,
+        Command::Logout { service } => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            if let Some(s) = &service {
+                deck.registry().service(s)?;
+            }
+            let n = deck.logout(service.as_deref());
+            let which = service.map_or_else(|| "all services".to_owned(), |s| format!("`{s}`"));
+            eprintln!("logged out of {which}: {n} cached session{} removed", if n == 1 { "" } else { "s" });
+        }
         Command::Call(call) => return call_command(profile, call),
         Command::Run(run) => return run_command(profile, run),
         Command::Catalog(CatalogCommand::Build { specs, seeds, out, check }) => {

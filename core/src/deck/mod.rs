@@ -273,6 +273,22 @@ impl Deck {
         self.registry().get(id)?.dry_run(&self.ctx, input)
     }
 
+    /// Forgets the tokens obtained by logging in (or by OAuth2 grants), of
+    /// one service or of all, in this deck and in its session cache (see
+    /// [`DeckBuilder::session_cache`]): the next call logs in again. Returns
+    /// how many sessions the cache held.
+    pub fn logout(&self, service: Option<&str>) -> usize {
+        let sessions = crate::auth::Host::sessions(&self.ctx);
+        match service {
+            Some(service) => {
+                let cached = sessions.clear_cached(service);
+                sessions.forget(service);
+                cached
+            }
+            None => sessions.forget_all(),
+        }
+    }
+
     /// Subscribes to a `text/event-stream` operation; its events arrive as
     /// they are sent.
     pub async fn events(&self, id: &str, input: Value) -> Result<BoxStream<'static, Result<Event>>> {

@@ -85,6 +85,15 @@ impl Context {
         self
     }
 
+    /// The same context whose sessions are also kept in `cache` (only while
+    /// the shared state is not yet shared, i.e. while a deck is being built).
+    pub(crate) fn with_session_cache(mut self, cache: Arc<dyn crate::auth::SessionCache>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.sessions = crate::auth::Sessions::with_cache(cache);
+        }
+        self
+    }
+
     /// How `service` pages its lists: the host's rule, else its profile's.
     pub fn paging(&self, service: &str) -> Option<crate::services::Paging> {
         match self.shared.paging.get(service) {
