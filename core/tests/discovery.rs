@@ -105,3 +105,25 @@ fn a_kitsu_spec_added_by_the_user_gets_the_same_names() {
     deck.add_document("kitsu", &bytes, "test", None).expect("added");
     assert_eq!(deck.registry().get("kitsu.crud.postDataPersons").expect("former").head().id, "kitsu.persons.create");
 }
+
+#[test]
+fn a_collection_name_that_collides_with_an_existing_one_gets_a_suffix_in_spec_order() {
+    // `projects.list` is taken by an operation of tag `projects` that comes first.
+    let spec = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{
+        "/data/projects/all": {"get": {"operationId": "list", "tags": ["Projects"], "responses": {"200": {"description": "ok"}}}},
+        "/data/projects": {"get": {"tags": ["Crud"], "responses": {"200": {"description": "ok"}}}}
+    }}"#;
+    let deck = Deck::empty(Config::default()).expect("deck");
+    for _ in 0..2 {
+        deck.add_document("kitsu", spec.as_bytes(), "test", None).expect("added");
+        let ids: Vec<String> = deck
+            .registry()
+            .list(&Filter { service: Some("kitsu".into()), ..Filter::default() })
+            .iter()
+            .map(|op| op.head().id.to_owned())
+            .collect();
+        assert_eq!(ids, ["kitsu.projects.list", "kitsu.projects.list2"]);
+        let renamed = deck.registry().get("kitsu.crud.getDataProjects").expect("former id");
+        assert_eq!(renamed.head().id, "kitsu.projects.list2");
+    }
+}
