@@ -125,7 +125,7 @@ impl Operation for AddSource {
         if let Some(url) = base_url {
             url::Url::parse(url).map_err(|e| Error::usage(format!("baseUrl is not a url: {e}")))?;
         }
-        let options = crate::services::ServiceProfile::for_service(service).load_options();
+        let options = super::load_options(service);
         let doc = super::load_input(spec, service, &options).await?;
         let warnings = doc.warnings.len();
         let origin = if spec.contains('\n') || spec.trim_start().starts_with('{') {
@@ -156,7 +156,7 @@ pub fn add_document(
     if let Some(url) = base_url {
         url::Url::parse(url).map_err(|e| Error::usage(format!("base url `{url}` is not a url: {e}")))?;
     }
-    let doc = crate::spec::load(bytes, service, &crate::services::ServiceProfile::for_service(service).load_options())
+    let doc = crate::spec::load(bytes, service, &super::load_options(service))
         .map_err(|e| e.in_spec_source(&crate::wire::redact_text(origin)))?;
     let server = doc.server_url(Some(origin));
     let ids = ctx.registry().register(&OpenApiSource::new(doc, origin))?;

@@ -99,11 +99,6 @@ impl ServiceProfile {
         out
     }
 
-    /// The options a spec of this service is loaded with: its naming rules.
-    pub fn load_options(&self) -> crate::spec::LoadOptions {
-        crate::spec::LoadOptions { crud: self.crud.clone(), ..crate::spec::LoadOptions::default() }
-    }
-
     /// Whether `meta` may be retried when it fails. Idempotent methods may,
     /// unless the profile marks the GET as state-changing.
     pub fn may_retry(&self, meta: &OperationMeta) -> bool {
