@@ -149,10 +149,12 @@ fn bridge_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Bri
     Ok(bridge)
 }
 
-/// Starts `work` on core's runtime and returns the running loop's future of
-/// its result; cancelling the future aborts the work.
+/// Starts `work` on `deck`'s runtime (the host's, or core's shared one) and
+/// returns the running loop's future of its result; cancelling the future
+/// aborts the work.
 pub fn start<'py>(
     py: Python<'py>,
+    deck: &opdeck::Deck,
     work: impl std::future::Future<Output = opdeck::Result<Out>> + Send + 'static,
 ) -> PyResult<Bound<'py, PyAny>> {
     let get_loop = GET_RUNNING_LOOP
@@ -160,12 +162,13 @@ pub fn start<'py>(
     let event_loop = get_loop.bind(py).call0()?;
     let bridge = bridge_for(py, &event_loop)?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-    let handle = opdeck::runtime::runtime().map_err(errors::to_py_err)?.handle().clone();
     let target = future.clone().unbind();
-    let task = handle.spawn(async move {
-        let result = work.await;
-        bridge.push(Done { future: target, result });
-    });
+    let task = deck
+        .spawn(async move {
+            let result = work.await;
+            bridge.push(Done { future: target, result });
+        })
+        .map_err(errors::to_py_err)?;
     let abort = task.abort_handle();
     let on_done =
         PyCFunction::new_closure(py, None, None, move |args: &Bound<'_, PyTuple>, _kwargs| -> PyResult<()> {

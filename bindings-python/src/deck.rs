@@ -142,7 +142,7 @@ impl PyDeck {
     ) -> PyResult<Bound<'py, PyAny>> {
         let value = self::input(input, params)?;
         let deck = self.deck.clone();
-        crate::aio::start(py, async move { deck.call(&op, value).await.map(Out::Body) })
+        crate::aio::start(py, &self.deck, async move { deck.call(&op, value).await.map(Out::Body) })
     }
 
     /// `call_full` as an `asyncio.Future` of the running loop, started at once.
@@ -156,7 +156,7 @@ impl PyDeck {
     ) -> PyResult<Bound<'py, PyAny>> {
         let value = self::input(input, params)?;
         let deck = self.deck.clone();
-        crate::aio::start(py, async move { deck.call_full(&op, value).await.map(Out::Full) })
+        crate::aio::start(py, &self.deck, async move { deck.call_full(&op, value).await.map(Out::Full) })
     }
 
     /// Runs every `(op, input)` concurrently inside Rust, at most `limit` at
@@ -206,7 +206,7 @@ impl PyDeck {
     ) -> PyResult<crate::pager::PyPager> {
         let value = self::input(input, params)?;
         let pager = self.deck.pager(op, value, limits(max_pages, max_items)).map_err(to_py_err)?;
-        Ok(crate::pager::PyPager::new(pager))
+        Ok(crate::pager::PyPager::new(self.deck.clone(), pager))
     }
 
     /// Operations matching `query` (ranked; all when empty), as dicts.

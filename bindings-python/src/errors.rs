@@ -185,6 +185,12 @@ impl Classes {
 /// The exception object for `err`, not raised: `call_many` returns these
 /// as values.
 pub fn instance<'py>(py: Python<'py>, err: &opdeck::Error) -> PyResult<Bound<'py, PyAny>> {
+    // A Python plugin's own exception, raised again as it was.
+    if let opdeck::Error::Plugin { cause, .. } = err
+        && let Some(raised) = cause.downcast_ref::<PyErr>()
+    {
+        return Ok(raised.value(py).clone().into_any());
+    }
     let c = classes(py)?;
     let exc = c.of(err.kind()).bind(py).call1((err.to_string(),))?;
     if let Some(op) = err.operation() {

@@ -32,14 +32,12 @@ fn run(py: Python<'_>, id: &str, func: &Py<PyAny>, input: Value) -> opdeck::Resu
         }
         convert::to_value(&out)
     };
+    // The exception travels inside the error, so the Python caller gets it
+    // back as it was raised (same class, same attributes).
     attempt().map_err(|e| {
-        let status = e.value(py).getattr("status").ok().and_then(|s| s.extract::<u16>().ok());
         let kind = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
-        opdeck::Error::Script {
-            message: format!("`{id}` raised {kind}: {}", e.value(py)),
-            operation: Some(id.to_owned()),
-            status,
-        }
+        let message = format!("raised {kind}: {}", e.value(py));
+        opdeck::Error::Plugin { operation: id.to_owned(), message, cause: std::sync::Arc::new(e) }
     })
 }
 

@@ -95,3 +95,19 @@ def test_the_interpreter_exits_cleanly_right_after_an_async_call() -> None:
     code = "import asyncio, opdeck; d = opdeck.Deck(mock=True); asyncio.run(d.acall('wildduck.users.getUsers'))"
     for _ in range(10):
         assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_page_fetch_cancelled_mid_page_leaves_the_pager_usable(wire: opdeck.Deck, server: Server) -> None:
+    pager = wire.pager("wire.errors.getSlow")
+
+    async def main() -> object:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pager.anext_page(), timeout=0.3)
+        assert server.hung_up.wait(5), "the cancelled page was still being fetched"
+        # The page was not taken: the next fetch asks for it again and gets it.
+        server.handler = lambda req: (200, {"content-type": "application/json"}, b'[{"n": 1}, {"n": 2}]') if req.path == "/slow" else None
+        return await asyncio.wait_for(pager.anext_page(), timeout=5)
+
+    assert asyncio.run(main()) == [{"n": 1}, {"n": 2}]
+    assert pager.next_page() is None
+    assert server.count("/slow") == 2

@@ -161,14 +161,29 @@ def test_an_async_plugin_is_an_operation(wire: opdeck.Deck) -> None:
     assert wire.run_script('call("myapp.users.later", #{}).len()') == 3
 
 
-def test_a_failing_plugin_raises_with_its_message(wire: opdeck.Deck) -> None:
-    @wire.operation("myapp.users.fail")
-    def fail(input: dict[str, Any]) -> None:
-        raise ValueError("no such user")
+def test_a_failing_plugin_raises_its_own_exception(wire: opdeck.Deck) -> None:
+    class NoSuchUser(LookupError):
+        def __init__(self, name: str) -> None:
+            super().__init__(f"no such user {name}")
+            self.name = name
 
-    with pytest.raises(opdeck.Error) as info:
-        wire.call("myapp.users.fail")
-    assert "no such user" in str(info.value)
+    @wire.operation("myapp.users.fail", input_schema={"type": "object", "properties": {"name": {"type": "string"}}})
+    def fail(input: dict[str, Any]) -> None:
+        raise NoSuchUser(input.get("name", "?"))
+
+    # The caller catches the class the plugin raised, with its attributes,
+    # from sync, async and bulk calls alike.
+    with pytest.raises(NoSuchUser) as info:
+        wire.call("myapp.users.fail", name="ann")
+    assert info.value.name == "ann" and "no such user ann" in str(info.value)
+    with pytest.raises(NoSuchUser):
+        asyncio.run(wire.acall("myapp.users.fail", name="bob"))
+    [failed] = wire.call_many([("myapp.users.fail", {"name": "cy"})])
+    assert isinstance(failed, NoSuchUser) and failed.name == "cy"
+    # A Rhai script that calls it fails as a script, with the plugin's reason.
+    with pytest.raises(opdeck.ScriptError) as script:
+        wire.run_script('call("myapp.users.fail", #{ name: "dee" })')
+    assert "no such user dee" in str(script.value)
 
 
 def test_run_script_with_args(mock: opdeck.Deck) -> None:

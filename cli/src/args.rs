@@ -3,14 +3,52 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use opdeck::{Error, Method, OperationMeta, Result};
-use serde_json::{Map, Value};
+use opdeck::{Error, Method, Result};
 
 use crate::output::Format;
 
+/// The exit codes, as `opdeck --help` lists them.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  anything else (a local file, a script, a limit, an undecodable answer, opdeck itself)
+  2  usage or validation: a bad flag or argument, an input the schema refuses, configuration
+  3  unknown operation or service
+  4  authentication: missing or rejected credentials, a failed login
+  5  the server answered with an HTTP 4xx status
+  6  the server answered with an HTTP 5xx status (or another non-2xx status)
+  7  network or timeout: nothing answered in time
+  8  refused by policy (--read-only, the profile's policy rules)";
+
+/// The input syntax, as `opdeck call --help` shows it.
+const CALL_SYNTAX: &str = "\
+Input fields (as httpie and xh write them):
+  name=value       a parameter, else a body property (`body.` may be written, and must be
+                   for a property named like a parameter); typed by its schema:
+                   a string stays a string (password=12345678), integers, numbers and
+                   booleans are parsed (limit=10, active=true); an array comes from
+                   repeating the name (tag=a tag=b) or from the schema's separator (ids=1,2
+                   for `style: form, explode: false`)
+  name:=json       raw JSON: body.tags:='[\"a\",\"b\"]'  body.quota:=1024  body.meta:='{\"k\":1}'
+  body.a.b=x       nested objects: body.mailboxes.sent=Sent
+  body.items[]=x   append to an array: body.items[]=a body.items[]=b
+  name=@file       the text of a file as the value: body.content=@notes.txt
+  name:=@file      the JSON of a file as the value
+  name@file        a file upload: a multipart part (body.file@photo.png) or, as
+                   `body@file`, the whole binary body
+  --input TEXT     JSON or YAML text, @FILE or - (stdin). An object with a `body` key, or
+                   whose keys are all parameter names, is the whole input; otherwise, when
+                   the operation takes a body, the object is the body.
+
+Examples:
+  opdeck call wildduck.users.createUser username=ann password=12345678 --mock
+  opdeck call wildduck.users.getUsers limit=20 -o table --filter '.results'
+  opdeck call kitsu.projects.create --input project.yaml --dry-run --mock
+  echo '{\"name\": \"Demo\"}' | opdeck call kitsu.projects.create --input - --mock";
+
 /// One deck for every operation of your services.
 #[derive(Debug, Parser)]
-#[command(name = "opdeck", version, about, propagate_version = true, disable_help_subcommand = true)]
+#[command(name = "opdeck", version, about, propagate_version = true, after_help = EXIT_CODES, disable_help_subcommand = true)]
 pub struct Cli {
     /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
     #[arg(long, global = true)]
@@ -18,6 +56,15 @@ pub struct Cli {
     /// Refuse every operation that changes state (the deck's read-only policy).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// How to print results: json, yaml, table, csv or raw (default: json for
+    /// a call, a listing for `ops` and `services`). With json, errors are
+    /// JSON objects on stderr even on a terminal.
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Print each request's and response's headers on stderr (credentials
+    /// redacted), from opdeck's tracing events.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,7 +73,7 @@ pub struct Cli {
 pub enum Command {
     /// List the services on the deck with their operation counts.
     Services {
-        /// Print JSON.
+        /// Print JSON (the same as `--output json`).
         #[arg(long)]
         json: bool,
     },
@@ -52,15 +99,16 @@ pub enum Command {
         /// Only operations that read (GET, HEAD, OPTIONS).
         #[arg(long)]
         read_only: bool,
-        /// Print a JSON array.
+        /// Print a JSON array (the same as `--output json`).
         #[arg(long)]
         json: bool,
     },
     /// Show an operation's method, path, parameters, body and input schema.
     Describe {
         /// The operation id or alias.
+        #[arg(index = 1)]
         id: String,
-        /// Print JSON.
+        /// Print JSON (the same as `--output json`).
         #[arg(long)]
         json: bool,
     },
@@ -68,6 +116,7 @@ pub enum Command {
     #[command(subcommand)]
     Spec(SpecCommand),
     /// Call one operation.
+    #[command(after_help = CALL_SYNTAX)]
     Call(Call),
     /// Run a Rhai script, or a Lua script (`.lua`) in the embedded Lua.
     Run(Run),
@@ -81,6 +130,12 @@ pub enum Command {
     Help {
         /// `script`, or a subcommand (`call`, `spec add`, ...).
         topic: Vec<String>,
+    },
+    /// Print a completion script for bash, zsh or fish, operation ids included
+    /// (e.g. `opdeck completions bash > ~/.local/share/bash-completion/completions/opdeck`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Build the built-in catalogs, and the test inputs, from their specs (for opdeck's developers).
     #[command(subcommand, hide = true)]
@@ -158,15 +213,22 @@ pub enum CatalogCommand {
 #[derive(Debug, Args)]
 pub struct Call {
     /// The operation id or alias.
+    // Explicit indices: `opdeck completions` gives `id` its values afterwards.
+    #[arg(index = 1)]
     pub id: String,
-    /// Input as JSON, `@file.json`, or `-` for stdin.
-    #[arg(long)]
+    /// The input as JSON or YAML text, `@FILE` (JSON or YAML), or `-` for
+    /// stdin; a bare object is the body when its keys are not parameters
+    /// (see below). Fields given as words are applied on top.
+    #[arg(long, value_name = "TEXT|@FILE|-")]
     pub input: Option<String>,
-    /// Input fields as `name=value` (`body.name=value` for body fields).
+    /// Input fields: `name=value`, `name:=json`, `name=@file`, `name@file`,
+    /// `body.a.b=x`, `body.items[]=x` (see below).
+    #[arg(index = 2, value_name = "FIELD")]
     pub params: Vec<String>,
-    /// How to print the body.
-    #[arg(long, value_enum, default_value = "json")]
-    pub output: Format,
+    /// Apply a jq expression (jaq) to a JSON answer before printing it,
+    /// e.g. `--filter '.[] | {id, name}'`.
+    #[arg(long, value_name = "JQ")]
+    pub filter: Option<String>,
     /// Stream the response body into this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -252,58 +314,27 @@ pub struct Run {
     /// `OPDECK_TIMEOUT`, the config's `http.timeout`, or 60).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub timeout: Option<std::time::Duration>,
-    /// Arguments for the script: `key=value` pairs, flags and words.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Arguments for the script: `name=value` words (in `args`) and other
+    /// words (in `argv`); every word after `--` goes to the script as it is.
+    /// opdeck's own flags may come before or after them; an unknown flag is
+    /// an error, never an argument.
+    #[arg(value_name = "NAME=VALUE")]
     pub args: Vec<String>,
+    /// The words after `--`, for the script as they are.
+    #[arg(last = true, hide = true)]
+    pub raw: Vec<String>,
 }
 
 impl Run {
-    /// opdeck's own flags may also follow the script
-    /// (`opdeck run x.rhai --mock name=ann`); they are taken out of the
-    /// script's arguments here.
-    pub fn with_flags_from_args(mut self) -> Result<Self> {
-        let mut rest = Vec::with_capacity(self.args.len());
-        let mut args = std::mem::take(&mut self.args).into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--mock" => self.sim.mock = true,
-                "--mock-state" => self.sim.mock_state = args.next().map(PathBuf::from),
-                "--mock-seed" => {
-                    let value = args.next().unwrap_or_default();
-                    self.sim.mock_seed = Some(
-                        value
-                            .parse()
-                            .map_err(|_| Error::usage(format!("--mock-seed takes a whole number, not `{value}`")))?,
-                    );
-                }
-                "--allow-read" => self.allow_read = true,
-                "--dry-run" => self.dry_run = true,
-                "--allow-env" => self.allow_env.extend(args.next()),
-                "--max-memory" | "--max-instructions" | "--wall-time" => {
-                    let value = args.next().ok_or_else(|| Error::usage(format!("{arg} needs a value")))?;
-                    self.limit(&arg, &value)?;
-                }
-                _ => match arg.split_once('=') {
-                    Some(("--allow-env", name)) => self.allow_env.push(name.to_owned()),
-                    Some((flag @ ("--max-memory" | "--max-instructions" | "--wall-time"), value)) => {
-                        self.limit(flag, value)?
-                    }
-                    _ => rest.push(arg),
-                },
-            }
+    /// The script's words: the arguments, then `--` and the raw words, so
+    /// that the script sees the raw ones as positional (`argv`).
+    pub fn script_words(&self) -> Vec<String> {
+        let mut words = self.args.clone();
+        if !self.raw.is_empty() {
+            words.push("--".to_owned());
+            words.extend(self.raw.iter().cloned());
         }
-        self.args = rest;
-        Ok(self)
-    }
-
-    fn limit(&mut self, flag: &str, value: &str) -> Result<()> {
-        let n: u64 = value.parse().map_err(|_| Error::usage(format!("{flag}: `{value}` is not a whole number")))?;
-        match flag {
-            "--max-memory" => self.max_memory = Some(usize::try_from(n).unwrap_or(usize::MAX)),
-            "--max-instructions" => self.max_instructions = Some(n),
-            _ => self.wall_time = Some(n),
-        }
-        Ok(())
+        words
     }
 }
 
@@ -320,101 +351,4 @@ pub fn seconds(text: &str) -> std::result::Result<std::time::Duration, String> {
 /// Parses a method name.
 pub fn method(name: &str) -> Result<Method> {
     Method::parse(name).ok_or_else(|| Error::usage(format!("unknown http method `{name}`")))
-}
-
-/// Builds an operation's input from `--input` and `name=value` pairs.
-///
-/// A value is taken as a string when the parameter's schema says string, and
-/// parsed as JSON otherwise (falling back to a string), so `limit=10` is a
-/// number and `name=10` stays text where the spec wants text.
-pub fn input(meta: &OperationMeta, raw: Option<&str>, params: &[String]) -> Result<Value> {
-    let mut input = match raw {
-        None => Map::new(),
-        Some(raw) => match parse_input(raw)? {
-            Value::Object(map) => map,
-            other => return Err(Error::usage(format!("--input must be a JSON object, not {other}"))),
-        },
-    };
-    for pair in params {
-        let (key, text) =
-            pair.split_once('=').ok_or_else(|| Error::usage(format!("`{pair}` is not a `name=value` pair")))?;
-        if let Some(field) = key.strip_prefix("body.").filter(|_| meta.parameter(key).is_none()) {
-            let body = input.entry("body").or_insert_with(|| Value::Object(Map::new()));
-            let Value::Object(body) = body else {
-                return Err(Error::usage("`body.` fields cannot be combined with a non-object body"));
-            };
-            body.insert(field.to_owned(), typed(None, text));
-        } else {
-            let schema = meta.parameter(key).map(|p| &p.schema);
-            input.insert(key.to_owned(), typed(schema, text));
-        }
-    }
-    Ok(Value::Object(input))
-}
-
-fn typed(schema: Option<&Value>, text: &str) -> Value {
-    let wants_string = schema.and_then(|s| s.get("type")).is_some_and(|t| {
-        t == "string" || t.as_array().is_some_and(|a| a.len() <= 2 && a.iter().any(|x| x == "string"))
-    });
-    if wants_string {
-        return Value::String(text.to_owned());
-    }
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
-}
-
-fn parse_input(raw: &str) -> Result<Value> {
-    let text = if raw == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| Error::io("<stdin>", e))?
-    } else if let Some(path) = raw.strip_prefix('@') {
-        std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
-    } else {
-        raw.to_owned()
-    };
-    serde_json::from_str(&text).map_err(|e| Error::usage(format!("--input is not valid JSON: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-
-    use super::*;
-
-    /// Issue 16, "fuzzing the parsers": the CLI's input syntax (`--input`
-    /// JSON and `name=value` pairs) answers with an input or a usage error,
-    /// never a panic; a pair's value is kept whole after the first `=`.
-    #[test]
-    fn fuzz_the_cli_input_syntax_never_panics() {
-        let meta: OperationMeta = serde_json::from_value(serde_json::json!({
-            "id": "t.g.op", "service": "t", "group": "g", "name": "op", "alias": "op", "method": "GET", "path": "/",
-            "parameters": [{"name": "name", "key": "name", "in": "query", "style": "form", "schema": {"type": "string"}},
-                           {"name": "limit", "key": "limit", "in": "query", "style": "form", "schema": {"type": "integer"}}]
-        }))
-        .expect("meta");
-        let cases = std::env::var("OPDECK_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000);
-        let mut runner = TestRunner::new_with_rng(
-            Config { cases, failure_persistence: None, ..Config::default() },
-            TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-        );
-        let pair = prop_oneof!["(name|limit|body\\.[a-z]{1,4}|[a-z.]{0,6})=.{0,12}", ".{0,16}"];
-        let raw = prop_oneof![Just(None), "\\{.{0,24}".prop_map(Some), ".{0,24}".prop_map(Some)];
-        runner
-            .run(&(raw, prop::collection::vec(pair, 0..5)), |(raw, pairs)| {
-                // `-` and `@file` read stdin and files; the syntax is what is fuzzed here.
-                let raw = raw.filter(|r| r != "-" && !r.starts_with('@'));
-                match input(&meta, raw.as_deref(), &pairs) {
-                    Ok(Value::Object(map)) => {
-                        if raw.is_none()
-                            && let Some(last) = pairs.iter().rev().find(|p| p.starts_with("name="))
-                        {
-                            prop_assert_eq!(&map["name"], &Value::String(last["name=".len()..].to_owned()));
-                        }
-                    }
-                    Ok(other) => prop_assert!(false, "not an object: {other}"),
-                    Err(e) => prop_assert_eq!(e.kind(), opdeck::ErrorKind::Usage, "{}", e),
-                }
-                Ok(())
-            })
-            .expect("the input syntax never panics");
-    }
 }

@@ -5,36 +5,45 @@
 //! get the same one.
 
 mod args;
+mod completions;
+mod errors;
+mod filter;
+mod input;
 mod output;
 mod simulator;
 mod store;
+mod verbose;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use opdeck::{CallOptions, Deck, Error, ErrorKind, Filter};
+use opdeck::{CallOptions, Deck, Error, Filter};
 use serde_json::Value;
 
 use args::{CatalogCommand, Cli, Command, SpecCommand};
+use output::Format;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version` print on stdout and exit 0; a bad flag or
+        // argument is a usage error (exit 2) before anything is sent.
+        Err(e) if e.use_stderr() && !std::io::stderr().is_terminal() => {
+            return errors::fail(&errors::from_clap(&e), errors::Audience::Program);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(errors::code::USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    if cli.verbose {
+        verbose::install();
+    }
+    let audience = errors::Audience::detect(cli.output == Some(Format::Json));
     match run(cli) {
         Ok(code) => code,
-        Err(err) => fail(&err),
-    }
-}
-
-/// Prints an error as JSON on stderr and picks the exit code: 1 when the
-/// service or the network failed, 2 when the caller's input was wrong.
-fn fail(err: &Error) -> ExitCode {
-    eprintln!("{}", serde_json::to_string_pretty(&err.to_json()).unwrap_or_else(|_| err.to_string()));
-    match err.kind() {
-        ErrorKind::Usage | ErrorKind::Validation | ErrorKind::NotFound | ErrorKind::Config | ErrorKind::Spec => {
-            ExitCode::from(2)
-        }
-        _ => ExitCode::from(1),
+        Err(err) => errors::fail(&err, audience),
     }
 }
 
@@ -82,10 +91,11 @@ fn with_state<T>(
 
 fn run(cli: Cli) -> opdeck::Result<ExitCode> {
     let profile = Global { profile: cli.profile.as_deref(), read_only: cli.read_only };
+    let listing = |json: bool| if json { Some(Format::Json) } else { cli.output };
     match cli.command {
         Command::Services { json } => {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
-            output::services(&deck.registry().services(), json);
+            output::services(&deck.registry().services(), listing(json))?;
         }
         Command::Ops { query, service, group, method, deprecated, since, read_only, json } => {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
@@ -101,17 +111,17 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
                 since,
             };
             let ops = deck.registry().search(&query.join(" "), &filter);
-            output::ops(&ops, json);
+            output::ops(&ops, listing(json))?;
         }
         Command::Describe { id, json } => {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
             let op = deck.registry().get(&id)?;
-            output::describe(op.meta(), json);
+            output::describe(op.meta(), listing(json))?;
         }
         Command::Spec(SpecCommand::Preview { spec }) => {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
             let preview = deck.preview_spec_blocking(&spec)?;
-            output::value(&preview, output::Format::Json)?;
+            output::value(&preview, cli.output.unwrap_or(Format::Json))?;
         }
         Command::Spec(SpecCommand::Add { name, spec, base_url }) => {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
@@ -148,7 +158,11 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             let which = service.map_or_else(|| "all services".to_owned(), |s| format!("`{s}`"));
             eprintln!("logged out of {which}: {n} cached session{} removed", if n == 1 { "" } else { "s" });
         }
-        Command::Call(call) => return call_command(profile, call),
+        Command::Call(call) => return call_command(profile, call, cli.output.unwrap_or(Format::Json)),
+        Command::Completions { shell } => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            completions::print(shell, &deck)?;
+        }
         Command::Run(run) => return run_command(profile, run),
         Command::Catalog(CatalogCommand::Build { specs, seeds, out, check }) => {
             let compiled = opdeck::catalog::build::compile_all(&specs, seeds.as_deref())?;
@@ -206,10 +220,12 @@ fn help(topic: &[String]) -> opdeck::Result<()> {
     Ok(())
 }
 
-fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCode> {
+fn call_command(profile: Global<'_>, call: args::Call, format: Format) -> opdeck::Result<ExitCode> {
+    // A bad expression costs no request.
+    let filter = call.filter.as_deref().map(filter::Filter::new).transpose()?;
     let deck = deck(profile, &call.sim)?;
     let op = deck.registry().get(&call.id)?;
-    let input = args::input(op.meta(), call.input.as_deref(), &call.params)?;
+    let input = input::build(op.meta(), call.content_type.as_deref(), call.input.as_deref(), &call.params)?;
     let options = CallOptions {
         content_type: call.content_type.clone(),
         download_to: call.out.clone(),
@@ -218,10 +234,17 @@ fn call_command(profile: Global<'_>, call: args::Call) -> opdeck::Result<ExitCod
         timeout: call.timeout,
     };
     let deck = deck.with_options(options);
-    with_state(&deck, &call.sim, || call_on(&deck, &call, op.as_ref(), input))
+    with_state(&deck, &call.sim, || call_on(&deck, &call, op.as_ref(), input, format, filter.as_ref()))
 }
 
-fn call_on(deck: &Deck, call: &args::Call, op: &dyn opdeck::Operation, input: Value) -> opdeck::Result<ExitCode> {
+fn call_on(
+    deck: &Deck,
+    call: &args::Call,
+    op: &dyn opdeck::Operation,
+    input: Value,
+    format: Format,
+    filter: Option<&filter::Filter>,
+) -> opdeck::Result<ExitCode> {
     if call.dry_run {
         let service = &op.meta().service;
         if !deck.context().has_base_url(service) {
@@ -235,22 +258,18 @@ fn call_on(deck: &Deck, call: &args::Call, op: &dyn opdeck::Operation, input: Va
     if call.all {
         let limits = opdeck::engine::PageLimits { max_pages: call.max_pages, max_items: call.max_items };
         let items = output::paginate(deck, &call.id, input, limits, std::io::stderr().is_terminal())?;
-        output::value(&Value::Array(items), call.output)?;
+        output::body(opdeck::Body::Json(Value::Array(items)), format, filter)?;
         return Ok(ExitCode::SUCCESS);
     }
     let out = deck.call_full_blocking(&call.id, input)?;
     if out.header(opdeck::mock::SIMULATED_HEADER).is_some() {
         eprintln!("opdeck: simulated response; nothing was sent to `{}`", op.meta().service);
     }
-    match (call.output, out.body) {
-        (output::Format::Raw, opdeck::Body::Bytes(bytes)) => output::raw(&bytes)?,
-        (format, body) => output::value(&body.into_value(), format)?,
-    }
+    output::body(out.body, format, filter)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {
-    let run = run.with_flags_from_args()?;
     let deck = deck(profile, &run.sim)?;
     let deck = match run.timeout {
         Some(timeout) => deck.with_options(CallOptions { timeout: Some(timeout), ..deck.options().clone() }),
@@ -269,7 +288,9 @@ fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> 
         let wall_time = std::time::Duration::from_secs(secs);
         engine.set_limits(opdeck::script::Limits { wall_time, ..opdeck::script::Limits::default() });
     }
-    with_state(&deck, &run.sim, || engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(&run.args)))?;
+    with_state(&deck, &run.sim, || {
+        engine.run_file(&run.script, &opdeck::script::ScriptArgs::parse(run.script_words()))
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,7 +303,7 @@ fn run_lua(global: Global<'_>, deck: Deck, run: args::Run) -> opdeck::Result<Exi
         read_only: global.read_only,
     };
     let mut runner = opdeck_lua::embed::Runner::new(Some(deck), defaults);
-    runner.access = opdeck_lua::embed::Access { read: run.allow_read, env: run.allow_env };
+    runner.access = opdeck_lua::embed::Access { read: run.allow_read, env: run.allow_env.clone() };
     runner.dry_run = run.dry_run;
     if let Some(bytes) = run.max_memory {
         runner.limits.max_memory = bytes;
@@ -293,6 +314,6 @@ fn run_lua(global: Global<'_>, deck: Deck, run: args::Run) -> opdeck::Result<Exi
     if let Some(secs) = run.wall_time {
         runner.limits.wall_time = std::time::Duration::from_secs(secs);
     }
-    runner.run_file(&run.script, &run.args)?;
+    runner.run_file(&run.script, &run.script_words())?;
     Ok(ExitCode::SUCCESS)
 }

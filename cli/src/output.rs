@@ -1,20 +1,32 @@
 //! How the command line prints what the library returns.
+//!
+//! One value, five formats: JSON (colored on a terminal), YAML, a table
+//! (comfy-table) or CSV of a list of objects, and raw (text and bytes as
+//! they are, JSON compact). Colors follow the terminal: anstream decides
+//! whether stdout shows them (a terminal, `NO_COLOR`, `CLICOLOR_FORCE`), and
+//! otherwise nothing but the plain bytes is written. A body
+//! that is not JSON (a CSV answer, text, bytes) prints as it came.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
+use anstyle::{AnsiColor, Style};
 use opdeck::PageLimits;
 use opdeck::engine::ServiceInfo;
-use opdeck::{Deck, Error, Operation, OperationMeta, Result};
+use opdeck::{Body, Deck, Error, Operation, OperationMeta, Result};
 use serde_json::{Value, json};
 
-/// How a body is printed.
+/// How a result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Pretty JSON.
+    /// Pretty JSON, colored on a terminal.
     Json,
     /// YAML.
     Yaml,
+    /// A table of a list of objects (an object: its keys and values).
+    Table,
+    /// CSV of a list of objects, with a header row.
+    Csv,
     /// Text as is, bytes as is, JSON compact.
     Raw,
 }
@@ -28,49 +40,78 @@ fn stdout_result(r: std::io::Result<()>) -> Result<()> {
     }
 }
 
-pub fn services(services: &[ServiceInfo], as_json: bool) {
-    if as_json {
-        println!("{}", json!(services));
-        return;
-    }
-    let mut out = String::new();
-    for s in services {
-        out.push_str(&format!("{:<14} {:>5}  {}\n", s.name, s.operations, s.origin));
-    }
-    out.push_str(&format!("{:<14} {:>5}\n", "total", services.iter().map(|s| s.operations).sum::<usize>()));
-    print!("{out}");
+fn write_out(bytes: &[u8]) -> Result<()> {
+    stdout_result(std::io::stdout().lock().write_all(bytes))
 }
 
-pub fn ops(ops: &[Arc<dyn Operation>], as_json: bool) {
-    let mut out = String::with_capacity(ops.len() * 96);
-    if as_json {
-        let list: Vec<Value> = ops
-            .iter()
-            .map(|op| {
+/// Whether stdout shows colors (a terminal, no `NO_COLOR`).
+fn colored() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// `opdeck services`: a listing with a header, or the rows in `format`.
+pub fn services(services: &[ServiceInfo], format: Option<Format>) -> Result<()> {
+    if let Some(format) = format {
+        return value(&json!(services), format);
+    }
+    let mut out = format!("{:<14} {:>10}  {}\n", "SERVICE", "OPERATIONS", "ORIGIN");
+    for s in services {
+        out.push_str(&format!("{:<14} {:>10}  {}\n", s.name, s.operations, s.origin));
+    }
+    out.push_str(&format!("{:<14} {:>10}\n", "total", services.iter().map(|s| s.operations).sum::<usize>()));
+    write_out(out.as_bytes())
+}
+
+/// `opdeck ops`: a listing with a header, or the rows in `format` (JSON has
+/// every field; a table and CSV the id, method, path and summary).
+pub fn ops(ops: &[Arc<dyn Operation>], format: Option<Format>) -> Result<()> {
+    match format {
+        None => {
+            let mut out = String::with_capacity(ops.len() * 96 + 64);
+            out.push_str(&format!("{:<60} {:<7} {}\n", "ID", "METHOD", "PATH"));
+            for op in ops {
                 let m = op.head();
-                json!({
-                    "id": m.id, "alias": m.alias, "method": m.method, "path": m.path,
-                    "summary": m.summary, "deprecated": m.deprecated, "since": m.since,
+                let flag = if m.deprecated { " (deprecated)" } else { "" };
+                out.push_str(&format!("{:<60} {:<7} {}{flag}\n", m.id, m.method.as_str(), m.path));
+            }
+            write_out(out.as_bytes())
+        }
+        Some(format @ (Format::Json | Format::Yaml)) => {
+            let list: Vec<Value> = ops
+                .iter()
+                .map(|op| {
+                    let m = op.head();
+                    json!({
+                        "id": m.id, "alias": m.alias, "method": m.method, "path": m.path,
+                        "summary": m.summary, "deprecated": m.deprecated, "since": m.since,
+                    })
                 })
-            })
-            .collect();
-        out = Value::Array(list).to_string();
-        out.push('\n');
-    } else {
-        for op in ops {
-            let m = op.head();
-            let flag = if m.deprecated { " (deprecated)" } else { "" };
-            out.push_str(&format!("{:<60} {:<7} {}{flag}\n", m.id, m.method.as_str(), m.path));
+                .collect();
+            if format == Format::Json && !colored() {
+                // Compact and quick for programs: a cold `ops` lists 1,413 operations.
+                let mut text = Value::Array(list).to_string();
+                text.push('\n');
+                return write_out(text.as_bytes());
+            }
+            value(&Value::Array(list), format)
+        }
+        Some(format) => {
+            let list: Vec<Value> = ops
+                .iter()
+                .map(|op| {
+                    let m = op.head();
+                    json!({"id": m.id, "method": m.method, "path": m.path, "summary": m.summary})
+                })
+                .collect();
+            value(&Value::Array(list), format)
         }
     }
-    // Listing cannot fail but for a closed pipe, which ends it quietly.
-    let _ = stdout_result(std::io::stdout().lock().write_all(out.as_bytes()));
 }
 
-pub fn describe(m: &OperationMeta, as_json: bool) {
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(&m.describe()).unwrap_or_default());
-        return;
+/// `opdeck describe`: text for people, or the description in `format`.
+pub fn describe(m: &OperationMeta, format: Option<Format>) -> Result<()> {
+    if let Some(format) = format {
+        return value(&m.describe(), format);
     }
     let mut out = format!("{}  ({})\n  {}\n\n  {} {}\n", m.id, m.alias, m.summary, m.method, m.path);
     if m.deprecated {
@@ -108,24 +149,222 @@ pub fn describe(m: &OperationMeta, as_json: bool) {
         "\n  input schema:\n{}\n",
         serde_json::to_string_pretty(&m.input_schema()).unwrap_or_default()
     ));
-    print!("{out}");
+    write_out(out.as_bytes())
 }
 
+/// A call's body: JSON through `filter` and `format`; text and bytes as
+/// they came (a filter needs JSON).
+pub fn body(body: Body, format: Format, filter: Option<&crate::filter::Filter>) -> Result<()> {
+    match body {
+        Body::Json(v) => match filter {
+            None => value(&v, format),
+            Some(f) => values(f.run(v)?, format),
+        },
+        Body::Text(text) if filter.is_none() => {
+            let mut text = text;
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            write_out(text.as_bytes())
+        }
+        // Bytes would garble a terminal: there a summary, piped the bytes.
+        Body::Bytes(bytes) if filter.is_none() && format != Format::Raw && std::io::stdout().is_terminal() => {
+            eprintln!(
+                "opdeck: a binary answer of {} bytes is not printed on a terminal; use --out FILE, or pipe it",
+                bytes.len()
+            );
+            value(&json!({ "bytes": bytes.len() }), format)
+        }
+        Body::Bytes(bytes) if filter.is_none() => write_out(&bytes),
+        Body::Empty if filter.is_none() => match format {
+            Format::Json | Format::Yaml => value(&Value::Null, format),
+            _ => Ok(()),
+        },
+        other @ (Body::Text(_) | Body::Bytes(_) | Body::Empty) => {
+            let what = match other {
+                Body::Text(_) => "a text answer",
+                Body::Bytes(_) => "a binary answer",
+                _ => "an empty answer",
+            };
+            Err(Error::usage(format!("--filter needs a JSON answer, and this is {what} (drop --filter to see it)")))
+        }
+        other => value(&other.into_value(), format),
+    }
+}
+
+/// The outputs of a filter: each one on its own for JSON and raw, as jq
+/// prints them; together as one list for the other formats.
+pub fn values(outputs: Vec<Value>, format: Format) -> Result<()> {
+    match (format, outputs.len()) {
+        (_, 1) => value(&outputs[0], format),
+        (Format::Json | Format::Raw, _) => {
+            for v in &outputs {
+                value(v, format)?;
+            }
+            Ok(())
+        }
+        _ => value(&Value::Array(outputs), format),
+    }
+}
+
+/// Prints one value in `format`.
 pub fn value(value: &Value, format: Format) -> Result<()> {
-    let text = match format {
+    let mut text = match format {
+        Format::Json if colored() => color_json(value),
         Format::Json => serde_json::to_string_pretty(value).unwrap_or_default(),
         Format::Yaml => serde_saphyr::to_string(value).map_err(|e| Error::usage(format!("cannot print yaml: {e}")))?,
+        Format::Table => table(value),
+        Format::Csv => csv(value)?,
         Format::Raw => match value {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         },
     };
-    let mut out = std::io::stdout().lock();
-    stdout_result(writeln!(out, "{}", text.trim_end()))
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    text.push('\n');
+    write_out(text.as_bytes())
 }
 
-pub fn raw(bytes: &[u8]) -> Result<()> {
-    stdout_result(std::io::stdout().lock().write_all(bytes))
+/// The text of a cell: strings as they are, other values as compact JSON,
+/// cut at 60 characters.
+fn cell(v: &Value) -> String {
+    let text = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 60 { format!("{}…", text.chars().take(59).collect::<String>()) } else { text }
+}
+
+/// The columns of a list of objects: every key, in the order first seen.
+fn columns(rows: &[Value]) -> Option<Vec<String>> {
+    let mut cols: Vec<String> = Vec::new();
+    for row in rows {
+        for k in row.as_object()?.keys() {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    Some(cols)
+}
+
+/// Rows of cells with their header: a list of objects by its keys, an
+/// object by key and value, a list of scalars as one column.
+fn grid(value: &Value) -> (Vec<String>, Vec<Vec<String>>) {
+    match value {
+        Value::Array(rows) if !rows.is_empty() => match columns(rows) {
+            Some(cols) => {
+                let cells = rows
+                    .iter()
+                    .map(|r| cols.iter().map(|c| r.get(c).map(cell).unwrap_or_default()).collect())
+                    .collect();
+                (cols, cells)
+            }
+            None => (vec!["value".into()], rows.iter().map(|r| vec![cell(r)]).collect()),
+        },
+        Value::Object(map) => {
+            (vec!["key".into(), "value".into()], map.iter().map(|(k, v)| vec![k.clone(), cell(v)]).collect())
+        }
+        Value::Array(_) => (vec![], vec![]),
+        other => (vec!["value".into()], vec![vec![cell(other)]]),
+    }
+}
+
+fn table(value: &Value) -> String {
+    let (header, rows) = grid(value);
+    if header.is_empty() {
+        return String::new();
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(header);
+    for row in rows {
+        t.add_row(row);
+    }
+    t.to_string()
+}
+
+fn csv(value: &Value) -> Result<String> {
+    let (header, rows) = match value {
+        Value::Object(map) => {
+            (map.keys().cloned().collect(), vec![map.values().map(csv_cell).collect::<Vec<String>>()])
+        }
+        Value::Array(rows) => match columns(rows) {
+            Some(cols) => {
+                let cells = rows
+                    .iter()
+                    .map(|r| cols.iter().map(|c| r.get(c).map(csv_cell).unwrap_or_default()).collect())
+                    .collect();
+                (cols, cells)
+            }
+            None => (vec!["value".to_owned()], rows.iter().map(|r| vec![csv_cell(r)]).collect()),
+        },
+        other => (vec!["value".to_owned()], vec![vec![csv_cell(other)]]),
+    };
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let fail = |e: ::csv::Error| Error::usage(format!("cannot print csv: {e}"));
+    if !header.is_empty() {
+        w.write_record(&header).map_err(fail)?;
+    }
+    for row in rows {
+        w.write_record(&row).map_err(fail)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::usage(format!("cannot print csv: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// CSV cells are whole: strings as they are, other values as compact JSON.
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Pretty JSON with ANSI colors: keys blue, strings green, numbers cyan,
+/// booleans yellow, null dimmed.
+fn color_json(value: &Value) -> String {
+    let mut out = String::new();
+    paint(value, 0, &mut out);
+    out
+}
+
+fn paint(value: &Value, depth: usize, out: &mut String) {
+    let styled = |style: Style, text: &str, out: &mut String| out.push_str(&format!("{style}{text}{style:#}"));
+    let pad = |n: usize| "  ".repeat(n);
+    match value {
+        Value::Null => styled(Style::new().dimmed(), "null", out),
+        Value::Bool(b) => styled(AnsiColor::Yellow.on_default(), if *b { "true" } else { "false" }, out),
+        Value::Number(n) => styled(AnsiColor::Cyan.on_default(), &n.to_string(), out),
+        Value::String(s) => styled(AnsiColor::Green.on_default(), &Value::String(s.clone()).to_string(), out),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                paint(item, depth + 1, out);
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&pad(depth));
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push_str("{\n");
+            for (i, (k, v)) in map.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                styled(AnsiColor::Blue.on_default().bold(), &Value::String(k.clone()).to_string(), out);
+                out.push_str(": ");
+                paint(v, depth + 1, out);
+                out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&pad(depth));
+            out.push('}');
+        }
+    }
 }
 
 /// Follows every page, with a progress bar on a terminal.
@@ -179,4 +418,27 @@ pub fn sources(listed: &[crate::store::Listed], as_json: bool) -> Result<()> {
         }
     }
     stdout_result(std::io::stdout().write_all(out.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_objects_is_a_table_and_csv_with_every_key() {
+        let rows = json!([{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bo, Jr.", "tags": ["x"]}]);
+        let t = table(&rows);
+        assert!(t.lines().nth(1).is_some_and(|l| l.contains("id") && l.contains("name") && l.contains("tags")), "{t}");
+        assert!(t.contains("Ann") && t.contains(r#"["x"]"#), "{t}");
+        assert_eq!(csv(&rows).expect("csv"), "id,name,tags\n1,Ann,\n2,\"Bo, Jr.\",\"[\"\"x\"\"]\"\n");
+        assert_eq!(csv(&json!({"a": 1, "b": "x"})).expect("csv"), "a,b\n1,x\n");
+    }
+
+    #[test]
+    fn colored_json_is_the_pretty_json_once_stripped() {
+        let v = json!({"a": [1, true, null, "s"], "b": {}, "c": {"d": 2.5}});
+        let plain = anstream::adapter::strip_str(&color_json(&v)).to_string();
+        assert_eq!(plain, serde_json::to_string_pretty(&v).expect("json"));
+        assert!(color_json(&v).contains("\x1b["));
+    }
 }

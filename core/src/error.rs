@@ -67,8 +67,9 @@ pub enum Error {
         /// Every broken rule, not only the first.
         violations: Vec<Violation>,
     },
-    /// The server answered with a status outside 2xx.
-    #[error("`{operation}` failed with http status {status}")]
+    /// The server answered with a status outside 2xx. The message ends with
+    /// the server's own reason when its body gives one ([`server_message`]).
+    #[error("`{operation}` failed with http status {status}{}", reason(.body))]
     Status {
         /// The operation id.
         operation: String,
@@ -152,6 +153,19 @@ pub enum Error {
         /// The HTTP status of that failure, if any.
         status: Option<u16>,
     },
+    /// An operation a host registered (a Python or Lua function, a native
+    /// closure) failed. `cause` is the host's own error, for the host that
+    /// registered it to raise again as it was (a binding downcasts it).
+    #[error("`{operation}` failed: {message}")]
+    Plugin {
+        /// The operation id.
+        operation: String,
+        /// What the host's error says, already without secrets.
+        message: String,
+        /// The host's error itself.
+        #[source]
+        cause: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    },
     /// A policy of the deck refused the call before anything was sent.
     #[error("`{operation}` was refused by policy: {rule}")]
     Policy {
@@ -204,7 +218,7 @@ pub enum ErrorKind {
     Usage,
     /// See [`Error::Io`].
     Io,
-    /// See [`Error::Script`].
+    /// See [`Error::Script`] and [`Error::Plugin`].
     Script,
     /// See [`Error::Limit`].
     Limit,
@@ -229,7 +243,7 @@ impl Error {
             Error::Config { .. } => ErrorKind::Config,
             Error::Usage { .. } => ErrorKind::Usage,
             Error::Io { .. } => ErrorKind::Io,
-            Error::Script { .. } => ErrorKind::Script,
+            Error::Script { .. } | Error::Plugin { .. } => ErrorKind::Script,
             Error::Limit { .. } => ErrorKind::Limit,
             Error::Policy { .. } => ErrorKind::Policy,
             Error::Internal { .. } => ErrorKind::Internal,
@@ -259,7 +273,8 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Decode { operation, .. }
-            | Error::Policy { operation, .. } => Some(operation),
+            | Error::Policy { operation, .. }
+            | Error::Plugin { operation, .. } => Some(operation),
             Error::Script { operation, .. } => operation.as_deref(),
             _ => None,
         }
@@ -369,6 +384,52 @@ impl Error {
     }
 }
 
+/// The longest server message an error carries, in characters.
+const MAX_SERVER_MESSAGE: usize = 200;
+
+/// The server's own reason in an error answer, on one line and at most 200
+/// characters: the first of its JSON `message`, `error`, `detail`, `title`,
+/// `error_description` (or `error.message`, `errors[0].message`) that is
+/// text, else a text body that is not an HTML page. Servers put prose there
+/// for people ("Wrong email or password."), never the request's credentials.
+pub fn server_message(body: &Value) -> Option<String> {
+    let text = match body {
+        Value::String(s) => {
+            let head = s.trim_start().get(..15).unwrap_or_default().to_ascii_lowercase();
+            if head.starts_with("<!doctype html") || head.starts_with("<html") {
+                return None;
+            }
+            s.as_str()
+        }
+        Value::Object(map) => {
+            let nested = |key: &str| match map.get(key) {
+                Some(Value::Object(inner)) => inner.get("message").and_then(Value::as_str),
+                Some(Value::Array(items)) => items.first().and_then(|i| i.get("message")).and_then(Value::as_str),
+                _ => None,
+            };
+            ["message", "error", "detail", "title", "error_description"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))
+                .or_else(|| nested("error"))
+                .or_else(|| nested("errors"))?
+        }
+        _ => return None,
+    };
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() {
+        return None;
+    }
+    if line.chars().count() <= MAX_SERVER_MESSAGE {
+        return Some(line);
+    }
+    let cut: String = line.chars().take(MAX_SERVER_MESSAGE - 1).collect();
+    Some(format!("{}…", cut.trim_end()))
+}
+
+fn reason(body: &Value) -> String {
+    server_message(body).map(|m| format!(": {m}")).unwrap_or_default()
+}
+
 /// A duration in seconds, as people read it (`5s`, `0.25s`, `180.2s`).
 fn secs(d: &Duration) -> String {
     let s = d.as_secs_f64();
@@ -442,5 +503,31 @@ mod tests {
         assert_eq!(json["body"]["message"], "not found");
         assert_eq!(json["request_id"], "abc");
         assert_eq!(err.status(), Some(404));
+        assert_eq!(err.to_string(), "`kitsu.projects.get` failed with http status 404: not found");
+    }
+
+    /// Issue 14, finding 3: the error line carries the server's own reason.
+    #[test]
+    fn the_server_message_is_found_where_servers_put_it_and_kept_short() {
+        let m = |v: Value| server_message(&v);
+        assert_eq!(
+            m(serde_json::json!({"error": true, "message": "Wrong email or password."})).as_deref(),
+            Some("Wrong email or password.")
+        );
+        assert_eq!(m(serde_json::json!({"error": "invalid_grant"})).as_deref(), Some("invalid_grant"));
+        assert_eq!(m(serde_json::json!({"detail": "Not found."})).as_deref(), Some("Not found."));
+        assert_eq!(m(serde_json::json!({"title": "Bad Request", "status": 400})).as_deref(), Some("Bad Request"));
+        assert_eq!(m(serde_json::json!({"error": {"code": 7, "message": "quota"}})).as_deref(), Some("quota"));
+        assert_eq!(
+            m(serde_json::json!({"errors": [{"message": "first"}, {"message": "second"}]})).as_deref(),
+            Some("first")
+        );
+        assert_eq!(m(Value::String("  upstream\n timed   out ".into())).as_deref(), Some("upstream timed out"));
+        assert_eq!(m(Value::String("<!DOCTYPE html><html>…".into())), None);
+        assert_eq!(m(serde_json::json!({"id": 3})), None);
+        assert_eq!(m(Value::Null), None);
+        let long = m(Value::String("é".repeat(500))).expect("text");
+        assert_eq!(long.chars().count(), MAX_SERVER_MESSAGE);
+        assert!(long.ends_with('…'));
     }
 }

@@ -173,3 +173,58 @@ async fn every_builtin_answer_follows_its_response_schema() {
         failures.join("\n")
     );
 }
+
+/// A shelter whose lists page by offset, which no built-in profile knows.
+const SHELTER: &str = r##"{
+  "openapi": "3.0.3", "info": {"title": "shelter", "version": "1"},
+  "paths": {
+    "/pets": {
+      "get": {"operationId": "listPets", "tags": ["pets"],
+              "parameters": [{"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                             {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+              "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["items", "total"],
+                "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}},
+                               "total": {"type": "integer"}}}}}}}},
+      "post": {"operationId": "createPet", "tags": ["pets"],
+               "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}},
+               "responses": {"201": {"description": "made", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}}}
+    },
+    "/pets/{id}": {
+      "get": {"operationId": "getPet", "tags": ["pets"],
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}}}
+    }
+  },
+  "components": {"schemas": {"Pet": {"type": "object", "required": ["name"],
+    "properties": {"id": {"type": "string", "readOnly": true}, "name": {"type": "string"}}}}}
+}"##;
+
+/// Review finding: the simulator paged its list answers by the service
+/// profile's rule while the pager followed the deck's, so a host's own rule
+/// (`DeckBuilder::paging`) paged real services but not simulated ones. The
+/// deck now hands its rules to the simulator it builds.
+#[tokio::test]
+async fn a_host_paging_rule_pages_the_simulators_lists_too() {
+    let rule = opdeck::Paging::Offset {
+        offset: "offset".into(),
+        limit: "limit".into(),
+        items: "/items".into(),
+        total: Some("/total".into()),
+    };
+    let deck = Deck::builder().builtins(Builtins::None).mock(true).paging("shelter", rule).build().expect("deck");
+    deck.add_source("shelter", SHELTER, None).await.expect("shelter added");
+    let before = all(&deck, "shelter.pets.listPets", json!({"limit": 2})).await.len();
+    for i in 0..5 {
+        deck.call("shelter.pets.createPet", json!({"body": {"name": format!("pet{i}")}})).await.expect("created");
+    }
+    let page = json(deck.call("shelter.pets.listPets", json!({"offset": 1, "limit": 2})).await.expect("a page"));
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
+    assert_eq!(page["total"], json!(before + 5), "{page}");
+    let items = all(&deck, "shelter.pets.listPets", json!({"limit": 2})).await;
+    assert_eq!(items.len(), before + 5);
+    let names: Vec<&str> = items.iter().filter_map(|p| p["name"].as_str()).collect();
+    for i in 0..5 {
+        assert!(names.contains(&format!("pet{i}").as_str()), "{names:?}");
+    }
+}

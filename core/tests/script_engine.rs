@@ -52,7 +52,13 @@ fn a_status_error_is_a_catchable_object() {
     .expect("runs");
     assert_eq!(
         out,
-        json!(["status", 409, "svc.things.fail", "no such thing", "`svc.things.fail` failed with http status 409"])
+        json!([
+            "status",
+            409,
+            "svc.things.fail",
+            "no such thing",
+            "`svc.things.fail` failed with http status 409: no such thing"
+        ])
     );
 }
 

@@ -57,3 +57,34 @@ async fn finding_7_tracing_events_carry_no_secret() {
     assert!(events.iter().any(|e| e.contains("pets.pets.listPets")), "{events:?}");
     assert!(!events.iter().any(|e| e.contains("SECRETPW")), "{events:?}");
 }
+
+/// Issue 14, `-v`: each try emits an `opdeck::wire` "request" event with
+/// the headers as every rendering shows them (the token redacted) and a
+/// "response" event with the status and the answer's headers.
+#[tokio::test]
+async fn each_try_emits_its_headers_redacted() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    // The test's own runtime: the recorder is this thread's subscriber.
+    let deck = Deck::builder()
+        .builtins(Builtins::None)
+        .runtime(tokio::runtime::Handle::current())
+        .mock(true)
+        .token("pets", "SECRET-KEY-1")
+        .build()
+        .expect("deck");
+    let spec = PETS.replace(r#""responses""#, r#""security": [{"key": []}], "responses""#).replace(
+        r#""paths""#,
+        r#""components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}}, "paths""#,
+    );
+    deck.add_source("pets", &spec, None).await.expect("pets");
+    let _ = deck.call("pets.pets.listPets", json!({"limit": 2})).await.expect("simulated");
+    let events = recorder.0.lock().expect("lock").clone();
+    let request =
+        events.iter().find(|e| e.contains("message=request")).unwrap_or_else(|| panic!("a request event: {events:?}"));
+    assert!(request.contains("method=\"GET\"") && request.contains("/pets?limit=2"), "{request}");
+    assert!(request.contains("X-Api-Key: <redacted>"), "{request}");
+    let response = events.iter().find(|e| e.contains("message=response")).expect("a response event");
+    assert!(response.contains("status=200"), "{response}");
+    assert!(!events.iter().any(|e| e.contains("SECRET-KEY-1")), "{events:?}");
+}

@@ -31,11 +31,12 @@ end
 out, code = run("ops --service selfprivacy")
 local lines = 0
 for _ in out:gmatch("[^\n]+") do lines = lines + 1 end
-check("ops --service selfprivacy lists 48 lines", code == 0 and lines == 48, out)
+check("ops --service selfprivacy lists a header and 48 lines", code == 0 and lines == 49, out)
+check("the listing has a header", out:find("^ID%s+METHOD%s+PATH") ~= nil, out)
 check("the reboot route is listed", out:find("selfprivacy%.system%.getSystemReboot%s+GET%s+/system/reboot") ~= nil, out)
 
 out, code = run("describe selfprivacy.system.getSystemRebot")
-check("a typo exits 2", code == 2, out)
+check("an unknown operation exits 3", code == 3, out)
 check("a typo suggests the right id", out:find("selfprivacy.system.getSystemReboot", 1, true) ~= nil, out)
 
 out, code = run("call selfprivacy.system.getSystemVersion --mock")

@@ -100,8 +100,10 @@ out, code = run("run " .. reader .. " data=" .. data)
 check("without --allow-read there is no io", code ~= 0 and out:find("io", 1, true), out)
 
 local argv = script("args.lua", 'print("args:", args.name, args.flag, argv[1], dry_run)')
-out, code = run("run " .. argv .. " name=ann --flag word --dry-run")
-check("args, argv and dry_run", code == 0 and out:find("args:%s+ann%s+true%s+word%s+true"), out)
+out, code = run("run " .. argv .. " name=ann flag=yes --dry-run -- word")
+check("args, argv and dry_run", code == 0 and out:find("args:%s+ann%s+yes%s+word%s+true"), out)
+out, code = run("run " .. argv .. " name=ann --flag")
+check("an unknown flag is refused, not an argument (issue 14)", code == 2 and not out:find("args:", 1, true), out)
 
 local failing = script("failing.lua", [[
 local deck = require("opdeck").new({ mock = true })
@@ -109,7 +111,7 @@ deck:call("wildduck.users.getUser", { nope = 1 })
 ]])
 out, code = run("run " .. failing)
 check("an uncaught error exits 1", code == 1, out)
-check("and names the operation", out:find('"operation": "wildduck.users.getUser"', 1, true), out)
+check("and names the operation (one line of JSON when piped)", out:find('"operation":"wildduck.users.getUser"', 1, true), out)
 
 local syntax = script("syntax.lua", "local = 1")
 out, code = run("run " .. syntax)

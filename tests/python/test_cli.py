@@ -1,4 +1,8 @@
-"""The opdeck command line as an ops engineer uses it: exit codes, JSON shapes, redaction."""
+"""The opdeck command line as an ops engineer uses it: exit codes, JSON shapes, redaction.
+
+Exit codes (README, `opdeck --help`): 2 usage or validation, 3 unknown operation,
+4 auth, 5 HTTP 4xx, 6 HTTP 5xx, 7 network or timeout, 8 refused by policy.
+"""
 
 import json
 import os
@@ -37,8 +41,8 @@ def test_dracoon_since_filter_keeps_only_newer_operations(run):
         assert (major, minor) >= (4, 30), op
 
 
-def test_unknown_operation_exits_2_and_suggests_the_closest_ids(run):
-    proc = run("describe", "wildduck.users.getUsr", check=2)
+def test_unknown_operation_exits_3_and_suggests_the_closest_ids(run):
+    proc = run("describe", "wildduck.users.getUsr", check=3)
     err = error_json(proc)
     assert err["kind"] == "not_found"
     assert "wildduck.users.getUser" in err["suggestions"]
@@ -91,9 +95,9 @@ def zou_env():
     return env
 
 
-def test_http_errors_exit_1_with_operation_status_and_body_on_stderr(run, zou_env):
+def test_http_4xx_errors_exit_5_with_operation_status_and_body_on_stderr(run, zou_env):
     missing = "00000000-0000-0000-0000-000000000000"
-    proc = run("call", "kitsu.projects.get", f"instance_id={missing}", env=zou_env, check=1)
+    proc = run("call", "kitsu.projects.get", f"instance_id={missing}", env=zou_env, check=5)
     err = error_json(proc)
     assert err["operation"] == "kitsu.projects.get"
     assert err["status"] == 404
@@ -108,7 +112,7 @@ def test_live_kitsu_list_with_a_filter_on_an_undeclared_field(run, zou_env):
 
 
 def test_read_only_refuses_a_write_and_names_the_rule(run):
-    proc = run("--read-only", "call", "wildduck.users.deleteUser", "user=5f1e6d2c9b7a3e0011223344", "--mock", check=1)
+    proc = run("--read-only", "call", "wildduck.users.deleteUser", "user=5f1e6d2c9b7a3e0011223344", "--mock", check=8)
     err = error_json(proc)
     assert err["kind"] == "policy"
     assert err["operation"] == "wildduck.users.deleteUser"
@@ -121,7 +125,7 @@ def test_the_config_files_policy_table_is_enforced(run, tmp_path):
     (tmp_path / "opdeck.toml").write_text(
         '[profiles.default.policy]\nrules = ["deny DELETE wildduck.*"]\n', encoding="utf-8"
     )
-    proc = run("call", "wildduck.users.deleteUser", "user=5f1e6d2c9b7a3e0011223344", "--mock", check=1)
+    proc = run("call", "wildduck.users.deleteUser", "user=5f1e6d2c9b7a3e0011223344", "--mock", check=8)
     err = error_json(proc)
     assert err["kind"] == "policy"
     assert "deny DELETE wildduck.*" in err["message"]

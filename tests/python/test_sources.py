@@ -81,7 +81,7 @@ def test_spec_list_show_and_remove(run, tmp_path, server):
     assert table[1].startswith("petstore") and server.url in table[1]
     shown = json.loads(run("spec", "show", "petstore", check=0).stdout)
     assert shown["spec"]["title"] == "petstore" and shown["operations"] == 1
-    err = error_json(run("spec", "show", "petstor", check=2))
+    err = error_json(run("spec", "show", "petstor", check=3))
     assert err["suggestions"] == ["petstore"]
     run("spec", "remove", "petstore", check=0)
     assert json.loads(run("spec", "list", "--json", check=0).stdout) == []

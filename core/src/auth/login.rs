@@ -78,7 +78,8 @@ fn read_token(
 ) -> Result<Secret> {
     let fail = |message: String| Error::Auth { service: service.to_owned(), message };
     if !(200..300).contains(&status) {
-        return Err(fail(format!("`{}` answered http status {status}", request.operation)));
+        let reason = crate::error::server_message(body).map(|m| format!(": {m}")).unwrap_or_default();
+        return Err(fail(format!("`{}` answered http status {status}{reason}", request.operation)));
     }
     let token = match source {
         TokenSource::Json(pointer) => body.pointer(pointer).and_then(Value::as_str).map(str::to_owned),

@@ -233,9 +233,10 @@ impl DeckBuilder {
         if self.mock && !cfg!(feature = "simulator") {
             return Err(crate::error::Error::usage("the simulator (`mock`) needs opdeck's `simulator` feature"));
         }
-        let (transport, simulator) = super::routed(&registry, transport, &config);
+        let paging = crate::services::PagingRules::new(self.paging);
+        let (transport, simulator) = super::routed(&registry, transport, &config, &paging);
         let mut ctx =
-            Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(self.paging);
+            Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(paging);
         if let Some(cache) = self.session_cache {
             ctx = ctx.with_session_cache(cache);
         }

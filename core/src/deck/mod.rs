@@ -104,15 +104,21 @@ impl Transport for Routed {
 /// `transport` with the simulator in front of it, answering simulator URLs
 /// (see [`crate::wire::simulator_url`], chosen by `--mock` or a `mock:` base
 /// URL) over the same registry, so simulated calls take the path real ones do.
-fn routed(registry: &Arc<Registry>, transport: Arc<dyn Transport>, config: &Config) -> (Arc<dyn Transport>, Simulator) {
+fn routed(
+    registry: &Arc<Registry>,
+    transport: Arc<dyn Transport>,
+    config: &Config,
+    paging: &crate::services::PagingRules,
+) -> (Arc<dyn Transport>, Simulator) {
     #[cfg(feature = "simulator")]
     {
-        let mock = Arc::new(crate::mock::MockTransport::new(registry.clone(), config.mock_seed));
+        let mock = crate::mock::MockTransport::new(registry.clone(), config.mock_seed).with_paging(paging.clone());
+        let mock = Arc::new(mock);
         (Arc::new(Routed { network: transport, mock: mock.clone() }), Some(mock))
     }
     #[cfg(not(feature = "simulator"))]
     {
-        let _ = (registry, config);
+        let _ = (registry, config, paging);
         (transport, Simulator)
     }
 }
@@ -129,7 +135,7 @@ impl Deck {
     ///
     /// Simulator URLs are answered by the simulator (feature `simulator`).
     pub fn new(registry: Arc<Registry>, transport: Arc<dyn Transport>, config: crate::Config) -> Self {
-        let (transport, simulator) = routed(&registry, transport, &config);
+        let (transport, simulator) = routed(&registry, transport, &config, &Default::default());
         Deck::from_context(Context::new(registry, transport, Arc::new(config)), None, simulator)
     }
 
@@ -204,6 +210,20 @@ impl Deck {
             "this deck was built in process {} before a fork; build a new deck in the child process",
             self.pid
         )))
+    }
+
+    /// Starts `future` as a task on the deck's runtime (the host's, or the
+    /// shared one) and returns its handle; a binding that completes its own
+    /// futures (Python's asyncio, Lua's coroutines) spawns its calls here.
+    pub fn spawn<F>(&self, future: F) -> Result<tokio::task::JoinHandle<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.runtime {
+            Some(handle) => Ok(handle.spawn(future)),
+            None => Ok(crate::runtime::runtime()?.spawn(future)),
+        }
     }
 
     /// Blocks on `future` on the deck's runtime (the host's, or the shared one).

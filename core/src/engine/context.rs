@@ -25,7 +25,7 @@ pub(crate) struct Shared {
     /// Asks about calls a `confirm` rule matches.
     pub(crate) confirm: Option<Box<crate::policy::Confirmer>>,
     /// Paging rules the host declared for its own services.
-    pub(crate) paging: std::collections::HashMap<String, crate::services::Paging>,
+    pub(crate) paging: crate::services::PagingRules,
 }
 
 /// The state an [`Operation`](crate::Operation) runs with.
@@ -76,9 +76,9 @@ impl Context {
         }
     }
 
-    /// The same context with the host's paging rules (only while the
+    /// The same context with the deck's paging rules (only while the
     /// shared state is not yet shared, i.e. while a deck is being built).
-    pub(crate) fn with_paging(mut self, paging: std::collections::HashMap<String, crate::services::Paging>) -> Self {
+    pub(crate) fn with_paging(mut self, paging: crate::services::PagingRules) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.paging = paging;
         }
@@ -96,10 +96,7 @@ impl Context {
 
     /// How `service` pages its lists: the host's rule, else its profile's.
     pub fn paging(&self, service: &str) -> Option<crate::services::Paging> {
-        match self.shared.paging.get(service) {
-            Some(rule) => Some(rule.clone()),
-            None => crate::services::ServiceProfile::for_service(service).paging.clone(),
-        }
+        self.shared.paging.for_service(service)
     }
 
     /// The policy calls are checked against.

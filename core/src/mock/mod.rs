@@ -87,6 +87,13 @@ impl MockTransport {
         MockTransport { registry, seed, routers: RwLock::new(HashMap::new()), store: store::Store::default() }
     }
 
+    /// The same simulator, listing collections under `paging` (a deck
+    /// hands it the rules its pager follows).
+    pub fn with_paging(mut self, paging: crate::services::PagingRules) -> Self {
+        self.store.paging = paging;
+        self
+    }
+
     /// Every record the simulator holds, as `{service: {collection path:
     /// [records]}}`: what `--mock-state` writes back.
     pub fn state(&self) -> Value {

@@ -52,6 +52,8 @@ pub(crate) struct Store {
     /// Compiled id schemas that need more than a type check (a `format`,
     /// a `pattern`), by their text; `None` for one that does not compile.
     id_checks: Mutex<HashMap<String, Option<std::sync::Arc<jsonschema::Validator>>>>,
+    /// How each service pages: the deck's rules, which its pager follows too.
+    pub(crate) paging: crate::services::PagingRules,
 }
 
 impl std::fmt::Debug for Store {
@@ -150,7 +152,7 @@ impl Store {
                 let coll = seeded(&mut services, service, &key, &layout, seed);
                 let records: Vec<Value> = coll.records.values().cloned().collect();
                 drop(services);
-                list(meta, &layout, records, request, seed)
+                list(meta, &layout, records, request, seed, self.paging.for_service(&meta.service))
             }
             (Shape::Collection { template }, Method::Post) => {
                 let layout = layout(router, template)?;
@@ -432,13 +434,14 @@ fn overlay_all(defs: &Definitions, schema: &Value, value: &mut Value, record: &V
 }
 
 /// A list answer: the records, shaped as the list's items, in the envelope
-/// the operation declares, one page under the service's paging rule.
+/// the operation declares, one page under the service's paging `rule`.
 fn list(
     meta: &OperationMeta,
     layout: &Layout<'_>,
     records: Vec<Value>,
     request: &Request,
     seed: u64,
+    rule: Option<Paging>,
 ) -> Option<Answer> {
     let (status, _) = super::success_status(meta);
     let Some(schema) = json_schema(meta) else {
@@ -447,7 +450,7 @@ fn list(
     };
     let defs = &meta.definitions;
     let query: HashMap<String, String> = request.query_pairs().into_owned().collect();
-    let rule = ServiceProfile::for_service(&meta.service).paging.clone().filter(|r| r.applies_to(meta));
+    let rule = rule.filter(|r| r.applies_to(meta));
     let items_key = match &rule {
         Some(Paging::Cursor { items, .. } | Paging::Offset { items, .. } | Paging::Page { items, .. }) => {
             items.trim_start_matches('/').split('/').next().map(str::to_owned)

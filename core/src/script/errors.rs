@@ -146,7 +146,7 @@ mod tests {
         let out = from_eval(thrown, "job.rhai", &Limits::default());
         match out {
             Error::Script { message, operation, status } => {
-                assert_eq!(message, "job.rhai:3:9: `x.y.z` failed with http status 404");
+                assert_eq!(message, "job.rhai:3:9: `x.y.z` failed with http status 404: gone");
                 assert_eq!(operation.as_deref(), Some("x.y.z"));
                 assert_eq!(status, Some(404));
             }

@@ -14,7 +14,7 @@ mod wildduck;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-pub use paging::Paging;
+pub use paging::{Paging, PagingRules};
 
 use crate::model::{LoginFlow, Method, OperationMeta};
 

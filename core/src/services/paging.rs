@@ -8,9 +8,33 @@
 //!
 //! [`Pager`](crate::Pager) walks a list under the rule.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::model::OperationMeta;
+
+/// The paging rule of every service for one deck: a host's own rules
+/// (`DeckBuilder::paging`), else the service profile's. The pager and the
+/// simulator's list answers both ask here, so they page alike.
+#[derive(Debug, Clone, Default)]
+pub struct PagingRules(Arc<HashMap<String, Paging>>);
+
+impl PagingRules {
+    /// The profiles' rules, with `host`'s in front for the services it names.
+    pub fn new(host: HashMap<String, Paging>) -> Self {
+        PagingRules(Arc::new(host))
+    }
+
+    /// How `service` pages its lists.
+    pub fn for_service(&self, service: &str) -> Option<Paging> {
+        match self.0.get(service) {
+            Some(rule) => Some(rule.clone()),
+            None => super::ServiceProfile::for_service(service).paging.clone(),
+        }
+    }
+}
 
 /// How a service pages its lists.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,6 +52,35 @@ impl Tally {
     }
 }
 
+/// The most a value can be estimated at per byte of input: a container
+/// takes two bytes (`[]`), a scalar one, and every byte counts once more.
+const MAX_COST_PER_BYTE: u64 = max(CONTAINER_COST / 2, SCALAR_COST) + 1;
+
+const fn max(a: u64, b: u64) -> u64 {
+    if a > b { a } else { b }
+}
+
+/// The longest input that is within the memory and value budgets whatever
+/// its shape (about 500 KB): its worst estimate, [`MAX_COST_PER_BYTE`] a
+/// byte, is still under what [`MEMORY_FACTOR`] and [`MEMORY_SLACK`] allow,
+/// and it cannot hold [`MAX_NODES`] values.
+pub const WITHIN_ANY_SHAPE: usize = {
+    let len = MEMORY_SLACK / (MAX_COST_PER_BYTE - MEMORY_FACTOR);
+    assert!(len < MAX_NODES);
+    len as usize
+};
+
+/// [`check`] for bytes that serde_json parses right after, whose own
+/// recursion limit is [`MAX_DEPTH`]: an input of at most
+/// [`WITHIN_ANY_SHAPE`] bytes needs no pass, so the ordinary response is
+/// walked once, by the parser.
+pub fn admit(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() <= WITHIN_ANY_SHAPE {
+        return Ok(());
+    }
+    check(bytes).map(drop)
+}
+
 /// Checks `bytes` (JSON) against the budget. The message says which limit,
 /// with the numbers; callers put it in their own error, naming the source.
 /// Bytes that are not valid JSON pass when they are within the budget: the
@@ -133,6 +162,24 @@ fn scan(bytes: &[u8], max_depth: usize) -> Result<Tally, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The worst shapes of [`WITHIN_ANY_SHAPE`] bytes pass the full check,
+    /// so [`admit`] skipping it for them changes no answer.
+    #[test]
+    fn inputs_within_any_shape_pass_the_full_check() {
+        let n = WITHIN_ANY_SHAPE;
+        let pairs = "[]".repeat(n / 2);
+        let scalars = "1".repeat(n);
+        let listed = format!("[{}]", "[],".repeat((n - 2) / 3));
+        for doc in [&pairs, &scalars, &listed] {
+            assert!(doc.len() <= n);
+            let tally = check_size(doc.as_bytes()).expect("within the budget");
+            assert!(tally.estimate(doc.len()) <= MEMORY_FACTOR * doc.len() as u64 + MEMORY_SLACK);
+        }
+        // Just past it, the full check runs and still refuses what it should.
+        let deep = format!("{}{}", "[".repeat(n + 1), "]".repeat(n + 1));
+        assert!(admit(deep.as_bytes()).is_err());
+    }
 
     #[test]
     fn ordinary_documents_pass_and_deep_or_dense_nesting_does_not() {

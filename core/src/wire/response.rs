@@ -55,7 +55,7 @@ pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) ->
         std::borrow::Cow::Borrowed(ct)
     };
     if is_json(&ct) && ct != "*/*" {
-        crate::spec::budget::check(&bytes).map_err(|m| Error::Decode {
+        crate::spec::budget::admit(&bytes).map_err(|m| Error::Decode {
             operation: operation.to_owned(),
             message: format!("the json response body is over budget: {m}"),
         })?;
@@ -94,7 +94,7 @@ pub fn status_error_from(operation: &str, status: u16, headers: &http::HeaderMap
 
 /// An error body as JSON when it parses, else as a string.
 pub fn error_body(bytes: &[u8]) -> Value {
-    if crate::spec::budget::check(bytes).is_err() {
+    if crate::spec::budget::admit(bytes).is_err() {
         return Value::String(String::from_utf8_lossy(bytes).into_owned());
     }
     serde_json::from_slice::<Value>(bytes)

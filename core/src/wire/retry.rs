@@ -126,7 +126,13 @@ pub async fn send(
     let mut attempt = 0;
     loop {
         count_try();
+        tracing::debug!(target: "opdeck::wire", operation = &*request.operation, method = request.method.as_str(),
+            url = %RequestUrl(request), headers = %RequestHeaders(request), "request");
         let result = transport.send(request, delivery).await;
+        if let Ok(resp) = &result {
+            tracing::debug!(target: "opdeck::wire", operation = &*request.operation, status = resp.status,
+                headers = %ResponseHeaders(&resp.headers), "response");
+        }
         let wait = match &result {
             Ok(resp) if attempt < retries && retryable_status(resp.status) => wait_after(settings, resp, attempt),
             Err(e) if attempt < retries && retryable_error(e) => backoff(settings, attempt),
@@ -136,6 +142,52 @@ pub async fn send(
         // Boxed: a timer is large, and only a retry needs one.
         Box::pin(tokio::time::sleep(wait)).await;
         attempt += 1;
+    }
+}
+
+/// What `-v` shows of a request and a response, formatted only when a
+/// subscriber records it (an unwatched call builds no string): the URL
+/// redacted, headers one `Name: value` a line with credentials as
+/// `<redacted>` ([`Pair::shown`](crate::wire::Pair::shown)).
+struct RequestUrl<'a>(&'a Request);
+
+impl std::fmt::Display for RequestUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.redacted_url())
+    }
+}
+
+/// The request's headers, the body's content type included.
+struct RequestHeaders<'a>(&'a Request);
+
+impl std::fmt::Display for RequestHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let request = self.0;
+        for pair in &request.headers {
+            writeln!(f, "{}: {}", pair.name, pair.shown())?;
+        }
+        match request.body.content_type().filter(|_| request.header("content-type").is_none()) {
+            Some(ct) => writeln!(f, "Content-Type: {ct}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A response's headers; `Set-Cookie` and other credential-named headers
+/// as `<redacted>`.
+struct ResponseHeaders<'a>(&'a http::HeaderMap);
+
+impl std::fmt::Display for ResponseHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, value) in self.0 {
+            let shown = if crate::wire::redact::is_secret_header(name.as_str(), false) {
+                crate::wire::REDACTED
+            } else {
+                value.to_str().unwrap_or("<binary>")
+            };
+            writeln!(f, "{name}: {shown}")?;
+        }
+        Ok(())
     }
 }
 
