@@ -12,11 +12,11 @@ local args = args or {}
 local only_open = tostring(args.open or "true") ~= "false"
 
 local statuses = {}
-for _, s in ipairs(deck.kitsu.crud.getDataProjectStatus()) do
+for _, s in ipairs(deck.kitsu.projectStatus.list()) do
   if s.id then statuses[s.id] = s.name end
 end
 local task_statuses = {}
-for _, s in ipairs(deck.kitsu.crud.getDataTaskStatus()) do
+for _, s in ipairs(deck.kitsu.taskStatus.list()) do
   if s.id then task_statuses[s.id] = s.short_name or s.name end
 end
 
@@ -28,11 +28,11 @@ if only_open then
   end
   if filter.project_status_id == nil then error("kitsu_report: this Kitsu has no project status named Open", 0) end
 end
-local projects = deck.kitsu.crud.getDataProjects(filter)
+local projects = deck.kitsu.projects.list(filter)
 table.sort(projects, function(a, b) return (a.name or "") < (b.name or "") end)
 
 local calls = {}
-for i, p in ipairs(projects) do calls[i] = { "kitsu.crud.getDataTasks", { project_id = p.id } } end
+for i, p in ipairs(projects) do calls[i] = { "kitsu.tasks.list", { project_id = p.id } } end
 local task_lists = deck:parallel(calls, 4)
 
 local rows = {}

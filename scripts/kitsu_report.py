@@ -18,8 +18,8 @@ import opdeck
 
 
 def report(deck: opdeck.Deck, only_open: bool = True, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    statuses = {s["id"]: s["name"] for s in deck.call("kitsu.crud.getDataProjectStatus")}
-    task_statuses = {s["id"]: s.get("short_name") or s["name"] for s in deck.call("kitsu.crud.getDataTaskStatus")}
+    statuses = {s["id"]: s["name"] for s in deck.call("kitsu.projectStatus.list")}
+    task_statuses = {s["id"]: s.get("short_name") or s["name"] for s in deck.call("kitsu.taskStatus.list")}
 
     # List routes filter on any column given in the query: the open status id.
     query: dict[str, Any] = {}
@@ -27,9 +27,9 @@ def report(deck: opdeck.Deck, only_open: bool = True, say: Callable[[str], None]
         query = {"project_status_id": sid for sid, n in statuses.items() if n == "Open"}
         if not query:
             raise LookupError("kitsu_report: this Kitsu has no project status named Open")
-    projects = sorted(deck.call("kitsu.crud.getDataProjects", query), key=lambda p: p["name"])
+    projects = sorted(deck.call("kitsu.projects.list", query), key=lambda p: p["name"])
 
-    task_lists = deck.call_many([("kitsu.crud.getDataTasks", {"project_id": p["id"]}) for p in projects], limit=4)
+    task_lists = deck.call_many([("kitsu.tasks.list", {"project_id": p["id"]}) for p in projects], limit=4)
     rows = []
     say(f"{len(projects)} {'open ' if only_open else ''}projects")
     for p, tasks in zip(projects, task_lists):

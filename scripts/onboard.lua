@@ -10,7 +10,7 @@
 --
 -- The WildDuck password comes from `password=` or $ONBOARD_PASSWORD (keep it
 -- out of shell history; the sandbox reads it only with --allow-env). Under
--- --dry-run every write is printed as a plan line with secrets redacted and
+-- --dry-run every write is printed as a plan line with secrets redacted (by opdeck) and
 -- nothing is created; reads (the group lookup) still run.
 -- Returns { wildduck, dracoon, kitsu }: what was created, per service.
 local opdeck = require("opdeck")
@@ -30,34 +30,12 @@ local function username_of(email)
   return (email:match("^([^@]*)"):lower():gsub("[^a-z0-9.]", ""))
 end
 
-local SECRET = { "password", "secret", "token", "passphrase", "apikey", "api_key", "private" }
-local function redact(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do
-    local key = tostring(k):lower()
-    local secret = false
-    for _, s in ipairs(SECRET) do secret = secret or key:find(s, 1, true) ~= nil end
-    if secret and type(x) ~= "boolean" and x ~= opdeck.null then out[k] = "<redacted>" else out[k] = redact(x) end
-  end
-  return out
-end
-
-local function show(v)
-  if type(v) ~= "table" then return type(v) == "string" and ("%q"):format(v) or tostring(v) end
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  local parts = {}
-  for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. "=" .. show(v[k]) end
-  return "{" .. table.concat(parts, ", ") .. "}"
-end
-
 -- A write: sent, or under --dry-run printed as a plan line.
 local function write(id, input)
   if dry_run then
-    local method = deck:describe(id).method
-    print(("dry-run: %s %s %s"):format(method, id, show(redact(input))))
+    -- opdeck redacts credentials and secret fields (the password) in what it prepares.
+    local req = deck:prepare(id, input)
+    print(("dry-run: %s %s %s"):format(req.method, id, req.body or ""))
     return {}
   end
   return deck:call(id, input)
@@ -84,7 +62,8 @@ local done = {}
 if dry_run then print(("Plan for %s <%s> (dry run: nothing is created)"):format(name, email)) end
 
 if not skip.wildduck then
-  local password = args.password or os.getenv("ONBOARD_PASSWORD")
+  -- A dry run creates nothing and needs no password; opdeck shows the field redacted.
+  local password = args.password or os.getenv("ONBOARD_PASSWORD") or (dry_run and "(not needed in a dry run)" or nil)
   if password == nil then
     error("onboard: WildDuck needs password=... or $ONBOARD_PASSWORD (or skip=wildduck)", 0)
   end
@@ -117,7 +96,7 @@ end
 
 if not skip.kitsu then
   local role = args.kitsu_role or "user"
-  local person = write("kitsu.crud.postDataPersons", { body = { first_name = first, last_name = last, email = email, role = role } })
+  local person = write("kitsu.persons.create", { body = { first_name = first, last_name = last, email = email, role = role } })
   local pid = person.id or "<new kitsu person>"
   done.kitsu = { id = pid, role = role }
   print(("kitsu: person %s (%s)"):format(pid, role))

@@ -50,15 +50,10 @@ def onboard(
     first, _, last = name.partition(" ")
     last = last or name
 
-    secrets: list[str] = []
-
     def write(op: str, **input: Any) -> dict[str, Any]:
         if dry_run:
-            # Credentials are redacted by opdeck; a password in a body is data to it.
-            plan = deck.prepare(op, input)
-            for s in secrets:
-                plan = plan.replace(s, "<redacted>")
-            say(f"plan: {plan}")
+            # opdeck redacts credentials and secret fields (the password) in the plan.
+            say(f"plan: {deck.prepare(op, input)}")
             return {}
         out = deck.call(op, input)
         return out if isinstance(out, dict) else {}
@@ -68,10 +63,10 @@ def onboard(
         say(f"Plan for {name} <{email}> (dry run: nothing is created)")
 
     if "wildduck" not in skip:
-        pw = password or os.environ.get("ONBOARD_PASSWORD")
+        # A dry run creates nothing and needs no password; opdeck shows the field redacted.
+        pw = password or os.environ.get("ONBOARD_PASSWORD") or ("(not needed in a dry run)" if dry_run else None)
         if not pw:
             raise ValueError("onboard: WildDuck needs a password or $ONBOARD_PASSWORD (or skip wildduck)")
-        secrets.append(pw)
         body = {
             "username": username_of(email),
             "name": name,
@@ -104,7 +99,7 @@ def onboard(
 
     if "kitsu" not in skip:
         body = {"first_name": first, "last_name": last, "email": email, "role": kitsu_role}
-        pid = write("kitsu.crud.postDataPersons", body=body).get("id", "<new kitsu person>")
+        pid = write("kitsu.persons.create", body=body).get("id", "<new kitsu person>")
         done["kitsu"] = {"id": pid, "role": kitsu_role}
         say(f"kitsu: person {pid} ({kitsu_role})")
 

@@ -53,7 +53,7 @@ def test_describe_shows_method_path_parameters_and_schemas(mock: opdeck.Deck) ->
 def test_simulated_calls_return_json_values(mock: opdeck.Deck) -> None:
     users = mock.call("wildduck.users.getUsers", query="ann")
     assert isinstance(users, dict)
-    projects = mock.call("kitsu.crud.getDataProjects")
+    projects = mock.call("kitsu.projects.list")
     assert isinstance(projects, list)
     full = mock.call_full("wildduck.users.getUsers")
     assert full.status == 200 and isinstance(full.headers, dict)
@@ -74,7 +74,19 @@ def test_attribute_access_reaches_operations_with_help_and_dir(mock: opdeck.Deck
         mock.nosuchservice
     with pytest.raises(AttributeError):
         mock.wildduck.users.nosuchop
-    assert "wildduck.mock.opdeck.invalid/users" in op.prepare() and "<redacted>" in op.prepare()
+    # No token is configured, so the dry run shows none (issue 14: it used to invent one).
+    assert "wildduck.mock.opdeck.invalid/users" in op.prepare() and "X-Access-Token" not in op.prepare()
+
+
+def test_prepare_redacts_secret_body_fields_in_core(mock: opdeck.Deck) -> None:
+    text = mock.prepare("wildduck.users.createUser", body={"username": "ann", "password": "pw-SECRET-3"})
+    assert "pw-SECRET-3" not in text
+    assert '"password":"<redacted>"' in text and '"username":"ann"' in text
+
+
+def test_kitsu_collection_routes_have_new_names_and_former_ids(mock: opdeck.Deck) -> None:
+    assert mock.call("kitsu.crud.getDataProjects") == mock.call("kitsu.projects.list")
+    assert mock.kitsu.crud.getDataProjects() == mock.kitsu.projects.list()
 
 
 def test_help_renders_the_operation(mock: opdeck.Deck) -> None:

@@ -43,12 +43,12 @@ Input fields (as httpie and xh write them):
 Examples:
   opdeck call wildduck.users.createUser username=ann password=12345678 --mock
   opdeck call wildduck.users.getUsers limit=20 -o table --filter '.results'
-  opdeck call kitsu.crud.postDataProjects --input project.yaml --dry-run --mock
-  echo '{\"name\": \"Demo\"}' | opdeck call kitsu.crud.postDataProjects --input - --mock";
+  opdeck call kitsu.projects.create --input project.yaml --dry-run --mock
+  echo '{\"name\": \"Demo\"}' | opdeck call kitsu.projects.create --input - --mock";
 
 /// One deck for every operation of your services.
 #[derive(Debug, Parser)]
-#[command(name = "opdeck", version, about, propagate_version = true, after_help = EXIT_CODES)]
+#[command(name = "opdeck", version, about, propagate_version = true, after_help = EXIT_CODES, disable_help_subcommand = true)]
 pub struct Cli {
     /// The configuration profile to use (default: `OPDECK_PROFILE`, else `default`).
     #[arg(long, global = true)]
@@ -120,6 +120,17 @@ pub enum Command {
     Call(Call),
     /// Run a Rhai script, or a Lua script (`.lua`) in the embedded Lua.
     Run(Run),
+    /// Forget the tokens logins obtained (kept between runs in the cache directory): all, or one service's.
+    Logout {
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// Print help: of the CLI, of a subcommand, or `help script` for the script API.
+    Help {
+        /// `script`, or a subcommand (`call`, `spec add`, ...).
+        topic: Vec<String>,
+    },
     /// Print a completion script for bash, zsh or fish, operation ids included
     /// (e.g. `opdeck completions bash > ~/.local/share/bash-completion/completions/opdeck`).
     Completions {
@@ -144,12 +155,23 @@ pub enum SpecCommand {
         name: String,
         /// A file path or an http(s) URL.
         spec: String,
-        /// The base URL calls go to (otherwise the spec's first server).
+        /// The base URL calls go to (otherwise the one given before, else the spec's first server).
         #[arg(long)]
         base_url: Option<String>,
     },
     /// Remove a service added with `spec add`.
     Remove {
+        /// The service name.
+        name: String,
+    },
+    /// List the services added with `spec add`: name, base URL, operations, origin.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one added service: its base URL and where it comes from, its origin, its spec's summary.
+    Show {
         /// The service name.
         name: String,
     },

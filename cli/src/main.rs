@@ -56,6 +56,11 @@ struct Global<'a> {
 
 fn deck(global: Global<'_>, sim: &args::SimulatorArgs) -> opdeck::Result<Deck> {
     let mut builder = Deck::builder().load_config(global.profile).read_only(global.read_only).mock(sim.on());
+    // Tokens from logins are kept between runs (`opdeck logout` forgets them);
+    // without a cache directory every run logs in.
+    if let Ok(cache) = opdeck::auth::FileSessionCache::user() {
+        builder = builder.session_cache(std::sync::Arc::new(cache));
+    }
     if let Some(seed) = sim.mock_seed {
         builder = builder.mock_seed(seed);
     }
@@ -122,12 +127,36 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
             let deck = deck(profile, &args::SimulatorArgs::default())?;
             let added = crate::store::Store::user()?.add(&deck, &name, &spec, base_url.as_deref())?;
             eprintln!("added service `{name}` with {} operations", added.len());
+            match deck.context().base_url(&name) {
+                Ok(url) => eprintln!("calls go to {url}"),
+                Err(_) => {
+                    eprintln!("the spec names no server: give one with --base-url or set it in the configuration")
+                }
+            }
+        }
+        Command::Spec(SpecCommand::List { json }) => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            output::sources(&crate::store::Store::user()?.list(&deck)?, json)?;
+        }
+        Command::Spec(SpecCommand::Show { name }) => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            output::value(&crate::store::Store::user()?.show(&deck, &name)?, output::Format::Json)?;
         }
         Command::Spec(SpecCommand::Remove { name }) => {
             if !crate::store::Store::user()?.remove(&name)? {
                 return Err(Error::UnknownService { service: name, suggestions: vec![] });
             }
             eprintln!("removed service `{name}`");
+        }
+        Command::Help { topic } => help(&topic)?,
+        Command::Logout { service } => {
+            let deck = deck(profile, &args::SimulatorArgs::default())?;
+            if let Some(s) = &service {
+                deck.registry().service(s)?;
+            }
+            let n = deck.logout(service.as_deref());
+            let which = service.map_or_else(|| "all services".to_owned(), |s| format!("`{s}`"));
+            eprintln!("logged out of {which}: {n} cached session{} removed", if n == 1 { "" } else { "s" });
         }
         Command::Call(call) => return call_command(profile, call, cli.output.unwrap_or(Format::Json)),
         Command::Completions { shell } => {
@@ -158,6 +187,39 @@ fn run(cli: Cli) -> opdeck::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `opdeck help [topic]`: the script API from core's table, else clap's help
+/// of the named subcommand.
+fn help(topic: &[String]) -> opdeck::Result<()> {
+    if topic.len() == 1 && topic[0] == "script" {
+        print!("{}", opdeck::script::reference());
+        return Ok(());
+    }
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Built, each subcommand knows its full name (`opdeck spec add`).
+    command.build();
+    let mut at = &mut command;
+    for word in topic {
+        let known: Vec<String> = at.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+        match at.find_subcommand_mut(word) {
+            Some(sub) => at = sub,
+            None => {
+                let mut suggestions = opdeck::engine::suggest(word, known.iter().map(String::as_str));
+                if !suggestions.contains(&"script".to_owned()) && topic.len() == 1 {
+                    suggestions.extend(opdeck::engine::suggest(word, ["script"].into_iter()));
+                }
+                return Err(Error::usage(format!(
+                    "no help topic `{}`{}",
+                    topic.join(" "),
+                    suggestions.first().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+                )));
+            }
+        }
+    }
+    // A closed pipe (`opdeck help | head`) is not an error worth reporting.
+    let _ = at.print_long_help();
+    Ok(())
+}
+
 fn call_command(profile: Global<'_>, call: args::Call, format: Format) -> opdeck::Result<ExitCode> {
     // A bad expression costs no request.
     let filter = call.filter.as_deref().map(filter::Filter::new).transpose()?;
@@ -184,6 +246,11 @@ fn call_on(
     filter: Option<&filter::Filter>,
 ) -> opdeck::Result<ExitCode> {
     if call.dry_run {
+        let service = &op.meta().service;
+        if !deck.context().has_base_url(service) {
+            let placeholder = opdeck::services::ServiceProfile::for_service(service).placeholder_base_url();
+            eprintln!("opdeck: no base url for `{service}` is configured; the dry run shows it as {placeholder}");
+        }
         let request = deck.prepare(&call.id, &input)?;
         println!("{}", opdeck::wire::curl::render(&request));
         return Ok(ExitCode::SUCCESS);

@@ -397,6 +397,29 @@ pub fn paginate(deck: &Deck, id: &str, input: Value, limits: PageLimits, progres
     Ok(items)
 }
 
+/// `spec list`: one line per added source under a header, or a JSON array.
+pub fn sources(listed: &[crate::store::Listed], as_json: bool) -> Result<()> {
+    let mut out = String::new();
+    if as_json {
+        out = json!(listed).to_string();
+        out.push('\n');
+    } else if listed.is_empty() {
+        out.push_str("no sources added (opdeck spec add NAME SPEC)\n");
+    } else {
+        let url = |l: &crate::store::Listed| match (&l.base_url, l.base_url_from) {
+            (Some(u), Some(from)) => format!("{u} ({from})"),
+            _ => "(none)".to_owned(),
+        };
+        let name_w = listed.iter().map(|l| l.name.len()).max().unwrap_or(0).max(4);
+        let url_w = listed.iter().map(|l| url(l).len()).max().unwrap_or(0).max(8);
+        out.push_str(&format!("{:<name_w$}  {:<url_w$}  {:>10}  ORIGIN\n", "NAME", "BASE URL", "OPERATIONS"));
+        for l in listed {
+            out.push_str(&format!("{:<name_w$}  {:<url_w$}  {:>10}  {}\n", l.name, url(l), l.operations, l.origin));
+        }
+    }
+    stdout_result(std::io::stdout().write_all(out.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

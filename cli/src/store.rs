@@ -19,9 +19,26 @@ use opdeck::{Deck, Error, Result};
 pub struct Entry {
     /// Where the document was added from (a path or URL).
     pub origin: String,
-    /// The base URL calls go to, when one was given.
+    /// The base URL calls go to, when one was given (`--base-url`); without
+    /// one, the spec's first server is used each time the source loads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+}
+
+/// One stored source as `spec list` and `spec show` describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    /// The service name.
+    pub name: String,
+    /// Where calls go now (configuration, `--base-url`, or the spec's
+    /// server), or `None` when nothing says.
+    pub base_url: Option<String>,
+    /// Where `base_url` comes from: `config`, `added` (`--base-url`), `spec`.
+    pub base_url_from: Option<&'static str>,
+    /// How many operations the source has on the deck.
+    pub operations: usize,
+    /// Where the document was added from.
+    pub origin: String,
 }
 
 /// The folder of added sources.
@@ -75,6 +92,12 @@ impl Store {
             return Err(Error::usage(format!("`{name}` is not a service name: use letters, digits, `_` and `-`")));
         }
         let bytes = deck.block_on(read_input(spec))??;
+        // Adding a source again keeps the base URL given before, unless a new one is.
+        let kept = match base_url {
+            Some(url) => Some(url.to_owned()),
+            None => self.entry(name)?.and_then(|e| e.base_url),
+        };
+        let base_url = kept.as_deref();
         let ids = deck.add_document(name, &bytes, spec, base_url)?;
         // The copy of the bytes is kept, so the origin is only shown: it is
         // kept without credentials.
@@ -85,6 +108,62 @@ impl Store {
         write_atomic(&self.dir, &self.spec_path(name), &bytes)?;
         write_atomic(&self.dir, &self.entry_path(name), toml.as_bytes())?;
         Ok(ids)
+    }
+
+    /// The recorded entry of `name`, if it is stored.
+    pub fn entry(&self, name: &str) -> Result<Option<Entry>> {
+        let path = self.entry_path(name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        toml::from_str(&text).map(Some).map_err(|e| Error::config(format!("{}: {}", path.display(), e.message())))
+    }
+
+    /// The stored sources as `deck` has them (after [`Store::load_into`]),
+    /// sorted by name.
+    pub fn list(&self, deck: &Deck) -> Result<Vec<Listed>> {
+        let services = deck.registry().services();
+        let config = deck.context().config();
+        let mut out = Vec::new();
+        for name in self.names()? {
+            let Some(entry) = self.entry(&name)? else { continue };
+            let base_url = deck.context().base_url(&name).ok();
+            let base_url_from = base_url.as_ref().map(|_| {
+                if config.service(&name).base_url.is_some() {
+                    "config"
+                } else if entry.base_url.is_some() {
+                    "added"
+                } else {
+                    "spec"
+                }
+            });
+            let operations = services.iter().find(|s| s.name == name).map_or(0, |s| s.operations);
+            out.push(Listed { name, base_url, base_url_from, operations, origin: entry.origin });
+        }
+        Ok(out)
+    }
+
+    /// One stored source: what [`Store::list`] says of it, and the summary
+    /// of its document (title, version, servers, warnings, ...).
+    pub fn show(&self, deck: &Deck, name: &str) -> Result<serde_json::Value> {
+        let Some(listed) = self.list(deck)?.into_iter().find(|l| l.name == name) else {
+            let names = self.names()?;
+            return Err(Error::UnknownService {
+                service: name.to_owned(),
+                suggestions: opdeck::engine::suggest(name, names.iter().map(String::as_str)),
+            });
+        };
+        let spec_path = self.spec_path(name);
+        let bytes = std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e))?;
+        let doc = opdeck::spec::load(&bytes, name, &opdeck::spec::LoadOptions::default())?;
+        let mut shown =
+            serde_json::to_value(&listed).map_err(|e| Error::usage(format!("cannot show `{name}`: {e}")))?;
+        if let Some(map) = shown.as_object_mut() {
+            map.insert("spec".into(), doc.summary());
+        }
+        Ok(shown)
     }
 
     /// Forgets a stored source. Returns whether it was there.
@@ -115,9 +194,7 @@ impl Store {
 
     fn load_one(&self, deck: &Deck, name: &str) -> Result<()> {
         let entry_path = self.entry_path(name);
-        let text = std::fs::read_to_string(&entry_path).map_err(|e| Error::io(&entry_path, e))?;
-        let entry: Entry =
-            toml::from_str(&text).map_err(|e| Error::config(format!("{}: {}", entry_path.display(), e.message())))?;
+        let entry = self.entry(name)?.ok_or_else(|| Error::io(&entry_path, std::io::ErrorKind::NotFound.into()))?;
         let spec_path = self.spec_path(name);
         let bytes = std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e))?;
         deck.add_document(name, &bytes, &entry.origin, entry.base_url.as_deref())?;
@@ -173,6 +250,42 @@ mod tests {
         assert!(store.remove("pets").expect("remove"));
         assert!(store.names().expect("names").is_empty());
         assert!(!store.remove("pets").expect("second remove"));
+    }
+
+    const SERVED: &str = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},
+        "servers":[{"url":"http://{host}:4010/v1","variables":{"host":{"default":"127.0.0.1"}}}],
+        "paths":{"/pets":{"get":{"operationId":"listPets","responses":{"200":{"description":"ok"}}}}}}"#;
+
+    #[test]
+    fn without_a_base_url_the_specs_first_server_is_used_and_a_given_one_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = dir.path().join("pets.json");
+        std::fs::write(&spec, SERVED).expect("write spec");
+        let spec = spec.to_str().expect("utf8");
+        let store = Store::at(dir.path().join("sources"));
+        let deck = Deck::empty(opdeck::Config::default()).expect("deck");
+        store.add(&deck, "pets", spec, None).expect("add");
+        assert_eq!(deck.context().base_url("pets").expect("url"), "http://127.0.0.1:4010/v1");
+        let listed = store.list(&deck).expect("list");
+        assert_eq!(listed[0].base_url_from, Some("spec"));
+        assert_eq!(listed[0].operations, 1);
+
+        store.add(&deck, "pets", spec, Some("http://127.0.0.1:9")).expect("add with a url");
+        // Added again without one: the given URL stays, in this run and the next.
+        let again = Deck::empty(opdeck::Config::default()).expect("deck");
+        store.add(&again, "pets", spec, None).expect("add again");
+        assert_eq!(again.context().base_url("pets").expect("url"), "http://127.0.0.1:9");
+        let fresh = Deck::empty(opdeck::Config::default()).expect("deck");
+        assert!(store.load_into(&fresh).expect("load").is_empty());
+        let listed = store.list(&fresh).expect("list");
+        assert_eq!(
+            (listed[0].base_url.as_deref(), listed[0].base_url_from),
+            (Some("http://127.0.0.1:9"), Some("added"))
+        );
+        let shown = store.show(&fresh, "pets").expect("show");
+        assert_eq!(shown["spec"]["title"], "t");
+        let err = store.show(&fresh, "petz").expect_err("unknown");
+        assert!(err.suggestions().contains(&"pets".to_owned()), "{err}");
     }
 
     #[test]

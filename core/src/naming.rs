@@ -29,6 +29,17 @@
 //! name, the later ones in spec order get a suffix `2`, `3`, ... and the
 //! loader warns.
 //!
+//! **Collections.** A service whose spec files generic create/read/update/
+//! delete routes under one tag (Kitsu's `Crud`) names them by collection and
+//! action instead, when its profile gives a [`CrudRule`]: on
+//! `<prefix><collection>`, `GET` is `list` and `POST` is `create`; on
+//! `<prefix><collection>/{id}`, `GET` is `get`, `PUT` and `PATCH` are
+//! `update` and `DELETE` is `delete`; the group is the collection's words. So
+//! Kitsu's `POST /data/persons` is `kitsu.persons.create`, not
+//! `kitsu.crud.postDataPersons`. The name the other rules give is kept as a
+//! former id that still resolves. Routes of the tag that do not have this
+//! shape keep their usual names.
+//!
 //! **Alias.** `<service>_<group>_<name>` for tool-calling clients, which accept
 //! only `^[A-Za-z0-9_-]{1,64}$`. Other characters become `_`; an alias longer
 //! than 64 characters keeps its first 55 and ends with `_` and 8 hex digits of
@@ -154,6 +165,40 @@ fn literal_part(segment: &str) -> String {
     out
 }
 
+/// How a service's generic collection routes are named (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrudRule {
+    /// The tag the routes carry (`Crud`), compared without case.
+    pub tag: String,
+    /// The path prefix before the collection (`/data/`).
+    pub prefix: String,
+}
+
+/// The group and name `rule` gives an operation, when it is one of the
+/// rule's collection routes.
+pub fn crud(rule: &CrudRule, tags: &[String], method: Method, path: &str) -> Option<(String, String)> {
+    if !tags.first().is_some_and(|t| t.eq_ignore_ascii_case(&rule.tag)) {
+        return None;
+    }
+    let rest = path.strip_prefix(rule.prefix.as_str())?;
+    let mut segments = rest.split('/');
+    let collection = segments.next().filter(|c| !c.is_empty() && !c.contains('{'))?;
+    let instance = match segments.next() {
+        None => false,
+        Some(s) if is_param_segment(s) && segments.next().is_none() => true,
+        Some(_) => return None,
+    };
+    let action = match (method, instance) {
+        (Method::Get, false) => "list",
+        (Method::Post, false) => "create",
+        (Method::Get, true) => "get",
+        (Method::Put | Method::Patch, true) => "update",
+        (Method::Delete, true) => "delete",
+        _ => return None,
+    };
+    Some((camel(collection), action.to_owned())).filter(|(g, _)| !g.is_empty())
+}
+
 /// The id `<service>.<group>.<name>`.
 pub fn id(service: &str, group: &str, name: &str) -> String {
     format!("{service}.{group}.{name}")
@@ -267,6 +312,29 @@ mod tests {
         assert_eq!(group(&[], "/api/v1/{id}/users"), "users");
         assert_eq!(group(&[], "/{id}"), "default");
         assert_eq!(group(&["--".into()], "/files"), "files");
+    }
+
+    #[rstest::rstest]
+    #[case(Method::Get, "/data/projects", Some(("projects", "list")))]
+    #[case(Method::Post, "/data/persons", Some(("persons", "create")))]
+    #[case(Method::Get, "/data/task-types/{instance_id}", Some(("taskTypes", "get")))]
+    #[case(Method::Put, "/data/projects/{instance_id}", Some(("projects", "update")))]
+    #[case(Method::Patch, "/data/projects/{instance_id}", Some(("projects", "update")))]
+    #[case(Method::Delete, "/data/projects/{instance_id}", Some(("projects", "delete")))]
+    #[case(Method::Post, "/data/projects/{instance_id}", None)]
+    #[case(Method::Delete, "/data/projects", None)]
+    #[case(Method::Get, "/data/projects/{project_id}/team", None)]
+    #[case(Method::Post, "/actions/task-types/reorder", None)]
+    #[case(Method::Get, "/data/{id}", None)]
+    fn crud_routes_are_named_by_collection_and_action(
+        #[case] m: Method,
+        #[case] path: &str,
+        #[case] expected: Option<(&str, &str)>,
+    ) {
+        let rule = CrudRule { tag: "Crud".into(), prefix: "/data/".into() };
+        let got = crud(&rule, &["Crud".into()], m, path);
+        assert_eq!(got.as_ref().map(|(g, n)| (g.as_str(), n.as_str())), expected);
+        assert_eq!(crud(&rule, &["Projects".into()], m, path), None, "only the rule's tag");
     }
 
     #[test]

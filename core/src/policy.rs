@@ -135,10 +135,17 @@ impl Policy {
 
     /// The decision for operation `id` with `method`.
     pub fn decide(&self, id: &str, method: Method) -> Decision {
+        self.decide_names(&[id], method)
+    }
+
+    /// The decision for an operation known by several ids (its id and the
+    /// former ids of a renamed one): the first rule that matches any of them
+    /// decides, so a rule written for an old id still holds after a rename.
+    fn decide_names(&self, ids: &[&str], method: Method) -> Decision {
         if self.read_only && !method.is_read_only() {
             return Decision::Deny(format!("read-only mode refuses {method}"));
         }
-        match self.rules.iter().find(|r| r.matches(id, method)) {
+        match self.rules.iter().find(|r| ids.iter().any(|id| r.matches(id, method))) {
             Some(r) if r.action == Action::Deny => Decision::Deny(r.to_string()),
             Some(r) if r.action == Action::Confirm => Decision::Confirm(r.to_string()),
             _ => Decision::Allow,
@@ -148,7 +155,9 @@ impl Policy {
     /// Checks a call: `Ok` to run it, a [`Error::Policy`] naming the rule
     /// otherwise. `confirm` is asked for `confirm` rules; without one they refuse.
     pub fn check(&self, head: &Head<'_>, confirm: Option<&Confirmer>) -> Result<()> {
-        match self.decide(head.id, head.method) {
+        let mut ids = vec![head.id];
+        ids.extend(head.former_ids.iter().map(String::as_str));
+        match self.decide_names(&ids, head.method) {
             Decision::Allow => Ok(()),
             Decision::Confirm(rule) => match confirm {
                 Some(ask) if ask(head) => Ok(()),
@@ -204,6 +213,7 @@ mod tests {
             deprecated: false,
             since: None,
             parameters: vec![],
+            former_ids: &[],
         }
     }
 
@@ -234,6 +244,15 @@ mod tests {
         assert!(matches!(&err, Error::Policy { rule, .. } if rule.contains("confirm *.delete*")), "{err}");
         assert!(policy.check(&h, Some(&|_: &Head<'_>| true)).is_ok());
         assert!(policy.check(&h, Some(&|_: &Head<'_>| false)).is_err());
+    }
+
+    #[test]
+    fn rules_written_for_a_former_id_still_hold() {
+        let policy = Policy { read_only: false, rules: vec![Rule::deny("kitsu.crud.delete*")] };
+        let former = ["kitsu.crud.deleteDataProjectsByInstanceId".to_owned()];
+        let h = Head { former_ids: &former, ..head("kitsu.projects.delete", Method::Delete) };
+        assert!(matches!(policy.check(&h, None), Err(Error::Policy { .. })));
+        assert!(policy.check(&head("kitsu.projects.delete", Method::Delete), None).is_ok());
     }
 
     #[test]

@@ -557,11 +557,13 @@ async fn dry_run_shows_where_credentials_go_but_never_their_value() {
     assert!(!shown.contains(SECRET), "{shown}");
     assert_eq!(request.header("x-key").map(|p| p.sensitive), Some(true));
     assert!(request.is_secret_query("key") && request.query_pairs().any(|(k, _)| k == "key"));
-    // With no credentials at all, the dry run still shows the slots.
+    // With no credentials at all, the dry run shows none: none would be sent
+    // (issue 14; main showed `X-Key: <redacted>` here).
     let bare = context(&srv.url(), ServiceConfig::default());
     let mut request = httpop.prepare(&bare, &json!({})).await.expect("prepare");
     auth::authorize_offline(&bare, &m, &mut request);
-    assert_eq!(request.header("x-key").map(|p| p.shown()), Some("<redacted>"));
+    assert_eq!(request.header("x-key").map(|p| p.shown()), None);
+    assert!(!request.query_pairs().any(|(k, _)| k == "key"));
     assert_eq!(srv.hits(), 0);
 }
 
@@ -595,4 +597,62 @@ async fn the_built_in_kitsu_profile_logs_in_by_email() {
     let body: Value = serde_json::from_slice(&on(&srv, "/auth/login")[0].body).expect("json");
     assert_eq!(body, json!({"email": "admin@example.com", "password": SECRET}));
     assert_eq!(on(&srv, "/data")[0].header("authorization"), Some("Bearer a1"));
+}
+
+/// A deck over the built-in Kitsu at `url`, logging in as admin, with `cache`.
+fn cached_kitsu(url: &str, cache: &Arc<opdeck::auth::MemorySessionCache>) -> opdeck::Deck {
+    opdeck::Deck::builder()
+        .builtins(opdeck::Builtins::Only(vec!["kitsu".into()]))
+        .base_url("kitsu", url)
+        .login("kitsu", "admin@example.com", SECRET)
+        .session_cache(cache.clone())
+        .build()
+        .expect("deck")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn decks_sharing_a_session_cache_log_in_once_and_logout_clears_it() {
+    // Failed on main: there was no session cache, every deck logged in.
+    let srv = login_server(|_, _| Reply::json(json!([]))).await;
+    let cache = Arc::new(opdeck::auth::MemorySessionCache::default());
+    for _ in 0..3 {
+        cached_kitsu(&srv.url(), &cache).call("kitsu.projects.list", json!({})).await.expect("listed");
+    }
+    assert_eq!(on(&srv, "/auth/login").len(), 1);
+    let shown = format!("{cache:?} {:?}", cached_kitsu(&srv.url(), &cache).context());
+    assert!(!shown.contains("a1") && !shown.contains(SECRET), "{shown}");
+    // Another base URL is another session.
+    let other = format!("{}/", srv.url());
+    cached_kitsu(&other, &cache).call("kitsu.projects.list", json!({})).await.expect("listed");
+    assert_eq!(on(&srv, "/auth/login").len(), 2);
+    let deck = cached_kitsu(&srv.url(), &cache);
+    assert_eq!(deck.logout(Some("kitsu")), 2);
+    cached_kitsu(&srv.url(), &cache).call("kitsu.projects.list", json!({})).await.expect("listed");
+    assert_eq!(on(&srv, "/auth/login").len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_cached_session_is_not_used_and_the_new_one_is_cached() {
+    let srv = login_server(|_, logins| Reply::json(json!({"logins": logins}))).await;
+    let cache = Arc::new(opdeck::auth::MemorySessionCache::default());
+    let key = opdeck::auth::SessionKey {
+        profile: "default".into(),
+        service: "kitsu".into(),
+        base_url: srv.url(),
+        flow: "kitsu/login".into(),
+        username: Some("admin@example.com".into()),
+    };
+    let stale = opdeck::auth::CachedSession {
+        access: opdeck::Secret::new("old-token"),
+        refresh: None,
+        expires_at: Some(std::time::SystemTime::now() - std::time::Duration::from_secs(1)),
+    };
+    opdeck::auth::SessionCache::store(cache.as_ref(), &key, &stale);
+    cached_kitsu(&srv.url(), &cache).call("kitsu.projects.list", json!({})).await.expect("listed");
+    assert_eq!(on(&srv, "/auth/login").len(), 1, "the expired token was not used");
+    let sent: Vec<_> =
+        on(&srv, "/data/projects").iter().map(|r| r.header("authorization").map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("Bearer a1".to_owned())]);
+    let stored = opdeck::auth::SessionCache::load(cache.as_ref(), &key).expect("stored");
+    assert_eq!(stored.access.expose(), "a1");
 }

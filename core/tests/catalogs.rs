@@ -90,7 +90,7 @@ fn labels_are_written_from_names_not_copied_from_spec_prose() {
 #[test]
 fn kitsu_list_routes_accept_filters_on_undeclared_fields_and_others_refuse_unknown_keys() {
     let deck = deck();
-    let projects = deck.registry().get("kitsu.crud.getDataProjects").expect("projects list");
+    let projects = deck.registry().get("kitsu.projects.list").expect("projects list");
     assert!(projects.meta().open_query);
     assert_eq!(projects.meta().method, Method::Get);
     let schema = projects.meta().input_schema();

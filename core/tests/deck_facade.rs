@@ -78,7 +78,8 @@ async fn the_builder_chooses_builtins_and_reads_nothing_unasked() {
     assert_eq!(err.suggestions(), ["kitsu"]);
     // No configuration was read: a built-in service has no base URL.
     let all = Deck::builder().build().expect("deck");
-    let err = all.prepare("wildduck.users.getUsers", &json!({})).expect_err("no url");
+    assert!(!all.context().has_base_url("wildduck"));
+    let err = all.call("wildduck.users.getUsers", json!({})).await.expect_err("no url");
     assert!(err.to_string().contains("no base url"), "{err}");
 }
 

@@ -25,7 +25,7 @@ async fn all(deck: &Deck, id: &str, input: Value) -> Vec<Value> {
 #[tokio::test]
 async fn kitsu_lists_page_to_the_end_with_real_records() {
     let deck = deck(&["kitsu"]);
-    for id in ["kitsu.crud.getDataProjects", "kitsu.crud.getDataPersons", "kitsu.crud.getDataTasks"] {
+    for id in ["kitsu.projects.list", "kitsu.persons.list", "kitsu.tasks.list"] {
         let items = all(&deck, id, json!({})).await;
         assert_eq!(items.len(), opdeck::mock::SEEDED, "{id}: {items:?}");
         for item in &items {
@@ -34,7 +34,7 @@ async fn kitsu_lists_page_to_the_end_with_real_records() {
             assert!(item["id"].as_str().is_some_and(|s| s.len() == 36), "{id}: a uuid id: {item}");
         }
     }
-    let plain = json(deck.call("kitsu.crud.getDataProjects", json!({})).await.expect("list"));
+    let plain = json(deck.call("kitsu.projects.list", json!({})).await.expect("list"));
     let names: Vec<&str> = plain.as_array().expect("a plain list").iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names.len(), opdeck::mock::SEEDED, "{plain}");
 }
@@ -67,37 +67,34 @@ async fn a_created_wildduck_user_reads_back() {
 #[tokio::test]
 async fn kitsu_projects_go_through_their_whole_life() {
     let deck = deck(&["kitsu"]);
-    let made =
-        json(deck.call("kitsu.crud.postDataProjects", json!({"body": {"name": "Tour 2027"}})).await.expect("created"));
+    let made = json(deck.call("kitsu.projects.create", json!({"body": {"name": "Tour 2027"}})).await.expect("created"));
     let id = made["id"].as_str().expect("an id").to_owned();
     assert_eq!(made["name"], json!("Tour 2027"));
-    let read =
-        json(deck.call("kitsu.crud.getDataProjectsByInstanceId", json!({"instance_id": id})).await.expect("read"));
+    let read = json(deck.call("kitsu.projects.get", json!({"instance_id": id})).await.expect("read"));
     assert_eq!(read["name"], json!("Tour 2027"));
     let updated = json(
-        deck.call("kitsu.crud.putDataProjectsByInstanceId", json!({"instance_id": id, "body": {"name": "Tour 2028"}}))
+        deck.call("kitsu.projects.update", json!({"instance_id": id, "body": {"name": "Tour 2028"}}))
             .await
             .expect("updated"),
     );
     assert_eq!(updated["name"], json!("Tour 2028"));
-    let read =
-        json(deck.call("kitsu.crud.getDataProjectsByInstanceId", json!({"instance_id": id})).await.expect("read"));
+    let read = json(deck.call("kitsu.projects.get", json!({"instance_id": id})).await.expect("read"));
     assert_eq!((read["id"].as_str(), read["name"].as_str()), (Some(&*id), Some("Tour 2028")));
-    let listed = all(&deck, "kitsu.crud.getDataProjects", json!({})).await;
+    let listed = all(&deck, "kitsu.projects.list", json!({})).await;
     assert_eq!(listed.len(), opdeck::mock::SEEDED + 1);
-    deck.call("kitsu.crud.deleteDataProjectsByInstanceId", json!({"instance_id": id})).await.expect("deleted");
-    let err = deck.call("kitsu.crud.getDataProjectsByInstanceId", json!({"instance_id": id})).await.expect_err("gone");
+    deck.call("kitsu.projects.delete", json!({"instance_id": id})).await.expect("deleted");
+    let err = deck.call("kitsu.projects.get", json!({"instance_id": id})).await.expect_err("gone");
     assert_eq!((err.kind(), err.status()), (ErrorKind::Status, Some(404)));
     assert_eq!(err.body().map(|b| b["error"].clone()), Some(json!(true)), "Kitsu's error shape: {err:?}");
     assert!(err.body().and_then(|b| b["message"].as_str()).is_some_and(|m| m.contains(&id)));
-    assert_eq!(all(&deck, "kitsu.crud.getDataProjects", json!({})).await.len(), opdeck::mock::SEEDED);
+    assert_eq!(all(&deck, "kitsu.projects.list", json!({})).await.len(), opdeck::mock::SEEDED);
 }
 
 /// Each built-in service's paging rule over a collection of 25 records gives exactly 25.
 #[tokio::test]
 async fn every_service_pages_25_records_under_its_own_rule() {
     let cases = [
-        ("kitsu", "kitsu.crud.postDataProjects", "kitsu.crud.getDataProjects", json!({"limit": 10}), "id"),
+        ("kitsu", "kitsu.projects.create", "kitsu.projects.list", json!({"limit": 10}), "id"),
         ("wildduck", "wildduck.users.createUser", "wildduck.users.getUsers", json!({"limit": 10}), "id"),
         ("dracoon", "dracoon.users.createUser", "dracoon.users.requestUsers", json!({"limit": 10}), "id"),
         // Seald's groups have no `id`; they are known by their device.
@@ -127,7 +124,7 @@ async fn a_state_file_starts_the_simulator_from_known_records() {
     ]}});
     deck.load_simulator_state(&state).expect("loaded");
     let names: Vec<Value> =
-        all(&deck, "kitsu.crud.getDataProjects", json!({})).await.iter().map(|p| p["name"].clone()).collect();
+        all(&deck, "kitsu.projects.list", json!({})).await.iter().map(|p| p["name"].clone()).collect();
     assert_eq!(names, [json!("Known A"), json!("Known B")]);
     let back = deck.simulator_state().expect("a simulator");
     assert_eq!(back["kitsu"]["/data/projects"], state["kitsu"]["/data/projects"]);

@@ -120,8 +120,7 @@ async fn kitsu_counts_pages_in_its_envelope_and_stops_at_nb_pages() {
     })
     .await;
     let deck = deck_for("kitsu", &server.url());
-    let all =
-        collect(&deck, "kitsu.crud.getDataProjects", json!({"limit": 2}), PageLimits::default()).await.expect("pages");
+    let all = collect(&deck, "kitsu.projects.list", json!({"limit": 2}), PageLimits::default()).await.expect("pages");
     assert_eq!(ids(&all), (0..5).map(|i| format!("item-{i}")).collect::<Vec<_>>());
     let pages: Vec<String> =
         server.requests().iter().map(|r| query(r).get("page").cloned().unwrap_or_default()).collect();

@@ -181,9 +181,10 @@ fn parallel_rejects_a_bad_limit_and_malformed_items() {
 fn ops_and_describe_expose_the_registry() {
     let fx = fixture();
     let (engine, _) = engine(&fx.deck);
-    let out = run(&engine, r#"let o = ops("create"); [o.len(), o[0].id, o[0].method, o[0].path, o[0].deprecated]"#)
-        .expect("runs");
-    assert_eq!(out, json!([1, "svc.things.create", "POST", "/things/create", false]));
+    // `create` is a verb: the operation named so comes first, other POSTs after it.
+    let out =
+        run(&engine, r#"let o = ops("create"); [o[0].id, o[0].method, o[0].path, o[0].deprecated]"#).expect("runs");
+    assert_eq!(out, json!(["svc.things.create", "POST", "/things/create", false]));
     let out = run(&engine, r#"ops("", #{ service: "svc", read_only: true }).map(|o| o.id)"#).expect("runs");
     assert_eq!(out, json!(["svc.things.echo", "svc.things.fail", "svc.things.slow"]));
     let out = run(
@@ -290,4 +291,61 @@ async fn async_hosts_run_scripts_off_the_executor() {
     assert_eq!(out, json!(5));
     let err = engine.run("1", "b.rhai", &ScriptArgs::default()).expect_err("blocking inside a runtime");
     assert!(err.to_string().contains("run_async"), "{err}");
+}
+
+#[test]
+fn an_unknown_operation_of_a_group_names_the_id_and_suggests_close_ones() {
+    // Failed on main: "function not found: getUsr (map, map)", no suggestion.
+    let deck = opdeck::Deck::builtin(opdeck::Config::default()).expect("deck");
+    let (engine, _) = engine(&deck);
+    let err = run(&engine, "wildduck.users.getUsr(#{})").expect_err("unknown");
+    let text = err.to_string();
+    assert!(text.contains("unknown operation `wildduck.users.getUsr`"), "{text}");
+    assert!(text.contains("did you mean `wildduck.users.getUser`"), "{text}");
+    // A script can catch it like any other error, with its kind.
+    let kind =
+        run(&engine, "let k = (); try { wildduck.users.getUsr(#{}) } catch (e) { k = e.kind } k").expect("caught");
+    assert_eq!(kind, json!("not_found"));
+}
+
+#[test]
+fn an_error_raised_by_a_known_operation_is_not_taken_for_an_unknown_one() {
+    let fx = fixture();
+    let (engine, _) = engine(&fx.deck);
+    let err = run(&engine, "svc.things.fail(#{ status: 500 })").expect_err("fails");
+    assert!(err.to_string().contains("500"), "{err}");
+    assert!(!err.to_string().contains("unknown operation"), "{err}");
+}
+
+#[test]
+fn service_variables_are_visible_inside_functions() {
+    // Failed on main: "variable not found: svc (in function `echo_twice`)".
+    let fx = fixture();
+    let (engine, _) = engine(&fx.deck);
+    let out =
+        run(&engine, "fn echo_twice(x) { [svc.things.echo(#{ x: x }), svc.things.echo(#{ x: x + 1 })] } echo_twice(1)")
+            .expect("runs");
+    assert_eq!(out, json!([{"x": 1}, {"x": 2}]));
+    // A function's own variable of the same name still wins.
+    let out = run(&engine, "fn shadow() { let svc = 7; svc } shadow()").expect("runs");
+    assert_eq!(out, json!(7));
+}
+
+#[test]
+fn former_ids_of_renamed_operations_work_in_rhai() {
+    let deck = opdeck::Deck::builtin(opdeck::Config::default()).expect("deck");
+    let deck = deck.with_options(opdeck::CallOptions { mock: true, ..Default::default() });
+    let (engine, _) = engine(&deck);
+    let out = run(&engine, "[kitsu.crud.getDataProjects().len() == kitsu.projects.list().len(), call(\"kitsu.crud.getDataProjects\").len() > 0]")
+        .expect("runs");
+    assert_eq!(out, json!([true, true]));
+}
+
+#[test]
+fn the_script_reference_lists_every_function_once() {
+    let text = opdeck::script::reference();
+    for f in opdeck::script::FUNCTIONS {
+        assert!(text.contains(f.signature) && text.contains(f.summary), "{}", f.name);
+    }
+    assert!(text.contains("paginate(id, [input], [limits])"));
 }

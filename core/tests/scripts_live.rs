@@ -286,7 +286,7 @@ fn onboard_dry_run_prints_the_plan_and_sends_no_write() {
             "wildduck.addresses.createUserAddress",
             "dracoon.users.createUser",
             "dracoon.groups.addGroupMembers",
-            "kitsu.crud.postDataPersons",
+            "kitsu.persons.create",
         ]
     );
     let shown = plan.join("\n");

@@ -166,7 +166,7 @@ fn external_refs_are_off_by_default_and_fenced_when_on() {
     let (_, message) = spec_error(load_path(&fixture("url-ref.yaml"), "ext", &LoadOptions::default()));
     assert!(message.contains("http://127.0.0.1:9/schema.json"), "{message}");
 
-    let allowed = LoadOptions { external_dir: Some(fixture("external")), base_dir: None };
+    let allowed = LoadOptions { external_dir: Some(fixture("external")), base_dir: None, crud: None };
     let doc = load_path(&fixture("external/root.yaml"), "ext", &allowed).expect("bundles");
     let op = by_name(&doc, "listPets");
     assert_eq!(op.parameter("limit").map(|p| &p.schema), Some(&json!({"type": "integer", "maximum": 50})));
@@ -177,7 +177,7 @@ fn external_refs_are_off_by_default_and_fenced_when_on() {
     let (pointer, message) = spec_error(load_path(&fixture("external/escape.yaml"), "ext", &allowed));
     assert_eq!(pointer, "/paths/~1x/get/parameters/0/$ref");
     assert!(message.contains("cannot be opened") || message.contains("leaves the directory"), "{message}");
-    let allowed_root = LoadOptions { external_dir: Some(fixture("")), base_dir: None };
+    let allowed_root = LoadOptions { external_dir: Some(fixture("")), base_dir: None, crud: None };
     let (_, message) = spec_error(load_path(&fixture("url-ref.yaml"), "ext", &allowed_root));
     assert!(message.contains("urls are never fetched"), "{message}");
     let passwd = "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n        '200': {$ref: '/etc/passwd'}\n";

@@ -246,3 +246,44 @@ fn finding_1_a_spec_over_the_json_budget_is_refused_naming_it() {
         "{text}"
     );
 }
+
+#[rstest::rstest]
+#[case(r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},
+    "servers":[{"url":"https://{region}.api.example/v{major}","variables":{"region":{"default":"eu"},"major":{"default":"2"}}},
+               {"url":"http://second.example"}]}"#, None, Some("https://eu.api.example/v2"))]
+#[case(r#"{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{},"host":"h.example:8080","basePath":"/api","schemes":["http","https"]}"#,
+    None, Some("http://h.example:8080/api"))]
+#[case(
+    r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},"servers":[{"url":"/api/v3"}]}"#,
+    Some("https://specs.example/petstore/openapi.json"),
+    Some("https://specs.example/api/v3")
+)]
+#[case(
+    r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},"servers":[{"url":"/api/v3"}]}"#,
+    Some("./petstore.json"),
+    None
+)]
+#[case(r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{}}"#, None, None)]
+fn a_documents_base_url_is_its_first_server(
+    #[case] spec: &str,
+    #[case] origin: Option<&str>,
+    #[case] expected: Option<&str>,
+) {
+    let doc = opdeck::spec::load(spec.as_bytes(), "t", &opdeck::spec::LoadOptions::default()).expect("loads");
+    assert_eq!(doc.server_url(origin).as_deref(), expected);
+}
+
+#[test]
+fn an_added_document_without_a_base_url_calls_its_first_server() {
+    let deck = Deck::empty(Config::default()).expect("deck");
+    let spec = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"servers":[{"url":"http://127.0.0.1:4010"}],
+        "paths":{"/pets":{"get":{"operationId":"listPets","tags":["pets"],"responses":{"200":{"description":"ok"}}}}}}"#;
+    deck.add_document("pets", spec.as_bytes(), "inline", None).expect("added");
+    assert_eq!(deck.context().base_url("pets").expect("a base url"), "http://127.0.0.1:4010");
+    // Given, it wins; added again without one and without servers, there is none.
+    deck.add_document("pets", spec.as_bytes(), "inline", Some("http://127.0.0.1:9")).expect("added");
+    assert_eq!(deck.context().base_url("pets").expect("a base url"), "http://127.0.0.1:9");
+    let bare = spec.replace(r#""servers":[{"url":"http://127.0.0.1:4010"}],"#, "");
+    deck.add_document("pets", bare.as_bytes(), "inline", None).expect("added");
+    assert!(deck.context().base_url("pets").is_err());
+}

@@ -6,6 +6,10 @@ mod spec_ingest;
 mod test_inputs;
 // The built-in catalogs: current with their specs, counts, DRACOON's markers and names.
 mod catalogs;
+// Finding operations: verbs and plurals in searches, Kitsu's collection routes by name, former ids.
+mod discovery;
+// Dry runs: secrets by schema and by name, no invented credentials, placeholder base URLs.
+mod dry_run;
 // Paging over each built-in service's own envelope, on loopback servers: every item once, caps, cycles.
 mod paginate_wire;
 // A hermetic loopback HTTP server that records the bytes on the wire.

@@ -109,6 +109,15 @@ test("prepare is a dry run with secrets redacted", function()
   for _, h in ipairs(req.headers) do eq(h[2]:find("s3cret", 1, true), nil, "token in " .. h[1]) end
 end)
 
+test("prepare redacts secret body fields and invents no credential", function()
+  local d = opdeck.new({ base_urls = { wildduck = "http://127.0.0.1:9" } })
+  local req = d:prepare("wildduck.users.createUser", { body = { username = "ann", password = "pw-SECRET-2" } })
+  eq(req.curl:find("pw-SECRET-2", 1, true), nil, "password in curl")
+  eq(req.body:find("pw-SECRET-2", 1, true), nil, "password in body")
+  has(req.body, '"password":"<redacted>"', "body")
+  for _, h in ipairs(req.headers) do eq(h[1] == "X-Access-Token", false, "no token is configured") end
+end)
+
 test("paginate iterates items", function()
   local n = 0
   for item in deck:paginate("wildduck.users.getUsers", {}, { max_items = 3 }) do

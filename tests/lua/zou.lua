@@ -46,6 +46,8 @@ local deck = opdeck.new({
   base_urls = { kitsu = url },
   logins = { kitsu = { username = username, password = password } },
 })
+-- The former ids of the renamed Crud routes (kitsu.crud.getDataProjects is now
+-- kitsu.projects.list) still resolve; errors name the current id.
 local kitsu = deck.kitsu.crud
 local prefix = ("opdeck-lua-%s-%d"):format(where, os.time() % 1000000)
 local made = {}
@@ -84,7 +86,7 @@ test("an open project cannot be deleted: a status error", function()
   eq(err.kind, "status", "kind")
   eq(err.status, 400, "status")
   eq(err.body.message, "Only closed projects can be deleted", "message")
-  eq(err.operation, "kitsu.crud.deleteDataProjectsByInstanceId", "operation")
+  eq(err.operation, "kitsu.projects.delete", "operation")
 end)
 
 test("update: close the project", function()
@@ -98,7 +100,7 @@ test("paging: pages of two return every project once", function()
     made[#made + 1] = kitsu.postDataProjects({ body = { name = prefix .. "-" .. s } }).id
   end
   local seen, mine, total = {}, 0, 0
-  for p in deck:paginate("kitsu.crud.getDataProjects", { limit = 2 }) do
+  for p in deck:paginate("kitsu.projects.list", { limit = 2 }) do
     if seen[p.id] then error("seen twice: " .. p.id) end
     seen[p.id] = true
     total = total + 1

@@ -27,6 +27,7 @@ def run(opdeck_bin, tmp_path):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("OPDECK_")}
         full_env["OPDECK_CONFIG_DIR"] = str(tmp_path / "config")
         full_env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+        full_env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
         full_env.update(env or {})
         proc = subprocess.run(
             [str(opdeck_bin), *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=120

@@ -49,6 +49,7 @@ def test_unknown_operation_exits_3_and_suggests_the_closest_ids(run):
 
 
 def test_validation_errors_exit_2_and_list_every_violation(run):
+    # The former id of kitsu.persons.create still resolves (issue 14).
     proc = run("call", "kitsu.crud.postDataPersons", "--mock", "--input", '{"body": {"first_name": 1}}', check=2)
     err = error_json(proc)
     assert err["kind"] == "validation"
@@ -96,16 +97,16 @@ def zou_env():
 
 def test_http_4xx_errors_exit_5_with_operation_status_and_body_on_stderr(run, zou_env):
     missing = "00000000-0000-0000-0000-000000000000"
-    proc = run("call", "kitsu.crud.getDataProjectsByInstanceId", f"instance_id={missing}", env=zou_env, check=5)
+    proc = run("call", "kitsu.projects.get", f"instance_id={missing}", env=zou_env, check=5)
     err = error_json(proc)
-    assert err["operation"] == "kitsu.crud.getDataProjectsByInstanceId"
+    assert err["operation"] == "kitsu.projects.get"
     assert err["status"] == 404
     assert "body" in err
     assert zou_env["OPDECK_KITSU_PASSWORD"] not in proc.stderr
 
 
 def test_live_kitsu_list_with_a_filter_on_an_undeclared_field(run, zou_env):
-    proc = run("call", "kitsu.crud.getDataProjectStatus", "name=Closed", env=zou_env, check=0)
+    proc = run("call", "kitsu.projectStatus.list", "name=Closed", env=zou_env, check=0)
     statuses = json.loads(proc.stdout)
     assert [s["name"] for s in statuses] == ["Closed"]
 
@@ -135,21 +136,21 @@ def test_the_config_files_policy_table_is_enforced(run, tmp_path):
 
 def test_mock_state_keeps_what_a_call_created_for_the_next_run(run, tmp_path):
     state = tmp_path / "state.json"
-    made = json.loads(run("call", "kitsu.crud.postDataProjects", "body.name=Demo", "--mock-state", str(state), check=0).stdout)
-    listed = json.loads(run("call", "kitsu.crud.getDataProjects", "--all", "--mock-state", str(state), check=0).stdout)
+    made = json.loads(run("call", "kitsu.projects.create", "body.name=Demo", "--mock-state", str(state), check=0).stdout)
+    listed = json.loads(run("call", "kitsu.projects.list", "--all", "--mock-state", str(state), check=0).stdout)
     assert made["id"] in [p["id"] for p in listed]
     assert "Demo" in [p["name"] for p in listed]
     saved = json.loads(state.read_text(encoding="utf-8"))
     assert len(saved["kitsu"]["/data/projects"]) == len(listed)
     # A state file that is not JSON is refused before anything runs, naming the file.
     state.write_text("{oops", encoding="utf-8")
-    proc = run("call", "kitsu.crud.getDataProjects", "--mock-state", str(state), check=2)
+    proc = run("call", "kitsu.projects.list", "--mock-state", str(state), check=2)
     assert "state.json" in error_json(proc)["message"]
 
 
 def test_mock_seed_makes_a_run_repeatable(run):
-    a = run("call", "kitsu.crud.getDataProjects", "--mock-seed", "7", check=0).stdout
-    b = run("call", "kitsu.crud.getDataProjects", "--mock-seed", "7", check=0).stdout
-    c = run("call", "kitsu.crud.getDataProjects", "--mock-seed", "8", check=0).stdout
+    a = run("call", "kitsu.projects.list", "--mock-seed", "7", check=0).stdout
+    b = run("call", "kitsu.projects.list", "--mock-seed", "7", check=0).stdout
+    c = run("call", "kitsu.projects.list", "--mock-seed", "8", check=0).stdout
     assert a == b
     assert a != c

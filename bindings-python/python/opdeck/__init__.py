@@ -4,7 +4,7 @@
     deck = opdeck.Deck(base_urls={"wildduck": "http://mail:8080"}, credentials={"wildduck": "token"})
     users = deck.call("wildduck.users.getUsers", query="ann")
     users = deck.wildduck.users.getUsers(query="ann")        # the same call
-    async for project in deck.apaginate("kitsu.crud.getDataProjects"): ...
+    async for project in deck.apaginate("kitsu.projects.list"): ...
 
 The work is done by the native module ``opdeck._opdeck`` (Rust); this file
 adds only Python sugar: attribute access to operations, the page iterators

@@ -79,7 +79,7 @@ fn a_refused_login_exits_4_and_says_why() {
         ("OPDECK_KITSU_USERNAME", "admin@example.com"),
         ("OPDECK_KITSU_PASSWORD", "not-the-password"),
     ];
-    let run = sb.run(&["call", "kitsu.crud.getDataProjects"], &env).expect(4);
+    let run = sb.run(&["call", "kitsu.projects.list"], &env).expect(4);
     let err = run.error();
     assert_eq!(err["kind"], "auth");
     assert!(err["message"].as_str().is_some_and(|m| m.contains("Wrong email or password.")), "{err}");

@@ -110,7 +110,7 @@ fn bash_completions_include_operation_ids() {
     let sb = Sandbox::new();
     let script = sb.run(&["completions", "bash"], &[]).expect(0).stdout();
     assert!(script.contains("wildduck.users.getUsers"), "ids are completed");
-    assert!(script.contains("kitsu.crud.getDataProjects"));
+    assert!(script.contains("kitsu.projects.list"));
     for shell in ["zsh", "fish"] {
         let out = sb.run(&["completions", shell], &[]).expect(0).stdout();
         assert!(out.contains("wildduck.users.getUsers"), "{shell}");

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::Host;
 use super::schemes::{self, Credential, Step};
 use super::session::Session;
-use super::{Secret, login, oauth2};
+use super::{Secret, SessionKey, login, oauth2};
 use crate::error::Result;
 use crate::model::OperationMeta;
 use crate::services::ServiceProfile;
@@ -72,7 +72,17 @@ pub async fn refresh(
                 return Ok(true);
             }
             let old = guard.take();
-            *guard = Some(renew(ctx, &meta.service, &step.credential, old).await?);
+            // The refused token (perhaps from the cache, from an earlier run)
+            // is forgotten there too; the new one replaces it.
+            let key = cache_key(ctx, &meta.service, &step);
+            if let Some(key) = &key {
+                ctx.sessions().cache().remove(key);
+            }
+            let session = renew(ctx, &meta.service, &step.credential, old).await?;
+            if let Some(key) = &key {
+                ctx.sessions().cache().store(key, &session.to_cached());
+            }
+            *guard = Some(session);
             return Ok(true);
         }
     }
@@ -111,15 +121,13 @@ fn refuse_token(ctx: &dyn Host, profile: &ServiceProfile, meta: &OperationMeta, 
 }
 
 /// Adds the same headers, query pairs and cookies [`authorize`] would, with
-/// placeholder values marked sensitive, and no network I/O. Without any
-/// configured credential it shows where the first alternative's would go.
+/// placeholder values marked sensitive, and no network I/O. Without a
+/// configured credential it adds nothing: a dry run shows what would be
+/// sent, and no credential would be.
 pub fn authorize_offline(ctx: &dyn Host, meta: &OperationMeta, request: &mut Request) {
     let profile = ServiceProfile::for_service(&meta.service);
-    let targets = match steps(ctx, &profile, meta) {
-        Ok(steps) => steps.into_iter().map(|s| s.target).collect(),
-        Err(_) => schemes::first_targets(ctx.config(), &profile, meta),
-    };
-    for target in targets {
+    let Ok(steps) = steps(ctx, &profile, meta) else { return };
+    for target in steps.into_iter().map(|s| s.target) {
         schemes::place(request, &target, REDACTED);
     }
 }
@@ -137,17 +145,49 @@ fn is_mock(ctx: &dyn Host, service: &str) -> bool {
 }
 
 /// The cached token of a step, fetched or renewed when missing or stale.
+/// A deck without one asks the session cache first (a token an earlier run
+/// obtained, still fresh), and tells it of every new one.
 async fn current(ctx: &dyn Host, service: &str, step: &Step) -> Result<Secret> {
     let slot = ctx.sessions().slot(&step.key);
     let mut guard = slot.lock().await;
     if let Some(session) = guard.as_ref().filter(|s| s.is_fresh()) {
         return Ok(session.access.clone());
     }
+    let key = cache_key(ctx, service, step);
     let old = guard.take();
+    if old.is_none()
+        && let Some(key) = &key
+        && let Some(cached) = ctx.sessions().cache().load(key).filter(|c| c.is_fresh())
+    {
+        let session = Session::from_cached(cached);
+        let token = session.access.clone();
+        *guard = Some(session);
+        return Ok(token);
+    }
     let session = renew(ctx, service, &step.credential, old).await?;
+    if let Some(key) = &key {
+        ctx.sessions().cache().store(key, &session.to_cached());
+    }
     let token = session.access.clone();
     *guard = Some(session);
     Ok(token)
+}
+
+/// Where the session cache keeps the session of `step`: by profile,
+/// service, base URL, flow and user name (never the password). Only tokens
+/// obtained at run time are cached; configured tokens and basic
+/// credentials need no cache.
+fn cache_key(ctx: &dyn Host, service: &str, step: &Step) -> Option<SessionKey> {
+    if !matches!(step.credential, Credential::Login(_) | Credential::OAuth2(_)) {
+        return None;
+    }
+    Some(SessionKey {
+        profile: ctx.config().profile_name().to_owned(),
+        service: service.to_owned(),
+        base_url: ctx.base_url(service).ok()?,
+        flow: step.key.clone(),
+        username: ctx.config().service(service).username,
+    })
 }
 
 /// A new session: by refresh token when there is one and it works, else by a

@@ -41,7 +41,8 @@ pub(crate) async fn login(ctx: &dyn Host, service: &str, flow: &LoginFlow) -> Re
     let access = read_token(service, &request, &flow.token, answer.status, &answer.headers, &answer.body)?;
     let refresh =
         flow.refresh_token.as_deref().and_then(|p| answer.body.pointer(p)).and_then(Value::as_str).map(Secret::new);
-    Ok(Session::new(access, refresh, None))
+    let expires_in = super::session::jwt_expires_in(&access);
+    Ok(Session::new(access, refresh, expires_in))
 }
 
 /// Trades the session's refresh token for a new access token; `None` when
@@ -52,7 +53,8 @@ pub(crate) async fn refresh(ctx: &dyn Host, service: &str, flow: &LoginFlow, old
     super::schemes::place(&mut request, &flow.placement.clone().into(), token.expose());
     let answer = exchange(ctx, service, &request).await.ok()?;
     let access = read_token(service, &request, &flow.token, answer.status, &answer.headers, &answer.body).ok()?;
-    Some(Session::new(access, Some(token.clone()), None))
+    let expires_in = super::session::jwt_expires_in(&access);
+    Some(Session::new(access, Some(token.clone()), expires_in))
 }
 
 fn route_request(ctx: &dyn Host, service: &str, route: &Route) -> Result<Request> {

@@ -5,16 +5,21 @@
 //! profile says how a username and password become a token when the spec
 //! cannot (login flows, token URLs). This module joins the three: it picks the
 //! first alternative that can be satisfied, obtains tokens (OAuth2 grants,
-//! login calls) once per service and caches them in [`Sessions`], renews them
-//! before they expire or when a response says they did, and places every
-//! credential as a sensitive pair so no rendering ever shows it.
+//! login calls) once per service and caches them in [`Sessions`] (and, when
+//! the host gives one, in a [`SessionCache`] that outlives the deck), renews
+//! them before they expire or when a response says they did, and places
+//! every credential as a sensitive pair so no rendering ever shows it.
 
+mod cache;
 mod flow;
 mod login;
 mod oauth2;
 mod schemes;
 mod session;
 
+#[cfg(feature = "config-file")]
+pub use cache::FileSessionCache;
+pub use cache::{CachedSession, MemorySessionCache, NoSessionCache, SessionCache, SessionKey};
 pub use flow::{authorize, authorize_offline, refresh};
 
 use crate::config::Config;

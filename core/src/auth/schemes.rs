@@ -100,12 +100,6 @@ pub(crate) fn steps(
     Err(missing(config, profile, meta, &svc, login))
 }
 
-/// The targets of the first alternative, for a dry run that has no credentials.
-pub(crate) fn first_targets(config: &Config, profile: &ServiceProfile, meta: &OperationMeta) -> Vec<Target> {
-    let svc = config.service(&meta.service);
-    targets(meta, svc.login.as_ref().or(profile.login.as_ref()))
-}
-
 /// Where the spec itself says the first alternative's credentials go, login
 /// flows aside: what the simulator, which knows only the spec, checks for.
 pub(crate) fn spec_targets(meta: &OperationMeta) -> Vec<Target> {

@@ -47,6 +47,34 @@ impl Session {
     pub(crate) fn is_fresh(&self) -> bool {
         self.renew_at.is_none_or(|t| Instant::now() < t)
     }
+
+    /// The session as a [`SessionCache`](super::SessionCache) keeps it.
+    pub(crate) fn to_cached(&self) -> super::CachedSession {
+        let now = Instant::now();
+        super::CachedSession {
+            access: self.access.clone(),
+            refresh: self.refresh.clone(),
+            expires_at: self.renew_at.map(|t| std::time::SystemTime::now() + t.saturating_duration_since(now)),
+        }
+    }
+
+    /// A session from a cache entry (already checked fresh).
+    pub(crate) fn from_cached(cached: super::CachedSession) -> Self {
+        let renew_at = cached.remaining().map(|left| Instant::now() + left);
+        Session { access: cached.access, refresh: cached.refresh, renew_at }
+    }
+}
+
+/// Seconds until a JWT's `exp`, when `token` is a JWT that says (Zou's
+/// access tokens do); `None` for any other token.
+pub(crate) fn jwt_expires_in(token: &Secret) -> Option<f64> {
+    use base64::Engine as _;
+    let mut parts = token.expose().split('.');
+    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else { return None };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let exp = serde_json::from_slice::<Value>(&bytes).ok()?.get("exp")?.as_f64()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    Some((exp - now).max(0.0))
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
@@ -55,6 +83,8 @@ type Slot = Arc<tokio::sync::Mutex<Option<Session>>>;
 #[derive(Default)]
 pub struct Sessions {
     slots: Mutex<HashMap<String, Slot>>,
+    /// Where sessions are kept beyond this deck (none by default).
+    cache: Option<Arc<dyn super::SessionCache>>,
     /// Services whose configured token the server refused as expired; their
     /// calls log in (or take an OAuth2 grant) instead, when they can.
     refused_tokens: Mutex<std::collections::HashSet<String>>,
@@ -65,11 +95,24 @@ impl std::fmt::Debug for Sessions {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let mut keys: Vec<_> = slots.keys().collect();
         keys.sort();
-        f.debug_struct("Sessions").field("keys", &keys).finish()
+        f.debug_struct("Sessions").field("keys", &keys).field("cache", &self.cache).finish()
     }
 }
 
 impl Sessions {
+    /// Sessions that are also kept in `cache`, beyond this deck.
+    pub fn with_cache(cache: Arc<dyn super::SessionCache>) -> Self {
+        Sessions { cache: Some(cache), ..Sessions::default() }
+    }
+
+    /// The cache sessions are kept in beyond this deck.
+    pub(crate) fn cache(&self) -> &dyn super::SessionCache {
+        match &self.cache {
+            Some(cache) => cache.as_ref(),
+            None => &super::NoSessionCache,
+        }
+    }
+
     /// The cache slot of `key` (`<service>/<flow>`), created empty.
     pub(crate) fn slot(&self, key: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -87,12 +130,27 @@ impl Sessions {
     }
 
     /// Drops every cached credential of `service`, so the next call logs in
-    /// again (after a logout, or when credentials changed).
+    /// again (after a logout, or when credentials changed), here and in the
+    /// session cache.
     pub fn forget(&self, service: &str) {
+        self.cache().clear(Some(service));
         self.refused_tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(service);
         let prefix = format!("{service}/");
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    /// Clears the session cache's entries of `service`; returns how many.
+    pub(crate) fn clear_cached(&self, service: &str) -> usize {
+        self.cache().clear(Some(service))
+    }
+
+    /// Drops every credential obtained so far, here and in the session cache.
+    /// Returns how many the session cache held.
+    pub fn forget_all(&self) -> usize {
+        self.refused_tokens.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.slots.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.cache().clear(None)
     }
 
     /// Whether a credential for `service` is cached right now.
@@ -185,6 +243,21 @@ mod tests {
         let left = long.renew_at.map(|t| t - Instant::now()).unwrap_or_default();
         assert!(left > Duration::from_secs(3560) && left <= Duration::from_secs(3570), "{left:?}");
         assert!(Session::new(Secret::new("a"), None, None).is_fresh());
+    }
+
+    #[test]
+    fn jwt_expiry_is_read_from_the_payload() {
+        use base64::Engine as _;
+        let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+        let jwt = format!("{}.{}.sig", b64(r#"{"alg":"HS256"}"#), b64(&format!(r#"{{"exp":{}}}"#, now + 600)));
+        let left = jwt_expires_in(&Secret::new(jwt)).expect("a jwt");
+        assert!((590.0..=600.0).contains(&left), "{left}");
+        let old = format!("{}.{}.sig", b64("{}"), b64(&format!(r#"{{"exp":{}}}"#, now - 5)));
+        assert_eq!(jwt_expires_in(&Secret::new(old)), Some(0.0));
+        for other in ["plain-token", "a.b", "a.!!.c", "a.b.c.d"] {
+            assert_eq!(jwt_expires_in(&Secret::new(other)), None, "{other}");
+        }
     }
 
     #[test]

@@ -167,7 +167,8 @@ fn kitsu_list_route(meta: &OperationMeta) -> bool {
 /// Compiles one catalog from a spec's bytes and the service's tools with
 /// their markers (none for the services without markers).
 pub fn compile(recipe: &Recipe, spec: &[u8], tools: &[Tool]) -> Result<Compiled> {
-    let doc = crate::spec::load(spec, recipe.service, &crate::spec::LoadOptions::default())?;
+    let options = crate::engine::load_options(recipe.service);
+    let doc = crate::spec::load(spec, recipe.service, &options)?;
     let mut operations = doc.operations.clone();
     for op in &mut operations {
         op.summary = label(&op.name);

@@ -157,6 +157,8 @@ struct Listed {
     since: Option<String>,
     #[serde(default)]
     parameters: Vec<ListedParameter>,
+    #[serde(default)]
+    former_ids: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +199,7 @@ impl CatalogOperation {
                 deprecated_since: None,
                 security: Vec::new(),
                 tags: Vec::new(),
+                former_ids: self.listed.former_ids.clone(),
                 open_query: false,
                 definitions: Definitions::empty(),
                 security_schemes: Arc::default(),
@@ -228,6 +231,7 @@ impl Operation for CatalogOperation {
             deprecated: l.deprecated,
             since: l.since.as_deref(),
             parameters: l.parameters.iter().map(|p| p.name.as_str()).collect(),
+            former_ids: &l.former_ids,
         }
     }
 

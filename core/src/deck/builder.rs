@@ -42,6 +42,7 @@ pub struct DeckBuilder {
     confirm: Option<Box<Confirmer>>,
     options: CallOptions,
     paging: std::collections::HashMap<String, crate::services::Paging>,
+    session_cache: Option<Arc<dyn crate::auth::SessionCache>>,
 }
 
 impl std::fmt::Debug for DeckBuilder {
@@ -176,6 +177,16 @@ impl DeckBuilder {
         self
     }
 
+    /// Keep the tokens login flows and OAuth2 grants obtain in `cache` too,
+    /// beyond this deck: a later deck with the same cache, profile, service,
+    /// base URL and user starts with them instead of logging in (the CLI
+    /// gives [`crate::auth::FileSessionCache`], so a loop of runs logs in
+    /// once). By default nothing outlives the deck.
+    pub fn session_cache(mut self, cache: Arc<dyn crate::auth::SessionCache>) -> Self {
+        self.session_cache = Some(cache);
+        self
+    }
+
     /// The options every call of the deck runs with.
     pub fn options(mut self, options: CallOptions) -> Self {
         self.options = options;
@@ -224,7 +235,11 @@ impl DeckBuilder {
         }
         let paging = crate::services::PagingRules::new(self.paging);
         let (transport, simulator) = super::routed(&registry, transport, &config, &paging);
-        let ctx = Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(paging);
+        let mut ctx =
+            Context::with_policy(registry, transport, Arc::new(config), policy, self.confirm).with_paging(paging);
+        if let Some(cache) = self.session_cache {
+            ctx = ctx.with_session_cache(cache);
+        }
         let options = CallOptions { mock: self.mock || self.options.mock, ..self.options };
         Ok(Deck::from_context(ctx.with_options(options), self.runtime, simulator))
     }

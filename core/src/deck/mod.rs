@@ -281,11 +281,32 @@ impl Deck {
         self.block_on(self.call_many(calls, limit))
     }
 
-    /// The request operation `id` would send for `input`, credentials shown
-    /// as `<redacted>`; nothing is sent and no one logs in. The policy is
-    /// not asked: a dry run never runs anything. [`Request::curl`] renders it.
+    /// The request operation `id` would send for `input`, credentials and
+    /// secret input values (by schema: `format: password`, `writeOnly`; and
+    /// by name, see [`crate::wire::redact`]) shown as `<redacted>`; nothing
+    /// is sent and no one logs in. No credential is shown when none is
+    /// configured. A service without a base URL gets its profile's
+    /// placeholder ([`crate::services::ServiceProfile::placeholder_base_url`]).
+    /// The policy is not asked: a dry run never runs anything.
+    /// [`Request::curl`] renders it.
     pub fn prepare(&self, id: &str, input: &Value) -> Result<Request> {
         self.registry().get(id)?.dry_run(&self.ctx, input)
+    }
+
+    /// Forgets the tokens obtained by logging in (or by OAuth2 grants), of
+    /// one service or of all, in this deck and in its session cache (see
+    /// [`DeckBuilder::session_cache`]): the next call logs in again. Returns
+    /// how many sessions the cache held.
+    pub fn logout(&self, service: Option<&str>) -> usize {
+        let sessions = crate::auth::Host::sessions(&self.ctx);
+        match service {
+            Some(service) => {
+                let cached = sessions.clear_cached(service);
+                sessions.forget(service);
+                cached
+            }
+            None => sessions.forget_all(),
+        }
     }
 
     /// Subscribes to a `text/event-stream` operation; its events arrive as

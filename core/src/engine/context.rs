@@ -85,6 +85,15 @@ impl Context {
         self
     }
 
+    /// The same context whose sessions are also kept in `cache` (only while
+    /// the shared state is not yet shared, i.e. while a deck is being built).
+    pub(crate) fn with_session_cache(mut self, cache: Arc<dyn crate::auth::SessionCache>) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.sessions = crate::auth::Sessions::with_cache(cache);
+        }
+        self
+    }
+
     /// How `service` pages its lists: the host's rule, else its profile's.
     pub fn paging(&self, service: &str) -> Option<crate::services::Paging> {
         self.shared.paging.for_service(service)
@@ -166,6 +175,11 @@ impl Context {
         urls.insert(service.to_owned(), url.to_owned());
     }
 
+    /// Forgets the base URL recorded for a service added at run time.
+    pub fn clear_source_url(&self, service: &str) {
+        self.shared.source_urls.write().unwrap_or_else(|e| e.into_inner()).remove(service);
+    }
+
     /// The base URL calls of `service` go to: the configured one
     /// (`OPDECK_<SERVICE>_URL` or the config file), else the one given when the
     /// source was added, else the service profile's default. `mock:` selects
@@ -199,6 +213,12 @@ impl Context {
              a host or binding passes it to the deck (`base_url` on the builder, `base_urls` in Python and Lua)",
             self.shared.config.profile_name()
         )))
+    }
+
+    /// Whether calls of `service` have a base URL (configured, given with its
+    /// source, the profile's default, or the simulator's).
+    pub fn has_base_url(&self, service: &str) -> bool {
+        self.base_url_ref(service).is_ok()
     }
 
     /// The same shared state with other call options.

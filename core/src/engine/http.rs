@@ -112,8 +112,25 @@ impl HttpOperation {
     }
 
     /// [`HttpOperation::prepare`] without a future: nothing in it waits.
+    ///
+    /// The input is validated as given, then the request is built from it
+    /// with its secret values (by schema and by name, see
+    /// [`crate::wire::redact`]) already replaced, so no rendering of the
+    /// request can show them. Without a base URL the profile's placeholder
+    /// (`https://tenant.example/api`) stands in, since nothing is sent.
     fn prepare_offline(&self, ctx: &Context, input: &Value) -> Result<Request> {
-        let mut request = self.build(ctx, input)?;
+        self.validate(input)?;
+        let shown = crate::wire::redact::redact_input(&self.meta, input);
+        let base = match self.base_url(ctx) {
+            Ok(base) => base,
+            Err(err) if ctx.has_base_url(&self.meta.service) => return Err(err),
+            Err(_) => {
+                let placeholder = ServiceProfile::for_service(&self.meta.service).placeholder_base_url();
+                Arc::new((placeholder.clone(), request::parse_base(&self.meta.service, &placeholder)?))
+            }
+        };
+        let plan = self.plan.get_or_init(|| request::Plan::new(&self.meta));
+        let mut request = request::build_with(plan, &self.last_url, &self.meta, &shown, &base.1, &ctx.options)?;
         crate::auth::authorize_offline(ctx, &self.meta, &mut request);
         Ok(request)
     }

@@ -8,7 +8,8 @@
 //!
 //! A `baseUrl` given to `addSource` is kept by the context
 //! ([`Context::set_source_url`]), so calls to the new service go there unless
-//! the configuration names another URL.
+//! the configuration names another URL; without one, the spec's first
+//! server is used (`servers`, or Swagger 2's scheme, host and `basePath`).
 
 use std::sync::Arc;
 
@@ -124,18 +125,18 @@ impl Operation for AddSource {
         if let Some(url) = base_url {
             url::Url::parse(url).map_err(|e| Error::usage(format!("baseUrl is not a url: {e}")))?;
         }
-        let doc = super::load_input(spec, service, &LoadOptions::default()).await?;
+        let options = super::load_options(service);
+        let doc = super::load_input(spec, service, &options).await?;
         let warnings = doc.warnings.len();
         let origin = if spec.contains('\n') || spec.trim_start().starts_with('{') {
             "inline".into()
         } else {
             spec.trim().to_owned()
         };
+        let server = doc.server_url(Some(spec.trim()));
         let source = OpenApiSource::new(doc, origin);
         let ids = ctx.registry().register(&source)?;
-        if let Some(url) = base_url {
-            ctx.set_source_url(service, url);
-        }
+        set_base_url(ctx, service, base_url, server);
         Ok(Output::json(json!({ "service": service, "ids": ids, "warnings": warnings })))
     }
 }
@@ -155,13 +156,22 @@ pub fn add_document(
     if let Some(url) = base_url {
         url::Url::parse(url).map_err(|e| Error::usage(format!("base url `{url}` is not a url: {e}")))?;
     }
-    let doc = crate::spec::load(bytes, service, &LoadOptions::default())
+    let doc = crate::spec::load(bytes, service, &super::load_options(service))
         .map_err(|e| e.in_spec_source(&crate::wire::redact_text(origin)))?;
+    let server = doc.server_url(Some(origin));
     let ids = ctx.registry().register(&OpenApiSource::new(doc, origin))?;
-    if let Some(url) = base_url {
-        ctx.set_source_url(service, url);
-    }
+    set_base_url(ctx, service, base_url, server);
     Ok(ids)
+}
+
+/// Records where an added service's calls go: the base URL given, else the
+/// document's first server ([`crate::spec::Document::server_url`]), else
+/// nowhere (a call then asks for one). Configuration still wins over both.
+fn set_base_url(ctx: &Context, service: &str, given: Option<&str>, server: Option<String>) {
+    match given.map(str::to_owned).or(server) {
+        Some(url) => ctx.set_source_url(service, &url),
+        None => ctx.clear_source_url(service),
+    }
 }
 
 /// The source of the meta-operations, service `openapi`.

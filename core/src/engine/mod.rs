@@ -21,4 +21,5 @@ pub use pager::{DEFAULT_MAX_ITEMS, DEFAULT_MAX_PAGES, PageLimits, Pager, Progres
 pub use registry::{Filter, Registry, ServiceInfo, Source, compare_versions, suggest};
 pub use source::{
     FETCH_CONNECT_TIMEOUT, FETCH_TIMEOUT, OpenApiSource, fetch, fetch_within, load_input, load_input_blocking,
+    load_options,
 };

@@ -108,6 +108,16 @@ impl Inner {
         self.index.clear();
         for entry in self.services.values() {
             for op in &entry.ops {
+                let head = op.head();
+                // Former ids (and their aliases) resolve, below anything current.
+                for former in head.former_ids {
+                    self.index.insert(crate::naming::alias(former), op.clone());
+                    self.index.insert(former.clone(), op.clone());
+                }
+            }
+        }
+        for entry in self.services.values() {
+            for op in &entry.ops {
                 self.index.insert(op.head().alias.to_owned(), op.clone());
             }
         }
@@ -239,7 +249,7 @@ impl Registry {
         removed
     }
 
-    /// The operation with this id or alias.
+    /// The operation with this id or alias, or a former id of a renamed one.
     pub fn get(&self, id: &str) -> Result<Arc<dyn Operation>> {
         let inner = loop {
             let inner = self.read();
@@ -315,11 +325,57 @@ impl Registry {
     }
 }
 
+/// Verbs people search with, the methods they mean and the words operation
+/// names use for them: `create person` finds `POST /data/persons`.
+const VERBS: [(&[&str], &[Method]); 4] = [
+    (&["create", "add", "new", "post", "insert"], &[Method::Post]),
+    (&["list", "get", "show", "read", "fetch", "find"], &[Method::Get]),
+    (&["update", "edit", "set", "put", "patch", "modify", "change"], &[Method::Put, Method::Patch]),
+    (&["delete", "remove", "del", "rm", "destroy"], &[Method::Delete]),
+];
+
+/// The verb class of a search term, if it is a verb.
+fn verb(term: &str) -> Option<(&'static [&'static str], &'static [Method])> {
+    VERBS.iter().find(|(words, _)| words.contains(&term)).copied()
+}
+
+/// The forms a word may be the plural or singular of: `persons` → person,
+/// `statuses` → status, `companies` → company, `people` → person.
+fn forms(word: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    let mut out = vec![Cow::Borrowed(word)];
+    match word {
+        "people" => out.push(Cow::Borrowed("person")),
+        "children" => out.push(Cow::Borrowed("child")),
+        _ => {}
+    }
+    if let Some(stem) = word.strip_suffix("ies").filter(|s| !s.is_empty()) {
+        out.push(Cow::Owned(format!("{stem}y")));
+    }
+    if let Some(stem) = word.strip_suffix("es").filter(|s| !s.is_empty()) {
+        out.push(Cow::Borrowed(stem));
+    }
+    if let Some(stem) = word.strip_suffix('s').filter(|s| !s.is_empty() && !s.ends_with('s')) {
+        out.push(Cow::Borrowed(stem));
+    }
+    out
+}
+
+/// Whether two words are the same up to a plural.
+fn same_word(a: &str, b: &str) -> bool {
+    a == b || {
+        let fb = forms(b);
+        forms(a).iter().any(|x| fb.contains(x))
+    }
+}
+
 /// How well an operation matches every term; `None` when a term matches nothing.
 ///
-/// Whole words count more than fragments: `user` ranks `getUsers` in group
-/// `users` above `getUserAddress` in group `addresses`, and both above an
-/// operation that only mentions users in its path.
+/// The group is the resource, so it counts more than a word of the name:
+/// `user` ranks `getUsers` in group `users` above `getUserAddress` in group
+/// `addresses`, and both above an operation that only mentions users in its
+/// path. Plurals match singulars. A verb (`create`, `list`, `remove`, ...)
+/// also matches the method it means and the names that use a synonym.
 fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
     let m = op.head();
     let id = m.id.to_lowercase();
@@ -330,18 +386,25 @@ fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
     let path = m.path.to_lowercase();
     let mut total = 0;
     for term in terms {
-        let same =
-            |word: &str| word == term || word.strip_suffix('s') == Some(term) || term.strip_suffix('s') == Some(word);
+        let same = |word: &str| same_word(word, term);
+        let verb = verb(term);
         let mut best = if id == *term || m.alias.eq_ignore_ascii_case(term) {
             100
         } else if name == *term {
             90
+        } else if verb.is_some_and(|(synonyms, _)| synonyms.contains(&name.as_str())) {
+            // `add person` finds `kitsu.persons.create`.
+            85
+        } else if same(&group) {
+            75
         } else if words.iter().any(|w| same(w)) {
             70
-        } else if same(&group) {
-            60
+        } else if verb.is_some_and(|(synonyms, _)| words.iter().any(|w| synonyms.contains(&w.as_str()))) {
+            65
         } else if name.contains(term.as_str()) {
             50
+        } else if verb.is_some_and(|(_, methods)| methods.contains(&m.method)) {
+            45
         } else if id.contains(term.as_str()) {
             40
         } else if summary.contains(term.as_str()) {
@@ -355,6 +418,11 @@ fn score(op: &dyn Operation, terms: &[String]) -> Option<u32> {
         };
         if best < 100 && same(&group) {
             best += 5;
+        }
+        // A verb said of the wrong method counts for less: `create` is not
+        // about `GET .../createdAt`.
+        if verb.is_some_and(|(_, methods)| !methods.contains(&m.method)) && best < 90 {
+            best /= 2;
         }
         total += best;
     }

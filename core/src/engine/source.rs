@@ -55,6 +55,12 @@ impl Source for OpenApiSource {
     }
 }
 
+/// The options a spec of `service` is loaded with: its profile's naming
+/// rules (Kitsu's collection routes), nothing read beyond the document.
+pub fn load_options(service: &str) -> LoadOptions {
+    LoadOptions { crud: crate::services::ServiceProfile::for_service(service).crud.clone(), ..LoadOptions::default() }
+}
+
 /// Loads a document given as text, a file path or an `http(s)` URL (what the
 /// meta-operations accept as `spec`).
 pub async fn load_input(input: &str, service: &str, options: &LoadOptions) -> Result<Document> {

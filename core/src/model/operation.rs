@@ -474,6 +474,11 @@ pub struct OperationMeta {
     /// The tags, in the spec's order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Ids the operation had before its service named it otherwise (Kitsu's
+    /// `kitsu.crud.postDataPersons`, now `kitsu.persons.create`): they and
+    /// their aliases still resolve, but listings show only `id`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_ids: Vec<String>,
     /// Whether top-level input keys the spec does not declare are sent as
     /// query parameters (Kitsu's list routes filter on any field this way).
     /// Everywhere else an unknown key is a validation error.
@@ -509,6 +514,7 @@ impl OperationMeta {
             deprecated_since: None,
             security: Vec::new(),
             tags: Vec::new(),
+            former_ids: Vec::new(),
             open_query: false,
             definitions: Definitions::empty(),
             security_schemes: Default::default(),
@@ -651,6 +657,8 @@ pub struct Head<'a> {
     pub since: Option<&'a str>,
     /// The names of its parameters, for searches.
     pub parameters: Vec<&'a str>,
+    /// Ids it had before a rename, which still resolve.
+    pub former_ids: &'a [String],
 }
 
 impl<'a> Head<'a> {
@@ -668,6 +676,7 @@ impl<'a> Head<'a> {
             deprecated: m.deprecated,
             since: m.since.as_deref(),
             parameters: m.parameters.iter().map(|p| p.name.as_str()).collect(),
+            former_ids: &m.former_ids,
         }
     }
 }

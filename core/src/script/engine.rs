@@ -5,6 +5,7 @@
 //! so runs do not leak variables, limits or wall-time clocks into each other,
 //! and a host's native functions are replayed onto every run.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -153,12 +154,18 @@ impl Engine {
         self
     }
 
-    fn build(&self, host: &Arc<Host>) -> rhai::Engine {
+    /// One proxy per service, shared by the scope and the variable hook.
+    fn service_variables(&self) -> Arc<HashMap<String, Dynamic>> {
+        Arc::new(services::proxies(self.deck.registry()).into_iter().map(|(var, p)| (var, Dynamic::from(p))).collect())
+    }
+
+    fn build(&self, host: &Arc<Host>, services: &Arc<HashMap<String, Dynamic>>) -> rhai::Engine {
         let mut engine = rhai::Engine::new_raw();
         engine.register_global_module(standard_package());
         // No `import` of files: a script reaches nothing but the deck.
         engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
-        self.limits.apply(&mut engine, host.start);
+        let globals = services.clone();
+        self.limits.apply(&mut engine, host.start, Arc::new(move |name| globals.get(name).cloned()));
         // See `api::CALL_FN`: the token stream is the only place where the
         // script's `call` can be told apart from Rhai's built-in one.
         #[allow(deprecated)] // Rhai flags the token mapper as volatile, not as going away.
@@ -176,6 +183,7 @@ impl Engine {
             _ => err(&format!("[debug] {s}")),
         });
         services::register(&mut engine);
+        services::unknown_operations(&mut engine, host);
         api::register(&mut engine, host);
         for setup in &self.setup {
             setup(&mut engine);
@@ -186,7 +194,7 @@ impl Engine {
     /// Checks that `source` compiles, without running it.
     pub fn check(&self, source: &str, name: &str) -> Result<()> {
         let host = self.host();
-        self.build(&host).compile(source).map(drop).map_err(|e| errors::from_parse(e, name))
+        self.build(&host, &self.service_variables()).compile(source).map(drop).map_err(|e| errors::from_parse(e, name))
     }
 
     fn host(&self) -> Arc<Host> {
@@ -212,15 +220,18 @@ impl Engine {
             return Err(Error::usage("Engine::run was called inside an async runtime; use Engine::run_async"));
         }
         let host = self.host();
-        let engine = self.build(&host);
+        let variables = self.service_variables();
+        let engine = self.build(&host, &variables);
         let mut ast = engine.compile(source).map_err(|e| errors::from_parse(e, name))?;
         ast.set_source(name);
         let mut scope = Scope::new();
         scope.push_constant("args", args.map());
         scope.push_constant("argv", args.array());
         scope.push_constant("dry_run", self.dry_run);
-        for (var, proxy) in services::proxies(self.deck.registry()) {
-            scope.push(var, proxy);
+        // Top-level code finds the services in its scope; functions, which
+        // see no outer scope, through the variable hook (`Limits::apply`).
+        for (var, proxy) in variables.iter() {
+            scope.push(var.clone(), proxy.clone());
         }
         let result: Dynamic =
             engine.eval_ast_with_scope(&mut scope, &ast).map_err(|e| errors::from_eval(e, name, &self.limits))?;

@@ -33,6 +33,21 @@ pub(crate) struct Host {
 }
 
 impl Host {
+    /// A host with default limits and nothing allowed, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(deck: Deck) -> Host {
+        Host {
+            deck,
+            limits: Limits::default(),
+            start: Instant::now(),
+            allow_read: false,
+            allow_env: Arc::from(Vec::new()),
+            dry_run: false,
+            out: Arc::new(|_| {}),
+            err: Arc::new(|_| {}),
+        }
+    }
+
     /// Waits for `future` on the shared runtime, bounded by the wall time
     /// left. The script runs on a thread with no runtime of its own (see
     /// [`Engine::run`](super::Engine::run)), so blocking here is safe.
@@ -58,7 +73,7 @@ impl Host {
         if meta.method.is_read_only() {
             return Ok(None);
         }
-        let shown = serde_json::to_string(&redact(input)).unwrap_or_default();
+        let shown = serde_json::to_string(&crate::wire::redact::redact_input(meta, input)).unwrap_or_default();
         (self.out)(&format!("dry-run: {} {} {shown}", meta.method, meta.id));
         Ok(Some(serde_json::json!({ "dry_run": true, "operation": meta.id })))
     }
@@ -69,51 +84,20 @@ impl Host {
     }
 }
 
-/// Whether an input key names a secret that a plan must not show.
-fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    ["password", "secret", "token", "passphrase", "apikey", "api_key", "private"].iter().any(|s| key.contains(s))
-}
-
-/// `input` with the values of secret-looking keys replaced, at any depth.
-/// A flag such as `requirePasswordChange: true` or a null cannot hold a
-/// secret and stays readable; anything else under such a key is replaced.
-pub(crate) fn redact(input: &Value) -> Value {
-    match input {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let secret = is_secret_key(k) && !matches!(v, Value::Bool(_) | Value::Null);
-                    let v = if secret { Value::String(crate::wire::REDACTED.into()) } else { redact(v) };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::wire::redact::redact_input;
 
     #[test]
-    fn redaction_reaches_nested_secret_keys() {
-        let input = serde_json::json!({"name": "ann", "body": {"password": "hunter2", "list": [{"apiKey": "k"}]}});
-        let shown = redact(&input).to_string();
-        assert!(!shown.contains("hunter2") && !shown.contains("\"k\""), "{shown}");
-        assert!(shown.contains("ann"));
-    }
-
-    #[test]
-    fn flags_and_nulls_under_secret_keys_stay_readable() {
-        let input = serde_json::json!({"requirePasswordChange": true, "tokenExpiry": null, "pin_token": 1234,
-            "password": {"value": "hunter2"}});
-        assert_eq!(
-            redact(&input),
-            serde_json::json!({"requirePasswordChange": true, "tokenExpiry": null, "pin_token": crate::wire::REDACTED,
-                "password": crate::wire::REDACTED})
-        );
+    fn plan_lines_use_the_one_redaction_of_inputs() {
+        let meta = crate::model::OperationMeta::native("s", "g", "o", Vec::new());
+        let input = serde_json::json!({"name": "ann", "body": {"password": "hunter2", "list": [{"apiKey": "k"}],
+            "requirePasswordChange": true, "tokenExpiry": null}});
+        let shown = redact_input(&meta, &input);
+        let text = shown.to_string();
+        assert!(!text.contains("hunter2") && !text.contains("\"k\""), "{text}");
+        assert_eq!(shown["body"]["requirePasswordChange"], true);
+        assert_eq!(shown["body"]["tokenExpiry"], serde_json::Value::Null);
+        assert_eq!(shown["name"], "ann");
     }
 }

@@ -54,6 +54,9 @@ pub(crate) const WALL_TIME_TOKEN: &str = "opdeck:wall_time";
 /// The token a run is ended with when its variables take more than `max_memory`.
 pub(crate) const MEMORY_TOKEN: &str = "opdeck:max_memory";
 
+/// The variables every part of a script sees, functions included, by name.
+pub(crate) type Globals = std::sync::Arc<dyn Fn(&str) -> Option<Dynamic> + Send + Sync>;
+
 /// What one value is counted as besides its strings' bytes.
 const VALUE_COST: usize = 32;
 
@@ -180,7 +183,10 @@ fn register_checked(engine: &mut rhai::Engine, limits: Limits) {
 
 impl Limits {
     /// Puts the limits on `engine`, counting wall time from `start`.
-    pub(crate) fn apply(&self, engine: &mut rhai::Engine, start: Instant) {
+    /// `globals` answers for a variable the scope does not have (the service
+    /// variables, which functions see too): Rhai allows one variable hook,
+    /// and the limits' watch is it.
+    pub(crate) fn apply(&self, engine: &mut rhai::Engine, start: Instant, globals: Globals) {
         engine
             .set_max_operations(self.max_operations)
             .set_max_call_levels(self.max_call_depth)
@@ -193,7 +199,7 @@ impl Limits {
             .set_max_map_size(0)
             // Rhai's defaults halve in debug builds; fixed here so a script parses alike in both.
             .set_max_expr_depths(64, 64);
-        self.watch(engine);
+        self.watch(engine, globals);
         register_checked(engine, *self);
         let wall = self.wall_time;
         engine.on_progress(move |ops| {
@@ -206,15 +212,22 @@ impl Limits {
     /// variable read is checked at once (its length, in constant time), and
     /// every so many reads, more rarely the more the scope holds, the whole
     /// scope is weighed, nested values included.
-    fn watch(&self, engine: &mut rhai::Engine) {
+    fn watch(&self, engine: &mut rhai::Engine, globals: Globals) {
         let limits = *self;
         let accesses = std::sync::atomic::AtomicUsize::new(0);
         let next = std::sync::atomic::AtomicUsize::new(0);
         #[allow(deprecated)] // "volatile", not deprecated (Rhai's own words)
         engine.on_var(move |name, _index, ctx| {
             use std::sync::atomic::Ordering::Relaxed;
-            if let Some(value) = ctx.scope().get(name) {
-                limits.check_top(value)?;
+            match ctx.scope().get(name) {
+                Some(value) => limits.check_top(value)?,
+                // A variable no scope holds: inside a `fn` the script's own
+                // variables are out of sight, the services are not.
+                None => {
+                    if let Some(value) = globals(name) {
+                        return Ok(Some(value));
+                    }
+                }
             }
             let n = accesses.fetch_add(1, Relaxed);
             if n < next.load(Relaxed) {

@@ -9,6 +9,10 @@
 //!
 //! # The script API
 //!
+//! [`FUNCTIONS`] is the reference, one entry per function (`opdeck help
+//! script` prints [`reference`]); a test checks it against the functions
+//! the engine registers. Examples:
+//!
 //! ```rhai
 //! // Services read like their APIs: `<service>.<group>.<name>(input)`.
 //! let users = wildduck.users.getUsers(#{ query: "ann" });
@@ -50,7 +54,10 @@
 //! Service variables are named after the service with every character that
 //! is not a letter or digit turned into `_`. They cost one small value each
 //! at start; a service's group maps are built the first time the script
-//! reads one of its groups.
+//! reads one of its groups. Functions (`fn`) see them too, through the
+//! engine's variable hook, though Rhai functions see no other outer variable.
+//! A name a group does not have (`wildduck.users.getUsr(#{})`) is an unknown
+//! operation error with the registry's suggestions.
 //!
 //! # Errors
 //!
@@ -93,6 +100,7 @@ mod errors;
 mod files;
 mod host;
 mod limits;
+mod reference;
 mod services;
 
 pub use api::Items;
@@ -101,4 +109,5 @@ pub use convert::{to_dynamic, to_value};
 pub use engine::Engine;
 pub use host::Sink;
 pub use limits::Limits;
+pub use reference::{FUNCTIONS, ScriptFunction, VARIABLES, text as reference};
 pub use services::ServiceProxy;

@@ -34,11 +34,30 @@ impl ServiceProxy {
     fn groups(&self) -> &HashMap<String, Map> {
         self.groups.get_or_init(|| {
             let mut groups: HashMap<String, Map> = HashMap::new();
-            for op in self.registry.service(&self.service).unwrap_or_default() {
-                let m = op.meta();
+            let ops = self.registry.service(&self.service).unwrap_or_default();
+            for op in &ops {
+                let h = op.head();
                 let Ok(mut ptr) = FnPtr::new(OP_FN) else { continue };
-                ptr.add_curry(m.id.clone().into());
-                groups.entry(m.group.clone()).or_default().insert(m.name.as_str().into(), Dynamic::from(ptr));
+                ptr.add_curry(h.id.to_owned().into());
+                groups.entry(h.group.to_owned()).or_default().insert(h.name.into(), Dynamic::from(ptr));
+            }
+            // Former ids of renamed operations (`kitsu.crud.postDataPersons`)
+            // still work, unless a current operation has that name.
+            for op in &ops {
+                let h = op.head();
+                for former in h.former_ids {
+                    let mut parts = former.splitn(3, '.');
+                    let (Some(_), Some(group), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+                        continue;
+                    };
+                    let Ok(mut ptr) = FnPtr::new(OP_FN) else { continue };
+                    ptr.add_curry(h.id.to_owned().into());
+                    groups
+                        .entry(group.to_owned())
+                        .or_default()
+                        .entry(name.into())
+                        .or_insert_with(|| Dynamic::from(ptr));
+                }
             }
             groups
         })
@@ -62,6 +81,47 @@ impl ServiceProxy {
         names.sort();
         names.into_iter().map(|n| Dynamic::from(n.clone())).collect()
     }
+}
+
+/// The operation a group map would have called `name`, when `map` is one of
+/// the service proxies' group maps: its prefix (`wildduck.users`) is read
+/// from an entry whose curried id ends in its own name.
+fn group_prefix(map: &Map) -> Option<String> {
+    map.iter().find_map(|(name, value)| {
+        let ptr = value.read_lock::<FnPtr>()?;
+        if ptr.fn_name() != OP_FN {
+            return None;
+        }
+        let id = ptr.curry().first()?.read_lock::<rhai::ImmutableString>()?.to_string();
+        id.strip_suffix(name.as_str())?.strip_suffix('.').map(str::to_owned)
+    })
+}
+
+/// Makes `service.group.unknownName(..)` an unknown-operation error that
+/// names the id and the registry's closest ones, instead of Rhai's
+/// "function not found".
+pub(crate) fn unknown_operations(engine: &mut rhai::Engine, host: &Arc<Host>) {
+    let host = host.clone();
+    // Rhai calls this hook when any call fails, so it answers only for a
+    // method it knows is missing: a name the group map does not have.
+    #[allow(deprecated)] // "volatile", not deprecated (Rhai's own words)
+    engine.on_missing_function(move |name, args, is_method_call, _ctx| {
+        if !is_method_call || name == OP_FN {
+            return Ok(None);
+        }
+        let Some(first) = args.first() else { return Ok(None) };
+        let Some(prefix) =
+            first.read_lock::<Map>().and_then(|map| if map.contains_key(name) { None } else { group_prefix(&map) })
+        else {
+            return Ok(None);
+        };
+        let id = format!("{prefix}.{name}");
+        match host.deck.registry().get(&id) {
+            Err(err) => Err(super::errors::throw(&err)),
+            // Not in the map but known (added since the map was built): not ours to run here.
+            Ok(_) => Ok(None),
+        }
+    });
 }
 
 /// The name of the script variable of `service`: letters, digits and `_`.

@@ -1,11 +1,13 @@
 //! Kitsu (Zou): self-hosted. List routes answer a plain array, or an envelope
 //! (`data`, `total`, `nb_pages`, ...) when `page` is given, so paging always
 //! sends `page`. They also filter on any field in the query string, which the
-//! catalog marks with `open_query`.
+//! catalog marks with `open_query`. Its generic `Crud` routes are named by
+//! collection and action (`kitsu.projects.list`, `kitsu.persons.create`).
 
 use super::ServiceProfile;
 use crate::model::Method;
 use crate::model::{Expiry, LoginFlow, Placement, Route, TokenSource};
+use crate::naming::CrudRule;
 use crate::services::Paging;
 
 /// Zou's answers that mean the token is no longer good: 401 for an expired or
@@ -44,6 +46,9 @@ pub fn profile() -> ServiceProfile {
             first: 1,
         }),
         not_found: Some(serde_json::json!({"error": true, "message": "{message}"})),
+        // `POST /data/persons` is `kitsu.persons.create` (formerly
+        // `kitsu.crud.postDataPersons`, which still resolves).
+        crud: Some(CrudRule { tag: "Crud".into(), prefix: "/data/".into() }),
         ..ServiceProfile::default()
     }
 }

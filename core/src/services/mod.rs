@@ -41,6 +41,9 @@ pub struct ServiceProfile {
     /// The OAuth2 token URL when the spec's is missing or wrong; a relative
     /// one is resolved against the base URL (DRACOON's `/oauth/token`).
     pub token_url: Option<String>,
+    /// How the spec's generic collection routes are named, when the service
+    /// has them (Kitsu's `Crud` tag: `kitsu.projects.list`, ...).
+    pub crud: Option<crate::naming::CrudRule>,
 }
 
 impl ServiceProfile {
@@ -61,9 +64,62 @@ impl ServiceProfile {
         builtin.get(service).cloned().unwrap_or_else(|| ServiceProfile::generic(service))
     }
 
+    /// A base URL that shows where calls would go when none is configured,
+    /// for dry runs: the hint with each `<word>` as `word.example` (a name
+    /// reserved for examples), `https://tenant.example/api` for DRACOON, else
+    /// `https://<service>.example`.
+    pub fn placeholder_base_url(&self) -> String {
+        if let Some(url) = &self.default_base_url {
+            return url.clone();
+        }
+        let Some(hint) = &self.base_url_hint else {
+            let host: String = self
+                .service
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                .collect();
+            return format!("https://{}.example", host.trim_matches('-'));
+        };
+        let mut out = String::with_capacity(hint.len() + 16);
+        let mut rest = hint.as_str();
+        while let Some(start) = rest.find('<') {
+            out.push_str(&rest[..start]);
+            match rest[start..].find('>') {
+                Some(end) => {
+                    out.push_str(&rest[start + 1..start + end]);
+                    out.push_str(".example");
+                    rest = &rest[start + end + 1..];
+                }
+                None => {
+                    rest = &rest[start + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// Whether `meta` may be retried when it fails. Idempotent methods may,
     /// unless the profile marks the GET as state-changing.
     pub fn may_retry(&self, meta: &OperationMeta) -> bool {
         meta.method.is_idempotent() && !(meta.method == Method::Get && self.unsafe_gets.contains(&meta.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_base_urls_come_from_the_hints() {
+        let url = |s: &str| ServiceProfile::for_service(s).placeholder_base_url();
+        assert_eq!(url("dracoon"), "https://tenant.example/api");
+        assert_eq!(url("wildduck"), "http://host.example:8080");
+        assert_eq!(url("selfprivacy"), "https://api.domain.example");
+        assert_eq!(url("seald"), "https://dashboard.seald.io");
+        assert_eq!(url("My_Svc"), "https://my-svc.example");
+        for s in ["dracoon", "wildduck", "selfprivacy", "kitsu", "x"] {
+            assert!(url::Url::parse(&url(s)).is_ok(), "{s}");
+        }
     }
 }

@@ -54,6 +54,9 @@ pub struct LoadOptions {
     /// The directory the document's own relative refs start from; defaults
     /// to `external_dir`.
     pub base_dir: Option<PathBuf>,
+    /// How the service names its generic collection routes, from its profile
+    /// (Kitsu's `Crud` routes); `None` names every route by the usual rules.
+    pub crud: Option<crate::naming::CrudRule>,
 }
 
 /// A server the document declares.
@@ -104,6 +107,29 @@ pub struct Document {
 }
 
 impl Document {
+    /// The base URL calls go to when none is given: the first server, its
+    /// `{variables}` filled with their defaults (Swagger 2: scheme, host and
+    /// `basePath`). A relative server URL (`/api/v3`) is resolved against
+    /// `origin` when the document came from an http(s) URL; otherwise, or
+    /// when the result is not an http(s) URL, there is none.
+    pub fn server_url(&self, origin: Option<&str>) -> Option<String> {
+        let server = self.servers.first()?;
+        let mut text = server.url.clone();
+        for (name, var) in &server.variables {
+            text = text.replace(&format!("{{{name}}}"), &var.default);
+        }
+        let url = match url::Url::parse(&text) {
+            Ok(url) => url,
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                let base = url::Url::parse(origin?).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
+                base.join(&text).ok()?
+            }
+            Err(_) => return None,
+        };
+        let http = matches!(url.scheme(), "http" | "https") && url.has_host() && !text.contains('{');
+        http.then(|| url.as_str().trim_end_matches('/').to_owned())
+    }
+
     /// A JSON summary: title, version, format, servers, security schemes,
     /// operation count, tags and warnings (what `openapi.previewSpec` returns).
     pub fn summary(&self) -> serde_json::Value {
@@ -135,7 +161,7 @@ pub fn load(bytes: &[u8], service: &str, options: &LoadOptions) -> Result<Docume
         }
     };
     let (dialect, format) = load::detect(doc.root())?;
-    let built = model::build(&doc, dialect, format, service);
+    let built = model::build(&doc, dialect, format, service, options.crud.as_ref());
     if let Some(e) = doc.failure() {
         return Err(e);
     }

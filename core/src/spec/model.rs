@@ -57,7 +57,13 @@ pub(super) struct RawParam<'a> {
     pub(super) location: String,
 }
 
-pub(super) fn build<'a>(doc: &'a Doc<'a>, dialect: Dialect, format: String, service: &str) -> Result<Document> {
+pub(super) fn build<'a>(
+    doc: &'a Doc<'a>,
+    dialect: Dialect,
+    format: String,
+    service: &str,
+    crud: Option<&naming::CrudRule>,
+) -> Result<Document> {
     let root = doc.root();
     let info = root.get("info");
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -83,6 +89,9 @@ pub(super) fn build<'a>(doc: &'a Doc<'a>, dialect: Dialect, format: String, serv
     let global_security = security(root.get("security"));
     let mut operations = Vec::new();
     let mut namer = Namer::new();
+    // The names the usual rules give, handed out beside the real ones: a
+    // route `crud` renames keeps the one it would have had as a former id.
+    let mut usual = Namer::new();
     let mut operation_ids: HashMap<String, String> = HashMap::new();
     let paths = match doc.path_names() {
         None => None,
@@ -137,7 +146,18 @@ pub(super) fn build<'a>(doc: &'a Doc<'a>, dialect: Dialect, format: String, serv
                     }
                 }
             }
-            let assigned = namer.assign(service, naming::group(&tags, path), naming::name(operation_id, method, path));
+            let (group, name) = (naming::group(&tags, path), naming::name(operation_id, method, path));
+            let renamed = crud.and_then(|rule| naming::crud(rule, &tags, method, path));
+            let (assigned, former_ids) = match renamed {
+                None => {
+                    usual.assign(service, group.clone(), name.clone());
+                    (namer.assign(service, group, name), Vec::new())
+                }
+                Some((new_group, new_name)) => {
+                    let former = usual.assign(service, group, name);
+                    (namer.assign(service, new_group, new_name), vec![former.id])
+                }
+            };
             if let Some(wanted) = &assigned.collided_with {
                 b.warnings.push(
                     &at,
@@ -151,6 +171,7 @@ pub(super) fn build<'a>(doc: &'a Doc<'a>, dialect: Dialect, format: String, serv
                 name: assigned.name,
                 alias: assigned.alias,
                 tags,
+                former_ids,
                 ..meta
             });
         }
@@ -355,6 +376,7 @@ impl<'a> Builder<'a> {
             deprecated_since: None,
             security,
             tags: Vec::new(),
+            former_ids: Vec::new(),
             open_query: false,
             definitions: Definitions::empty(),
             security_schemes: Default::default(),

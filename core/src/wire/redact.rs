@@ -9,20 +9,28 @@
 //!   ([`Request::secret_query`](crate::wire::Request)), and pairs whose name
 //!   is a credential name by [`is_secret_name`];
 //! - **secret headers**: headers flagged sensitive, and headers whose name
-//!   is a credential name (`Authorization`, `Cookie`, `X-Api-Key`, …).
+//!   is a credential name (`Authorization`, `Cookie`, `X-Api-Key`, …);
+//! - **secret input values**, in what a dry run shows (the curl command of
+//!   [`Deck::prepare`](crate::Deck::prepare) in every binding, a script's
+//!   plan lines): body properties and parameters whose schema says
+//!   `format: password` or `writeOnly: true`, and those whose name is a
+//!   credential name, at any depth. A boolean or a null cannot hold a secret
+//!   and stays readable (`requirePasswordChange: true`).
 //!
 //! A credential name is matched without case, `-` or `_`: it is one of
 //! `key`, `sig`, `signature`, `auth`, `authorization`, `cookie`, `setcookie`,
 //! `jwt`, `session`, `sessionid`, `sid`, `pwd`, `passwd`, `code` (an OAuth2
 //! authorization code), or it ends in `token`, `secret`, `password`,
-//! `apikey`, `accesskey` or `credential(s)`. So `private_token`, `api_key`,
+//! `apikey`, `accesskey`, `passphrase`, `privatekey` or `credential(s)`. So `private_token`, `api_key`,
 //! `access_token`, `X-Auth-Token`, `client_secret` and `password` are all
 //! hidden; `page`, `limit`, `cursor` and `q` are not.
 
 use std::borrow::Cow;
 
+use serde_json::Value;
 use url::Url;
 
+use crate::model::{Definitions, OperationMeta};
 use crate::wire::REDACTED;
 
 const EXACT: &[&str] = &[
@@ -43,7 +51,8 @@ const EXACT: &[&str] = &[
     "code",
 ];
 
-const SUFFIXES: &[&str] = &["token", "secret", "password", "apikey", "accesskey", "credential", "credentials"];
+const SUFFIXES: &[&str] =
+    &["token", "secret", "password", "apikey", "accesskey", "passphrase", "privatekey", "credential", "credentials"];
 
 /// Whether a query parameter or header named `name` holds a credential (see
 /// the module's list).
@@ -144,6 +153,113 @@ pub fn is_secret_header(name: &str, sensitive: bool) -> bool {
     sensitive || is_secret_name(name)
 }
 
+/// Whether a schema marks its value secret: `format: password` or `writeOnly`.
+fn is_secret_schema(schema: &Value) -> bool {
+    schema.get("format").and_then(Value::as_str) == Some("password")
+        || schema.get("writeOnly").and_then(Value::as_bool) == Some(true)
+}
+
+/// The schemas `schema` (resolved) is made of: itself and the members of its
+/// `allOf`, `anyOf` and `oneOf`, a few levels deep.
+fn parts<'a>(defs: &'a Definitions, schema: &'a Value, depth: usize, out: &mut Vec<&'a Value>) {
+    let schema = defs.resolve(schema);
+    out.push(schema);
+    if depth == 0 {
+        return;
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for member in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+            parts(defs, member, depth - 1, out);
+        }
+    }
+}
+
+/// `value` with what its schema or its keys say is secret shown as
+/// [`REDACTED`] (see the module docs), at any depth. `schema` is a JSON
+/// Schema whose `$ref`s point into `defs`; `None` judges by names alone.
+pub fn redact_value(value: &Value, schema: Option<&Value>, defs: &Definitions) -> Value {
+    redact_at(value, schema, defs, 0)
+}
+
+/// How deep [`redact_value`] follows a value; deeper values are shown whole
+/// as [`REDACTED`] rather than risk showing a secret.
+const MAX_DEPTH: usize = 64;
+
+fn redact_at(value: &Value, schema: Option<&Value>, defs: &Definitions, depth: usize) -> Value {
+    if depth > MAX_DEPTH {
+        return Value::String(REDACTED.into());
+    }
+    let mut schemas = Vec::new();
+    if let Some(s) = schema {
+        parts(defs, s, 4, &mut schemas);
+    }
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let property: Vec<&Value> =
+                        schemas.iter().filter_map(|s| s.get("properties")?.get(k.as_str())).collect();
+                    let extra: Vec<&Value> = schemas
+                        .iter()
+                        .filter_map(|s| s.get("additionalProperties").filter(|a| a.is_object()))
+                        .collect();
+                    let chosen = property.first().or(extra.first()).copied();
+                    let marked = property.iter().chain(&extra).any(|p| {
+                        let mut resolved = Vec::new();
+                        parts(defs, p, 2, &mut resolved);
+                        resolved.iter().any(|r| is_secret_schema(r))
+                    });
+                    let secret = (marked || is_secret_name(k)) && !matches!(v, Value::Bool(_) | Value::Null);
+                    let shown =
+                        if secret { Value::String(REDACTED.into()) } else { redact_at(v, chosen, defs, depth + 1) };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            let item = schemas.iter().find_map(|s| s.get("items"));
+            Value::Array(items.iter().map(|v| redact_at(v, item, defs, depth + 1)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// An operation's input as a dry run may show it: parameters and body
+/// properties that are secret by their schema or their name replaced by
+/// [`REDACTED`]. The input is what [`Deck::call`](crate::Deck::call) takes:
+/// parameter keys at the top, the body under `body`.
+pub fn redact_input(meta: &OperationMeta, input: &Value) -> Value {
+    let Value::Object(map) = input else { return redact_value(input, None, &meta.definitions) };
+    let defs = &meta.definitions;
+    let body_schema = meta.body.as_ref().and_then(|b| {
+        b.media.iter().find(|m| crate::schema::is_json(&m.content_type)).or(b.media.first()).map(|m| &m.schema)
+    });
+    let shown = map
+        .iter()
+        .map(|(k, v)| {
+            let shown = if k == crate::schema::BODY_KEY {
+                redact_value(v, body_schema, defs)
+            } else {
+                let param = meta.parameter(k);
+                let secret = param.is_some_and(|p| {
+                    is_secret_name(&p.name) || {
+                        let mut resolved = Vec::new();
+                        parts(defs, &p.schema, 2, &mut resolved);
+                        resolved.iter().any(|r| is_secret_schema(r))
+                    }
+                }) || is_secret_name(k);
+                if secret && !matches!(v, Value::Bool(_) | Value::Null) {
+                    Value::String(REDACTED.into())
+                } else {
+                    redact_value(v, param.map(|p| &p.schema), defs)
+                }
+            };
+            (k.clone(), shown)
+        })
+        .collect();
+    Value::Object(shown)
+}
+
 /// The decoded name of one raw `name=value` query pair.
 pub(crate) fn pair_name(raw: &str) -> Cow<'_, str> {
     let name = raw.split('=').next().unwrap_or(raw);
@@ -189,5 +305,30 @@ mod tests {
         for name in ["page", "limit", "cursor", "q", "keyword", "Accept", "X-Trace", "monkey"] {
             assert!(!is_secret_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn values_are_hidden_by_schema_and_by_name_at_any_depth() {
+        let defs = Definitions::new(
+            serde_json::json!({"Login": {"type": "object", "properties": {"pin": {"type": "string", "writeOnly": true}}}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let schema = serde_json::json!({"type": "object", "properties": {
+            "word": {"type": "string", "format": "password"},
+            "login": {"$ref": "#/$defs/Login"},
+            "list": {"type": "array", "items": {"allOf": [{"$ref": "#/$defs/Login"}]}},
+        }});
+        let value = serde_json::json!({"word": "W1", "login": {"pin": "P1", "name": "ann"}, "list": [{"pin": "P2"}],
+            "nested": {"apiKey": "K1", "passphrase": "K2"}, "requirePasswordChange": true, "token": null});
+        let shown = redact_value(&value, Some(&schema), &defs);
+        let text = shown.to_string();
+        for secret in ["W1", "P1", "P2", "K1", "K2"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(shown["login"]["name"], "ann");
+        assert_eq!(shown["requirePasswordChange"], true);
+        assert_eq!(shown["token"], Value::Null);
     }
 }
