@@ -72,6 +72,8 @@ if allow_read then
     if not f then return nil, err end
     local text = f:read("a")
     f:close()
+    -- An env given as nil would be the chunk's _ENV: no globals at all.
+    if env == nil then return real_load(text, "@" .. path, "t") end
     return real_load(text, "@" .. path, "t", env)
   end
   dofile = function(path) return assert(loadfile(path))() end

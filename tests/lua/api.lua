@@ -6,35 +6,8 @@
 -- answers with the request it got; everything else runs on the simulator.
 local opdeck = require("opdeck")
 local where = opdeck.embedded and "embedded" or "module"
-local passed, failed = 0, 0
-
-local function test(name, fn)
-  local ok, err = pcall(fn)
-  if ok then
-    passed = passed + 1
-  else
-    failed = failed + 1
-    print(("FAILED [%s] %s: %s"):format(where, name, tostring(err)))
-  end
-end
-
-local function eq(got, want, what)
-  if got ~= want then
-    error(("%s: got %s, want %s"):format(what or "value", tostring(got), tostring(want)), 2)
-  end
-end
-
-local function has(text, part, what)
-  if type(text) ~= "string" or not text:find(part, 1, true) then
-    error(("%s: %q does not contain %q"):format(what or "text", tostring(text), part), 2)
-  end
-end
-
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then error("expected an error", 2) end
-  return err
-end
+local h = require("harness").new("lua-" .. where)
+local test, eq, has, raises = h.test, h.eq, h.has, h.raises
 
 local deck = opdeck.new({ mock = true })
 
@@ -216,8 +189,7 @@ local ECHO_SPEC = [[
 
 if not echo_url then
   if os.getenv("CI") then
-    failed = failed + 1
-    print("FAILED [" .. where .. "] OPDECK_ECHO_URL is not set (tests/lua/run.sh starts the echo server)")
+    h.fail("OPDECK_ECHO_URL is not set (tests/lua/run.sh starts the echo server)")
   else
     print("lua: skipping the echo tests: OPDECK_ECHO_URL is not set")
   end
@@ -294,9 +266,4 @@ else
   end)
 end
 
-print(("lua-%s: %d passed, %d failed"):format(where, passed, failed))
--- The sandbox has no os.exit: an error ends an embedded run non-zero.
-if failed > 0 then
-  if os.exit then os.exit(1) end
-  error(failed .. " failed", 0)
-end
+h.finish()

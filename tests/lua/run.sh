@@ -30,12 +30,13 @@ case "${1:-}" in
     cargo build -q --manifest-path bindings-lua/Cargo.toml --target-dir "$target" --features module,lua54
     ln -sf "$target/debug/libopdeck_lua.so" "$tmp/opdeck.so"
     for t in api zou; do
-      LUA_CPATH="$tmp/?.so" lua5.4 "tests/lua/$t.lua" || rc=1
+      LUA_CPATH="$tmp/?.so" LUA_PATH="$root/tests/lua/?.lua;;" lua5.4 "tests/lua/$t.lua" || rc=1
     done
     ;;
   embedded)
-    "$bin" run tests/lua/api.lua --allow-env OPDECK_ECHO_URL --allow-env CI || rc=1
-    "$bin" run tests/lua/zou.lua "${zou_env[@]}" || rc=1
+    # --allow-read: `require "harness"` loads the harness beside the script.
+    "$bin" run tests/lua/api.lua --allow-read --allow-env OPDECK_ECHO_URL --allow-env CI || rc=1
+    "$bin" run tests/lua/zou.lua --allow-read "${zou_env[@]}" || rc=1
     OPDECK_BIN="$bin" lua5.4 tests/lua/test_embedded.lua || rc=1
     ;;
   luarocks)

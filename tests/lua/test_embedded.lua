@@ -85,7 +85,8 @@ print("answered")
 end
 
 -- ---- grants and arguments -------------------------------------------------------
-script("helper.lua", "return { answer = 42 }")
+-- The module uses globals: a required file gets the script's environment.
+script("helper.lua", "return { answer = math.floor(42.5) + tonumber('0') }")
 local reader = script("reader.lua", [[
 local opdeck = require("opdeck")
 local first = io.open("Cargo.toml"):read("l")

@@ -8,38 +8,16 @@ local opdeck = require("opdeck")
 local where = opdeck.embedded and "embedded" or "module"
 local url, username, password =
   os.getenv("OPDECK_KITSU_URL"), os.getenv("OPDECK_KITSU_USERNAME"), os.getenv("OPDECK_KITSU_PASSWORD")
-local passed, failed = 0, 0
-
-local function finish()
-  print(("lua-zou-%s: %d passed, %d failed"):format(where, passed, failed))
-  if failed > 0 then
-    if os.exit then os.exit(1) end
-    error(failed .. " failed", 0)
-  end
-end
+local h = require("harness").new("lua-zou-" .. where)
+local test, eq = h.test, h.eq
 
 if not (url and username and password) then
   if os.getenv("CI") then
-    failed = 1
-    print("FAILED [" .. where .. "] Zou is not available: OPDECK_KITSU_URL/_USERNAME/_PASSWORD are not set")
+    h.fail("Zou is not available: OPDECK_KITSU_URL/_USERNAME/_PASSWORD are not set")
   else
     print("lua-zou: skipped: OPDECK_KITSU_URL/_USERNAME/_PASSWORD are not set")
   end
-  return finish()
-end
-
-local function test(name, fn)
-  local ok, err = pcall(fn)
-  if ok then
-    passed = passed + 1
-  else
-    failed = failed + 1
-    print(("FAILED [zou %s] %s: %s"):format(where, name, tostring(err)))
-  end
-end
-
-local function eq(got, want, what)
-  if got ~= want then error(("%s: got %s, want %s"):format(what, tostring(got), tostring(want)), 2) end
+  return h.finish()
 end
 
 local deck = opdeck.new({
@@ -126,4 +104,4 @@ test("a wrong password is an auth error", function()
 end)
 
 cleanup()
-finish()
+h.finish()
