@@ -7,7 +7,8 @@
 //! never logged from the thread that emitted it: the runtime's threads must
 //! not take the GIL (see `aio`). The queue is handed to `logging` by the next
 //! Python thread that comes back from opdeck: the caller of a blocking call
-//! when it returns, the event loop when it completes an async call.
+//! when it returns, the event loop when it completes an async call, and an
+//! `atexit` hook for what is left at the end.
 //! Core's events carry redacted URLs and no credential; nothing is added here.
 
 use std::fmt::Write as _;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, Once};
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -39,11 +40,21 @@ fn py_level(level: &Level) -> u8 {
 }
 
 /// Installs the forwarding layer once per process, and reads the level.
+/// Events still queued when the interpreter exits (a call that ended after
+/// its caller stopped waiting) are handed over by an `atexit` hook.
 pub fn install(py: Python<'_>) {
     refresh(py);
     INSTALL.call_once(|| {
         let subscriber = tracing_subscriber::registry().with(PyLogLayer);
         let _ = tracing::subscriber::set_global_default(subscriber);
+        let at_exit = || -> PyResult<()> {
+            let hook = PyCFunction::new_closure(py, None, None, |args: &Bound<'_, PyTuple>, _kwargs| {
+                flush(args.py());
+            })?;
+            py.import("atexit")?.call_method1("register", (hook,))?;
+            Ok(())
+        };
+        let _ = at_exit();
     });
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -93,3 +95,26 @@ def test_tracing_events_reach_the_opdeck_logger_without_secrets(server: Server, 
     assert sum("operation=wire.items.getItem" in r.getMessage() for r in records) >= 2, text
     assert all(hasattr(r, "opdeck") for r in records)
     assert SECRET not in text
+
+
+def test_log_events_still_queued_at_exit_are_logged() -> None:
+    # The call ends after its loop stopped running: nothing Python-side comes
+    # back from opdeck to hand its event over, so the atexit hook must.
+    code = (
+        "import asyncio, logging, sys, time, opdeck\n"
+        "logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "deck = opdeck.Deck(mock=True)\n"
+        "loop = asyncio.new_event_loop()\n"
+        "async def start():\n"
+        "    deck.start_call('wildduck.users.getUsers')\n"
+        "loop.run_until_complete(start())\n"
+        "loop.close()\n"
+        "time.sleep(0.5)\n"
+        "print('exiting', flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "exiting" in lines, out.stdout
+    after = lines[lines.index("exiting") :]
+    assert any(line.startswith("opdeck call operation=wildduck.users.getUsers status=200") for line in after), out.stdout
