@@ -89,7 +89,8 @@ step own-inputs own_inputs_only
 step fmt cargo fmt --all --check
 step layers bash tests/layers.sh
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-step test cargo test --workspace
+# --no-fail-fast: one failing test binary must not hide the others' results.
+step test cargo test --workspace --no-fail-fast
 step features bash tests/features.sh
 step bench-build cargo bench --workspace --no-run
 
