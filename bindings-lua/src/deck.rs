@@ -13,8 +13,8 @@
 //! their Rust side sends each call over a channel, and whoever waits (a
 //! blocking call, or the embedded executor) serves it between polls, so a
 //! call from Lua that reaches a Lua operation never deadlocks. The async
-//! twins (embedded only) spawn the call on the runtime and await its handle
-//! from the script's executor.
+//! twins (embedded only) are polled by the script's executor, inside the
+//! runtime's context.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};

@@ -2,10 +2,11 @@
 //! binary, driven by an executor.
 //!
 //! The script runs as a coroutine that a `futures` executor polls on the
-//! calling thread. The deck's async natives spawn each call on opdeck's
-//! shared tokio runtime and await its handle, so while one call is in flight
-//! the executor runs the other coroutines of `deck:parallel`, and serves the
-//! calls of operations registered from Lua. Calls made from a coroutine the
+//! calling thread. The deck's async natives poll each call there, inside
+//! the shared tokio runtime's context (its workers drive sockets and
+//! timers), so while one call is in flight the executor runs the other
+//! coroutines of `deck:parallel`, and serves the calls of operations
+//! registered from Lua. Calls made from a coroutine the
 //! script made itself (`coroutine.wrap`) block instead, which keeps such
 //! coroutines ordinary.
 //!
@@ -270,7 +271,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
-            let r = spawn(&lua, async move { deck.call(&id, inp).await }).await;
+            let r = in_runtime(&lua, async move { deck.call(&id, inp).await }).await;
             match r {
                 Ok(body) => ok(deck::body_to_lua(&lua, body)?),
                 Err(e) => fail(&lua, &e),
@@ -284,7 +285,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
-            match spawn(&lua, async move { deck.call_full(&id, inp).await }).await {
+            match in_runtime(&lua, async move { deck.call_full(&id, inp).await }).await {
                 Ok(out) => ok(deck::output_to_lua(&lua, out)?),
                 Err(e) => fail(&lua, &e),
             }
@@ -309,7 +310,7 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
 /// Runs `fut` within the run's deadline. It is polled here, by the script's
 /// executor, inside the shared runtime's context (whose workers drive its
 /// sockets and timers), as a blocking call is: no task hand-off per call.
-async fn spawn<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Result<T>>) -> opdeck::Result<T> {
+async fn in_runtime<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Result<T>>) -> opdeck::Result<T> {
     let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
     let runtime = opdeck::runtime::runtime()?.handle().clone();
     let mut fut = std::pin::pin!(bounded(fut, deadline));
@@ -333,7 +334,7 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
         Err(e) => return deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
             let d = deck.clone();
-            let results = spawn(&lua, async move { Ok(d.call_many(pairs, limit).await) }).await;
+            let results = in_runtime(&lua, async move { Ok(d.call_many(pairs, limit).await) }).await;
             return match results {
                 Ok(results) => ok(LuaValue::Table(deck::results_to_lua(&lua, results)?)),
                 Err(e) => fail(&lua, &e),
@@ -356,7 +357,7 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
                 LuaValue::Table(pair) => {
                     let id: String = pair.raw_get(1)?;
                     let inp = input(&lua, pair.raw_get(2)?)?;
-                    match spawn(&lua, async move { deck.call(&id, inp).await }).await {
+                    match in_runtime(&lua, async move { deck.call(&id, inp).await }).await {
                         Ok(opdeck::Body::Empty) => Ok(convert::null()),
                         Ok(body) => deck::body_to_lua(&lua, body),
                         Err(e) => Ok(LuaValue::Table(error::to_table(&lua, &e)?)),
