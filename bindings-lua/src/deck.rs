@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use futures::future::{Either, select};
 use mlua::{AnyUserData, Function, Lua, Table, UserData, Value as LuaValue, Variadic};
+use opdeck::runtime::Driver;
 use opdeck::{Body, Deck, Output};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -81,18 +82,19 @@ pub(crate) async fn next_call(plugins: &Plugins) -> Option<PluginCall> {
     std::future::poll_fn(|cx| plugins.rx.borrow_mut().poll_recv(cx)).await
 }
 
-/// Runs `fut` to its end on the shared runtime, blocking this thread, and
-/// serves calls of Lua operations meanwhile.
-pub(crate) fn wait<F: Future>(lua: &Lua, fut: F) -> opdeck::Result<F::Output> {
+/// Runs `fut` to its end, blocking this thread, and serves calls of Lua
+/// operations meanwhile. One call is driven by this thread itself, many at
+/// once by the shared runtime ([`Driver`]).
+pub(crate) fn wait<F: Future>(lua: &Lua, driver: Driver, fut: F) -> opdeck::Result<F::Output> {
     let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
     let fut = bounded(fut, deadline);
     let plugins = lua.app_data_ref::<Plugins>();
     let Some(plugins) = plugins.filter(|p| !p.handlers.borrow().is_empty()) else {
-        return opdeck::runtime::block_on(fut)?;
+        return driver.block_on(fut)?;
     };
     let mut fut = pin!(fut);
     loop {
-        let step = opdeck::runtime::block_on(async {
+        let step = driver.block_on(async {
             match select(fut.as_mut(), pin!(next_call(&plugins))).await {
                 Either::Left((out, _)) => Either::Left(out),
                 Either::Right((call, _)) => Either::Right(call),
@@ -101,7 +103,7 @@ pub(crate) fn wait<F: Future>(lua: &Lua, fut: F) -> opdeck::Result<F::Output> {
         match step {
             Either::Left(out) => return out,
             Either::Right(Some(call)) => serve_blocking(lua, &plugins, call),
-            Either::Right(None) => return opdeck::runtime::block_on(fut)?,
+            Either::Right(None) => return driver.block_on(fut)?,
         }
     }
 }
@@ -310,7 +312,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
             guard!(lua, {
                 let deck = handle(&ud)?;
                 let inp = input(lua, inp)?;
-                Ok(match wait(lua, deck.call(&id, inp)).and_then(|r| r) {
+                Ok(match wait(lua, Driver::Caller, deck.call(&id, inp)).and_then(|r| r) {
                     Ok(body) => ok(body_to_lua(lua, body)?),
                     Err(e) => fail(lua, &e),
                 })
@@ -323,7 +325,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
             guard!(lua, {
                 let deck = handle(&ud)?;
                 let inp = input(lua, inp)?;
-                Ok(match wait(lua, deck.call_full(&id, inp)).and_then(|r| r) {
+                Ok(match wait(lua, Driver::Caller, deck.call_full(&id, inp)).and_then(|r| r) {
                     Ok(out) => ok(output_to_lua(lua, out)?),
                     Err(e) => fail(lua, &e),
                 })
@@ -340,7 +342,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                         "deck:parallel runs functions only inside `opdeck run`; here it takes {id, input} pairs",
                     ));
                 };
-                Ok(match wait(lua, deck.call_many(calls, limit.unwrap_or(8).max(1))) {
+                Ok(match wait(lua, Driver::Shared, deck.call_many(calls, limit.unwrap_or(8).max(1))) {
                     Ok(results) => ok(LuaValue::Table(results_to_lua(lua, results)?)),
                     Err(e) => fail(lua, &e),
                 })
@@ -377,7 +379,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                         return Ok(ok(LuaValue::Nil));
                     }
                     let mut pager = p.pager.borrow_mut();
-                    match wait(lua, pager.next_page()).and_then(|r| r) {
+                    match wait(lua, Driver::Caller, pager.next_page()).and_then(|r| r) {
                         Ok(Some(items)) => p.buffer.borrow_mut().extend(items),
                         Ok(None) => p.done.set(true),
                         Err(e) => {
@@ -433,7 +435,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                     Some(o) => o.get("base_url")?,
                     None => None,
                 };
-                Ok(match wait(lua, deck.add_source(&name, &spec, base_url.as_deref())).and_then(|r| r) {
+                Ok(match wait(lua, Driver::Caller, deck.add_source(&name, &spec, base_url.as_deref())).and_then(|r| r) {
                     Ok(ids) => ok(LuaValue::Table(lua.create_sequence_from(ids)?)),
                     Err(e) => fail(lua, &e),
                 })

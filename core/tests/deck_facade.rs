@@ -155,6 +155,53 @@ fn the_blocking_iterator_pages_too() {
     assert_eq!(ids, (0..6).map(Value::from).collect::<Vec<_>>());
 }
 
+/// Blocking calls are driven by the calling thread on a runtime of its own,
+/// with a connection of its own: another thread's idle connection (whose
+/// task only runs while that thread blocks) is never handed to it.
+#[test]
+fn blocking_calls_from_many_threads_each_drive_their_own_connection() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(pet_server()));
+    let deck = Arc::new(rt.block_on(pets(&server.url(), Deck::builder())));
+    let list = |deck: &Deck| deck.call_blocking("pets.pets.listPets", json!({"limit": 4}));
+
+    // Thread A calls, then idles with its runtime stopped and its connection pooled.
+    let (called, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let a = {
+        let (deck, called, release) = (deck.clone(), called.0, release.1);
+        std::thread::spawn(move || {
+            called.send(list(&deck).map(Body::into_value)).expect("report");
+            release.recv().expect("release");
+        })
+    };
+    let first = called.1.recv_timeout(Duration::from_secs(10)).expect("thread A answered");
+    assert_eq!(first.expect("thread A's call")["items"][0]["id"], 0);
+
+    // Meanwhile another thread's call completes on its own connection.
+    let (done, answered) = std::sync::mpsc::channel();
+    let b = {
+        let deck = deck.clone();
+        std::thread::spawn(move || done.send(list(&deck).map(Body::into_value)).expect("report"))
+    };
+    let second = answered.recv_timeout(Duration::from_secs(10)).expect("thread B was not stuck behind thread A");
+    assert_eq!(second.expect("thread B's call")["total"], 10);
+    b.join().expect("thread B");
+
+    // Threads end with their runtimes; calls go on from this one.
+    release.0.send(()).expect("release A");
+    a.join().expect("thread A ended cleanly");
+    assert_eq!(list(&deck).expect("main thread's call").into_value()["total"], 10);
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn a_blocking_call_inside_a_blocking_call_is_refused() {
+    let inner = opdeck::runtime::block_on_here(async { opdeck::runtime::block_on_here(async {}) });
+    let err = inner.expect("the outer call ran").expect_err("the inner call is refused");
+    assert_eq!(err.kind(), ErrorKind::Usage);
+    assert!(err.to_string().contains("use the async API"), "{err}");
+}
+
 #[tokio::test]
 async fn native_operations_join_their_service_and_are_validated() {
     let server = TestServer::start(pet_server()).await;

@@ -226,9 +226,15 @@ impl Deck {
         }
     }
 
-    /// Blocks on `future` on the deck's runtime (the host's, or the shared one).
+    /// Blocks on `future`: on the host's runtime when the deck was given
+    /// one, else driven by the calling thread itself
+    /// ([`crate::runtime::block_on_here`]), which is how every blocking twin
+    /// of one call runs.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
-        crate::runtime::block_on_handle(self.runtime.as_ref(), future)
+        match &self.runtime {
+            Some(_) => crate::runtime::block_on_handle(self.runtime.as_ref(), future),
+            None => crate::runtime::block_on_here(future),
+        }
     }
 
     // ---- calls -------------------------------------------------------------
@@ -278,7 +284,9 @@ impl Deck {
 
     /// [`Deck::call_many`], blocking.
     pub fn call_many_blocking(&self, calls: Vec<(String, Value)>, limit: usize) -> Result<Vec<Result<Body>>> {
-        self.block_on(self.call_many(calls, limit))
+        // Many calls at once use every core: the host's runtime or the
+        // shared one, not the calling thread alone.
+        crate::runtime::block_on_handle(self.runtime.as_ref(), self.call_many(calls, limit))
     }
 
     /// The request operation `id` would send for `input`, credentials and

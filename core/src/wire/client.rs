@@ -7,6 +7,8 @@
 //! was not meant for.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,8 +38,24 @@ pub const MAX_REDIRECTS: usize = 10;
 /// the whole call.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    client: std::sync::Arc<std::sync::OnceLock<std::result::Result<reqwest::Client, String>>>,
+    client: Arc<OnceLock<std::result::Result<reqwest::Client, String>>>,
+    /// Names this transport (and its clones) among the clients of threads
+    /// that drive their own calls; once the last clone is dropped, the next
+    /// client such a thread builds drops this one's.
+    token: Arc<()>,
     settings: HttpSettings,
+}
+
+/// The clients of the transports a thread has driven calls for in
+/// [`crate::runtime::block_on_here`], and the process they were built in.
+struct ThreadClients {
+    pid: u32,
+    /// Each transport's token (dead once its last clone is dropped) and client.
+    clients: Vec<(Weak<()>, reqwest::Client)>,
+}
+
+thread_local! {
+    static HERE: RefCell<ThreadClients> = const { RefCell::new(ThreadClients { pid: 0, clients: Vec::new() }) };
 }
 
 impl HttpTransport {
@@ -48,19 +66,46 @@ impl HttpTransport {
 
     /// A transport with these timeouts and body cap.
     pub fn with_settings(settings: &HttpSettings) -> Result<Self> {
-        Ok(HttpTransport { client: Default::default(), settings: settings.clone() })
+        Ok(HttpTransport { client: Default::default(), token: Default::default(), settings: settings.clone() })
     }
 
-    fn client(&self) -> Result<&reqwest::Client> {
-        let built = self.client.get_or_init(|| {
-            reqwest::Client::builder()
-                .connect_timeout(self.settings.connect_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| format!("cannot build the http client: {}", e.without_url()))
-        });
-        built.as_ref().map_err(|message| Error::config(message.clone()))
+    fn build_client(&self) -> std::result::Result<reqwest::Client, String> {
+        reqwest::Client::builder()
+            .connect_timeout(self.settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the http client: {}", e.without_url()))
+    }
+
+    /// The client for the runtime the call runs on: the pool shared by every
+    /// runtime thread, or, for a thread that drives its own call, that
+    /// thread's (a connection only makes progress on the runtime it opened on).
+    fn client(&self) -> Result<reqwest::Client> {
+        if crate::runtime::driven_here() {
+            return self.client_here();
+        }
+        let built = self.client.get_or_init(|| self.build_client());
+        built.clone().map_err(Error::config)
+    }
+
+    fn client_here(&self) -> Result<reqwest::Client> {
+        HERE.with(|here| {
+            let here = &mut *here.borrow_mut();
+            if here.pid != std::process::id() {
+                // Inherited by a fork: the connections are the parent's.
+                std::mem::forget(std::mem::take(&mut here.clients));
+                here.pid = std::process::id();
+            }
+            let mine = Arc::downgrade(&self.token);
+            if let Some((_, client)) = here.clients.iter().find(|(t, _)| t.ptr_eq(&mine)) {
+                return Ok(client.clone());
+            }
+            here.clients.retain(|(t, _)| t.strong_count() > 0);
+            let client = self.build_client().map_err(Error::config)?;
+            here.clients.push((mine, client.clone()));
+            Ok(client)
+        })
     }
 
     /// The settings the transport was built with.
