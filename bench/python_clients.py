@@ -1,6 +1,6 @@
 """opdeck's Python binding against the usual Python HTTP clients, on loopback.
 
-    python bench/python_clients.py [--seconds 1.0] [--rounds 3] [--port 18089]
+    python bench/python_clients.py [--seconds 1.0] [--rounds 5] [--port 18089]
 
 Starts a private nginx (Debian's, see tests/peers/install-python.sh) on
 127.0.0.1 that answers GET /small.json with a small JSON document, then
@@ -252,7 +252,7 @@ COLUMNS = ["seq", "aio1", "aio16", "aio64", "thr8", "many64"]
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=1.0, help="length of one cell (default 1 s)")
-    p.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    p.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     p.add_argument("--port", type=int, default=18089)
     p.add_argument("--only", help="comma-separated clients to run")
     a = p.parse_args()
