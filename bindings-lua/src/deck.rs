@@ -435,7 +435,8 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                     Some(o) => o.get("base_url")?,
                     None => None,
                 };
-                Ok(match wait(lua, Driver::Caller, deck.add_source(&name, &spec, base_url.as_deref())).and_then(|r| r) {
+                let added = wait(lua, Driver::Caller, deck.add_source(&name, &spec, base_url.as_deref()));
+                Ok(match added.and_then(|r| r) {
                     Ok(ids) => ok(LuaValue::Table(lua.create_sequence_from(ids)?)),
                     Err(e) => fail(lua, &e),
                 })

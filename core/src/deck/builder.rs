@@ -25,8 +25,9 @@ pub enum Builtins {
 }
 
 /// Builds a [`Deck`]. Every choice has a default: no configuration read,
-/// the network transport, every built-in service, the shared runtime, and a
-/// policy that allows everything.
+/// the network transport, every built-in service, no runtime of the host's
+/// (blocking calls are driven by their calling thread, many at once by the
+/// shared runtime), and a policy that allows everything.
 #[derive(Default)]
 pub struct DeckBuilder {
     config: Option<Config>,
@@ -144,7 +145,9 @@ impl DeckBuilder {
         self
     }
 
-    /// Run blocking calls on this runtime instead of the shared one.
+    /// Run blocking calls on this runtime instead: a single call is then no
+    /// longer driven by its calling thread, nor `call_many_blocking` by the
+    /// shared runtime.
     pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
         self.runtime = Some(handle);
         self

@@ -46,6 +46,19 @@ pub struct HttpTransport {
     settings: HttpSettings,
 }
 
+/// How long an idle connection of the shared pool is kept (reqwest's default).
+/// Its task runs all the time, so a connection the server closes leaves the
+/// pool at once.
+const SHARED_IDLE: Duration = Duration::from_secs(90);
+
+/// How long an idle connection of a thread's own pool is reused. Its task
+/// only runs while the thread drives a call, so a close by the server is not
+/// seen until the next request has been written to the dead connection (a
+/// non-idempotent call would fail). Servers close idle connections after 2 s
+/// (gunicorn, which serves Zou) to 75 s (nginx); a connection idle for longer
+/// than this is not reused.
+const THREAD_IDLE: Duration = Duration::from_secs(1);
+
 /// The clients of the transports a thread has driven calls for in
 /// [`crate::runtime::block_on_here`], and the process they were built in.
 struct ThreadClients {
@@ -69,8 +82,9 @@ impl HttpTransport {
         Ok(HttpTransport { client: Default::default(), token: Default::default(), settings: settings.clone() })
     }
 
-    fn build_client(&self) -> std::result::Result<reqwest::Client, String> {
+    fn build_client(&self, idle: Duration) -> std::result::Result<reqwest::Client, String> {
         reqwest::Client::builder()
+            .pool_idle_timeout(idle)
             .connect_timeout(self.settings.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("opdeck/", env!("CARGO_PKG_VERSION")))
@@ -85,7 +99,7 @@ impl HttpTransport {
         if crate::runtime::driven_here() {
             return self.client_here();
         }
-        let built = self.client.get_or_init(|| self.build_client());
+        let built = self.client.get_or_init(|| self.build_client(SHARED_IDLE));
         built.clone().map_err(Error::config)
     }
 
@@ -102,7 +116,7 @@ impl HttpTransport {
                 return Ok(client.clone());
             }
             here.clients.retain(|(t, _)| t.strong_count() > 0);
-            let client = self.build_client().map_err(Error::config)?;
+            let client = self.build_client(THREAD_IDLE).map_err(Error::config)?;
             here.clients.push((mine, client.clone()));
             Ok(client)
         })
