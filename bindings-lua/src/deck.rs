@@ -8,7 +8,8 @@
 //!
 //! # Waiting
 //!
-//! Blocking functions wait on the shared runtime ([`wait`]). Operations
+//! Blocking functions wait in [`wait`]: one call is driven by the Lua
+//! thread itself, `deck:parallel` by the shared runtime. Operations
 //! registered from Lua (`deck:operation`) are answered on the Lua thread:
 //! their Rust side sends each call over a channel, and whoever waits (a
 //! blocking call, or the embedded executor) serves it between polls, so a

@@ -2,7 +2,9 @@
 //!
 //! Each blocking method converts its arguments with the GIL held, then sends,
 //! receives and decodes in one GIL-released section (`py.detach`), and takes
-//! the GIL back once to convert the result. The async methods return a future
+//! the GIL back once to convert the result; the calling thread drives the
+//! call itself ([`opdeck::runtime::block_on_here`]), `call_many` excepted,
+//! which runs on the shared runtime. The async methods return a future
 //! of the running loop (see [`crate::aio`]), so one deck serves any number of
 //! `asyncio.run()` loops, and cancelling it aborts the request.
 
