@@ -194,49 +194,20 @@ fn blocking_calls_from_many_threads_each_drive_their_own_connection() {
     assert_eq!(server.requests().len(), 3);
 }
 
-/// A server that answers each request with `201 {}` and closes a
-/// connection left idle for 200 ms, as gunicorn does after 2 s; returns its
-/// URL and the number of connections it accepted.
-async fn closing_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = [0u8; 8192];
-                while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
-                    if n == 0 {
-                        return;
-                    }
-                    let reply =
-                        b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-                    if stream.write_all(reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, accepted)
-}
-
 /// A thread's own connections are not reused once idle for long enough that
 /// the server may have closed them: the close is only seen when the thread
 /// drives its runtime again, after a POST would already have been written.
 #[test]
 fn a_post_after_the_server_closed_the_idle_connection_goes_on_a_new_one() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (url, accepted) = rt.block_on(closing_server());
-    let deck = rt.block_on(pets(&url, Deck::builder()));
+    let server = rt.block_on(TestServer::closing_idle(Duration::from_millis(200), pet_server()));
+    let deck = rt.block_on(pets(&server.url(), Deck::builder()));
     let create = || deck.call_blocking("pets.pets.createPet", json!({"body": {"name": "x"}}));
     create().expect("the first POST");
     std::thread::sleep(Duration::from_millis(1300));
     create().expect("a POST after the server closed the idle connection");
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2, "one connection per POST");
+    assert_eq!(server.hits(), 2);
+    assert_eq!(server.connections(), 2, "one connection per POST");
 }
 
 #[test]

@@ -232,7 +232,7 @@ impl Deck {
     /// of one call runs.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
         match &self.runtime {
-            Some(_) => crate::runtime::block_on_handle(self.runtime.as_ref(), future),
+            Some(handle) => crate::runtime::block_on_handle(Some(handle), future),
             None => crate::runtime::block_on_here(future),
         }
     }
@@ -284,8 +284,8 @@ impl Deck {
 
     /// [`Deck::call_many`], blocking.
     pub fn call_many_blocking(&self, calls: Vec<(String, Value)>, limit: usize) -> Result<Vec<Result<Body>>> {
-        // Many calls at once use every core: the host's runtime or the
-        // shared one, not the calling thread alone.
+        // Many calls at once go to the host's runtime or the shared one,
+        // whose workers drive their connections on every core.
         crate::runtime::block_on_handle(self.runtime.as_ref(), self.call_many(calls, limit))
     }
 

@@ -106,18 +106,15 @@ impl HttpTransport {
     fn client_here(&self) -> Result<reqwest::Client> {
         HERE.with(|here| {
             let here = &mut *here.borrow_mut();
-            if here.pid != std::process::id() {
-                // Inherited by a fork: the connections are the parent's.
-                std::mem::forget(std::mem::take(&mut here.clients));
-                here.pid = std::process::id();
-            }
-            let mine = Arc::downgrade(&self.token);
-            if let Some((_, client)) = here.clients.iter().find(|(t, _)| t.ptr_eq(&mine)) {
+            // Inherited by a fork: the connections are the parent's.
+            crate::runtime::leak_if_inherited(&mut here.pid, &mut here.clients);
+            let mine = Arc::as_ptr(&self.token);
+            if let Some((_, client)) = here.clients.iter().find(|(t, _)| t.as_ptr() == mine) {
                 return Ok(client.clone());
             }
             here.clients.retain(|(t, _)| t.strong_count() > 0);
             let client = self.build_client(THREAD_IDLE).map_err(Error::config)?;
-            here.clients.push((mine, client.clone()));
+            here.clients.push((Arc::downgrade(&self.token), client.clone()));
             Ok(client)
         })
     }

@@ -136,6 +136,9 @@ type Responder = dyn Fn(&RecordedRequest) -> Reply + Send + Sync;
 struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     hits: AtomicUsize,
+    connections: AtomicUsize,
+    /// A connection left idle this long is closed, as servers do with keep-alive.
+    idle_close: Option<Duration>,
     responder: Box<Responder>,
 }
 
@@ -155,16 +158,32 @@ impl Drop for TestServer {
 impl TestServer {
     /// Starts a server that answers every request with `responder`.
     pub async fn start(responder: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static) -> TestServer {
+        TestServer::serving(None, Box::new(responder)).await
+    }
+
+    /// [`TestServer::start`], closing every connection left idle for `idle`
+    /// (gunicorn does so after 2 s).
+    pub async fn closing_idle(
+        idle: Duration,
+        responder: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
+        TestServer::serving(Some(idle), Box::new(responder)).await
+    }
+
+    async fn serving(idle_close: Option<Duration>, responder: Box<Responder>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             requests: Mutex::new(Vec::new()),
             hits: AtomicUsize::new(0),
-            responder: Box::new(responder),
+            connections: AtomicUsize::new(0),
+            idle_close,
+            responder,
         });
         let st = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                st.connections.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(serve(stream, st.clone()));
             }
         });
@@ -210,12 +229,22 @@ impl TestServer {
     pub fn hits(&self) -> usize {
         self.state.hits.load(Ordering::SeqCst)
     }
+
+    /// How many connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
 }
 
 async fn serve(mut stream: TcpStream, state: Arc<State>) {
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        let Some(req) = read_request(&mut stream, &mut buf).await else { return };
+        let next = read_request(&mut stream, &mut buf);
+        let req = match state.idle_close {
+            None => next.await,
+            Some(idle) => tokio::time::timeout(idle, next).await.ok().flatten(),
+        };
+        let Some(req) = req else { return };
         state.hits.fetch_add(1, Ordering::SeqCst);
         state.requests.lock().expect("requests lock").push(req.clone());
         let reply = (state.responder)(&req);
