@@ -18,6 +18,11 @@
 //! `pairs` over a decoded body and the JSON it converts back to both keep it.
 //! A table built in Lua has no order to keep: its keys go out in Lua's.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+
 use mlua::{Function, LightUserData, Lua, MetaMethod, Table, Value as LuaValue};
 use serde_json::{Map, Number, Value};
 
@@ -40,23 +45,61 @@ pub fn is_null(value: &LuaValue) -> bool {
     matches!(value, LuaValue::LightUserData(ud) if ud.0.is_null())
 }
 
-/// The shared metatables and the ordered `__pairs`, made once per Lua state.
+/// The shared metatables and the ordered `__pairs`, made once per Lua state
+/// and kept in its app data, with the metatables of the object shapes seen.
 struct Markers {
     array: Table,
     object: Table,
     ordered_pairs: Function,
+    shapes: RefCell<Shapes>,
 }
 
-fn markers(lua: &Lua) -> mlua::Result<Markers> {
-    let array: Table = lua.named_registry_value(ARRAY_MT)?;
-    let object: Table = lua.named_registry_value(OBJECT_MT)?;
-    let ordered_pairs: Function = lua.named_registry_value("opdeck.ordered_pairs")?;
-    Ok(Markers { array, object, ordered_pairs })
+/// The metatables of decoded objects, one per key sequence: the items of a
+/// list, which have one shape, share one, so a decoded body costs one table
+/// per object and its metatable only once.
+#[derive(Default)]
+struct Shapes {
+    hasher: RandomState,
+    by_hash: HashMap<u64, (Box<[String]>, Table)>,
 }
 
-/// Creates the markers in `lua`'s registry; [`open`](crate::open) calls it.
+/// Shapes kept at most; past it the cache starts again (the metatables stay
+/// with the objects that have them).
+const MAX_SHAPES: usize = 1024;
+
+impl Shapes {
+    /// The metatable of objects with `map`'s keys in `map`'s order.
+    fn metatable(&mut self, lua: &Lua, m: &Markers, map: &Map<String, Value>) -> mlua::Result<Table> {
+        let mut h = self.hasher.build_hasher();
+        map.keys().for_each(|k| k.hash(&mut h));
+        let hash = h.finish();
+        if let Some((keys, mt)) = self.by_hash.get(&hash)
+            && keys.iter().eq(map.keys())
+        {
+            return Ok(mt.clone());
+        }
+        let keys = lua.create_sequence_from(map.keys().map(String::as_str))?;
+        let mt = lua.create_table_with_capacity(0, 3)?;
+        mt.raw_set("__name", OBJECT_MT)?;
+        mt.raw_set(KEYS, keys)?;
+        mt.raw_set(MetaMethod::Pairs.name(), m.ordered_pairs.clone())?;
+        if self.by_hash.len() >= MAX_SHAPES {
+            self.by_hash.clear();
+        }
+        // On a hash collision the newer shape takes the slot.
+        self.by_hash.insert(hash, (map.keys().cloned().collect(), mt.clone()));
+        Ok(mt)
+    }
+}
+
+fn markers(lua: &Lua) -> mlua::Result<mlua::AppDataRef<'_, Markers>> {
+    lua.app_data_ref::<Markers>()
+        .ok_or_else(|| mlua::Error::runtime("opdeck: the module was not opened in this Lua state"))
+}
+
+/// Creates the markers in `lua`'s app data; [`open`](crate::open) calls it.
 pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
-    if lua.named_registry_value::<Option<Table>>(ARRAY_MT)?.is_some() {
+    if lua.app_data_ref::<Markers>().is_some() {
         return Ok(());
     }
     let array = lua.create_table()?;
@@ -93,9 +136,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         )
         .set_name("=opdeck.ordered_pairs")
         .call(KEYS)?;
-    lua.set_named_registry_value(ARRAY_MT, &array)?;
-    lua.set_named_registry_value(OBJECT_MT, &object)?;
-    lua.set_named_registry_value("opdeck.ordered_pairs", ordered_pairs)?;
+    lua.set_app_data(Markers { array, object, ordered_pairs, shapes: RefCell::default() });
     Ok(())
 }
 
@@ -106,7 +147,7 @@ pub(crate) fn mark(lua: &Lua, table: Option<Table>, as_array: bool) -> mlua::Res
         None => lua.create_table()?,
     };
     let m = markers(lua)?;
-    table.set_metatable(Some(if as_array { m.array } else { m.object }))?;
+    table.set_metatable(Some(if as_array { m.array.clone() } else { m.object.clone() }))?;
     Ok(table)
 }
 
@@ -142,12 +183,7 @@ fn to_lua_with(lua: &Lua, m: &Markers, value: &Value) -> mlua::Result<LuaValue> 
                 // No order to keep: the shared marker is enough.
                 t.set_metatable(Some(m.object.clone()))?;
             } else {
-                let keys = lua.create_sequence_from(map.keys().map(String::as_str))?;
-                let mt = lua.create_table_with_capacity(0, 3)?;
-                mt.raw_set("__name", OBJECT_MT)?;
-                mt.raw_set(KEYS, keys)?;
-                mt.raw_set(MetaMethod::Pairs.name(), m.ordered_pairs.clone())?;
-                t.set_metatable(Some(mt))?;
+                t.set_metatable(Some(m.shapes.borrow_mut().metatable(lua, m, map)?))?;
             }
             LuaValue::Table(t)
         }
@@ -202,7 +238,7 @@ fn table_to_json(m: &Markers, t: Table, depth: usize, path: &mut String) -> mlua
     if is_array {
         let mut items = Vec::with_capacity(len);
         for i in 1..=len {
-            path.push_str(&format!("/{}", i - 1));
+            let _ = write!(path, "/{}", i - 1);
             items.push(from_lua_with(m, t.raw_get(i)?, depth + 1, path)?);
             path.truncate(at);
         }
@@ -265,6 +301,46 @@ mod tests {
             json!({"z": 1, "a": [], "m": {}, "n": null, "list": [1, null, "x"], "f": 1.5, "deep": {"b": 2, "a": 1}});
         let back = from_lua(&lua, to_lua(&lua, &doc).expect("to lua")).expect("from lua");
         assert_eq!(serde_json::to_string(&back).expect("json"), serde_json::to_string(&doc).expect("json"));
+    }
+
+    #[test]
+    fn objects_of_one_shape_share_a_metatable_and_each_shape_keeps_its_order() {
+        let lua = lua();
+        let doc = json!([{"b": 1, "a": 2}, {"b": 3, "a": 4}, {"a": 5, "b": 6}]);
+        let items = to_lua(&lua, &doc).expect("to lua");
+        lua.globals().set("items", items.clone()).expect("global");
+        let (shared, other, orders): (bool, bool, String) = lua
+            .load(
+                r#"
+                local out = {}
+                for i, item in ipairs(items) do
+                  local keys = {}
+                  for k in pairs(item) do keys[#keys + 1] = k end
+                  out[i] = table.concat(keys, ",")
+                end
+                return getmetatable(items[1]) == getmetatable(items[2]),
+                  getmetatable(items[1]) == getmetatable(items[3]), table.concat(out, " ")
+                "#,
+            )
+            .eval()
+            .expect("eval");
+        assert!(shared, "one shape, one metatable");
+        assert!(!other, "another order is another shape");
+        assert_eq!(orders, "b,a b,a a,b");
+        let back = from_lua(&lua, items).expect("from lua");
+        assert_eq!(serde_json::to_string(&back).expect("json"), serde_json::to_string(&doc).expect("json"));
+    }
+
+    #[test]
+    fn the_shape_cache_starts_again_when_full() {
+        let lua = lua();
+        let docs: Vec<Value> = (0..MAX_SHAPES + 10).map(|i| json!({format!("k{i}"): 1, "z": 2})).collect();
+        for doc in &docs {
+            to_lua(&lua, doc).expect("to lua");
+        }
+        assert!(markers(&lua).expect("markers").shapes.borrow().by_hash.len() <= MAX_SHAPES);
+        let first = to_lua(&lua, &docs[0]).expect("to lua");
+        assert_eq!(from_lua(&lua, first).expect("from lua"), docs[0]);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! # Waiting
 //!
 //! Blocking functions wait in [`wait`]: one call is driven by the Lua
-//! thread itself, `deck:parallel` by the shared runtime. Operations
+//! thread itself, `deck:parallel` by the shared runtime (and, embedded,
+//! where the thread already drives the script, every blocking call). Operations
 //! registered from Lua (`deck:operation`) are answered on the Lua thread:
 //! their Rust side sends each call over a channel, and whoever waits (a
 //! blocking call, or the embedded executor) serves it between polls, so a
@@ -91,11 +92,11 @@ pub(crate) fn wait<F: Future>(lua: &Lua, driver: Driver, fut: F) -> opdeck::Resu
     let fut = bounded(fut, deadline);
     let plugins = lua.app_data_ref::<Plugins>();
     let Some(plugins) = plugins.filter(|p| !p.handlers.borrow().is_empty()) else {
-        return driver.block_on(fut)?;
+        return block(driver, fut)?;
     };
     let mut fut = pin!(fut);
     loop {
-        let step = driver.block_on(async {
+        let step = block(driver, async {
             match select(fut.as_mut(), pin!(next_call(&plugins))).await {
                 Either::Left((out, _)) => Either::Left(out),
                 Either::Right((call, _)) => Either::Right(call),
@@ -104,9 +105,15 @@ pub(crate) fn wait<F: Future>(lua: &Lua, driver: Driver, fut: F) -> opdeck::Resu
         match step {
             Either::Left(out) => return out,
             Either::Right(Some(call)) => serve_blocking(lua, &plugins, call),
-            Either::Right(None) => return driver.block_on(fut)?,
+            Either::Right(None) => return block(driver, fut)?,
         }
     }
+}
+
+/// Blocks on `fut` as `driver` says, or, inside the embedded executor (which
+/// drives this thread's runtime), beside it on the shared runtime.
+fn block<F: Future>(driver: Driver, fut: F) -> opdeck::Result<F::Output> {
+    if opdeck::runtime::driven_here() { opdeck::runtime::block_on_nested(fut) } else { driver.block_on(fut) }
 }
 
 /// `fut`, ended by a wall-time limit error at `deadline`.

@@ -1,14 +1,15 @@
 //! `opdeck run x.lua`: a script in a vendored, sandboxed Lua inside the
 //! binary, driven by an executor.
 //!
-//! The script runs as a coroutine that a `futures` executor polls on the
-//! calling thread. The deck's async natives poll each call there, inside
-//! the shared tokio runtime's context (its workers drive sockets and
-//! timers), so while one call is in flight the executor runs the other
-//! coroutines of `deck:parallel`, and serves the calls of operations
-//! registered from Lua. Calls made from a coroutine the
-//! script made itself (`coroutine.wrap`) block instead, which keeps such
-//! coroutines ordinary.
+//! The script runs as a coroutine polled by the calling thread's own tokio
+//! runtime ([`opdeck::runtime::block_on_here`]), which also drives the
+//! sockets and timers of its calls, so a call never hops between threads.
+//! While one call is in flight the thread runs the other coroutines of
+//! `deck:parallel`, and serves the calls of operations registered from
+//! Lua; a `deck:parallel` of plain `{id, input}` pairs goes to the shared
+//! runtime, whose workers drive them on every core. Calls made from a
+//! coroutine the script made itself (`coroutine.wrap`) block instead, on
+//! the shared runtime, which keeps such coroutines ordinary.
 //!
 //! Limits ([`Limits`]) are Lua's allocator limit, an instruction hook that
 //! counts and watches the clock, and a deadline on every call. A limit that
@@ -134,12 +135,12 @@ impl Runner {
         let _ = threads;
         // Under `pcall`, so a raised error table reaches Rust as the table.
         let run = protected(lua, main, LuaValue::Nil);
-        let outcome = futures::executor::block_on(async {
+        let outcome = opdeck::runtime::block_on_here(async {
             match select(Box::pin(run), Box::pin(serve(lua.clone()))).await {
                 Either::Left((out, _)) => out,
                 Either::Right(((), _)) => Ok(Ok(LuaValue::Nil)),
             }
-        });
+        })?;
         if let Some(err) = lua.app_data_ref::<Tripped>().and_then(|t| t.0.borrow_mut().take()) {
             return Err(err);
         }
@@ -271,7 +272,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
-            let r = in_runtime(&lua, async move { deck.call(&id, inp).await }).await;
+            let r = in_run(&lua, async move { deck.call(&id, inp).await }).await;
             match r {
                 Ok(body) => ok(deck::body_to_lua(&lua, body)?),
                 Err(e) => fail(&lua, &e),
@@ -285,7 +286,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
-            match in_runtime(&lua, async move { deck.call_full(&id, inp).await }).await {
+            match in_run(&lua, async move { deck.call_full(&id, inp).await }).await {
                 Ok(out) => ok(deck::output_to_lua(&lua, out)?),
                 Err(e) => fail(&lua, &e),
             }
@@ -307,19 +308,10 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     }
 }
 
-/// Runs `fut` within the run's deadline. It is polled here, by the script's
-/// executor, inside the shared runtime's context (whose workers drive its
-/// sockets and timers), as a blocking call is: no task hand-off per call.
-async fn in_runtime<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Result<T>>) -> opdeck::Result<T> {
+/// Runs `fut` within the run's deadline, on the runtime that runs the script.
+async fn in_run<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Result<T>>) -> opdeck::Result<T> {
     let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
-    let runtime = opdeck::runtime::runtime()?.handle().clone();
-    let mut fut = std::pin::pin!(bounded(fut, deadline));
-    std::future::poll_fn(|cx| {
-        let _inside = runtime.enter();
-        fut.as_mut().poll(cx)
-    })
-    .await
-    .and_then(|r| r)
+    bounded(fut, deadline).await.and_then(|r| r)
 }
 
 /// `deck:parallel` embedded: `{id, input}` pairs go to `Deck::call_many` in
@@ -334,7 +326,7 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
         Err(e) => return deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
             let d = deck.clone();
-            let results = in_runtime(&lua, async move { Ok(d.call_many(pairs, limit).await) }).await;
+            let results = in_run(&lua, async move { Ok(d.call_many(pairs, limit).await) }).await;
             return match results {
                 Ok(results) => ok(LuaValue::Table(deck::results_to_lua(&lua, results)?)),
                 Err(e) => fail(&lua, &e),
@@ -357,7 +349,7 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
                 LuaValue::Table(pair) => {
                     let id: String = pair.raw_get(1)?;
                     let inp = input(&lua, pair.raw_get(2)?)?;
-                    match in_runtime(&lua, async move { deck.call(&id, inp).await }).await {
+                    match in_run(&lua, async move { deck.call(&id, inp).await }).await {
                         Ok(opdeck::Body::Empty) => Ok(convert::null()),
                         Ok(body) => deck::body_to_lua(&lua, body),
                         Err(e) => Ok(LuaValue::Table(error::to_table(&lua, &e)?)),

@@ -6,8 +6,11 @@
 //! `OPDECK_LUA_MODULE` points) and embedded, in this process, as `opdeck
 //! run` runs it. The server timestamps the script's `/mark` calls, so the
 //! Lua figures leave out interpreter start-up and spec loading, as the Rust
-//! figures do. Each side runs five rounds and medians are compared, Lua's
-//! against the mean of the Rust medians measured before and after it.
+//! figures do. A run of either side is five rounds, and its figure their
+//! median. Lua and Rust runs are made in pairs, back to back and in turns
+//! which goes first, so that a pair compares runs that saw the same
+//! machine; the bench prints the median of the pairs' ratios and their
+//! range (`OPDECK_BENCH_PAIRS`, 5 by default).
 //!
 //! Like is compared with like: the module runs in a `lua5.4` process of its
 //! own, so it is compared with Rust calls from a process of their own (this
@@ -81,13 +84,16 @@ fn input(i: usize) -> Value {
     json!({"user": "u1", "limit": 20, "page": i})
 }
 
+/// A run's (sequential, concurrent) median round times.
+type Figures = (Duration, Duration);
+
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
 }
 
 /// (sequential, concurrent) median round times of the Rust side.
-fn rust_side(deck: &Deck, id: &str) -> (Duration, Duration) {
+fn rust_side(deck: &Deck, id: &str) -> Figures {
     for i in 0..200 {
         deck.call_blocking(id, input(i)).expect("warm-up call");
     }
@@ -108,7 +114,7 @@ fn rust_side(deck: &Deck, id: &str) -> (Duration, Duration) {
 }
 
 /// (sequential, concurrent) medians from the marks of one Lua run.
-fn lua_side(marks: &Mutex<Vec<Instant>>, run: impl FnOnce() -> bool) -> Option<(Duration, Duration)> {
+fn lua_side(marks: &Mutex<Vec<Instant>>, run: impl FnOnce() -> bool) -> Option<Figures> {
     marks.lock().expect("marks").clear();
     if !run() {
         return None;
@@ -120,17 +126,36 @@ fn lua_side(marks: &Mutex<Vec<Instant>>, run: impl FnOnce() -> bool) -> Option<(
     Some((median(seq), median(conc)))
 }
 
-fn report(name: &str, (seq, conc): (Duration, Duration), (rust_seq, rust_conc): (Duration, Duration)) {
-    let per = |d: Duration| d.as_secs_f64() * 1e6 / N as f64;
+/// The ratios of the (Lua, Rust) pairs of one side: each pair is a Lua run and a Rust
+/// run made back to back (in turns, which first), so it compares runs that
+/// saw the same machine. Prints the median ratio and the range.
+fn report(name: &str, pairs: &[(Figures, Figures)]) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let seq: Vec<f64> = pairs.iter().map(|((l, _), (r, _))| l.as_secs_f64() / r.as_secs_f64()).collect();
+    let conc: Vec<f64> = pairs.iter().map(|((_, l), (_, r))| r.as_secs_f64() / l.as_secs_f64()).collect();
+    let range = |xs: &[f64]| {
+        let (lo, hi) = xs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+        format!("{lo:.2}-{hi:.2}")
+    };
+    let lua_seq = median(pairs.iter().map(|p| p.0.0).collect());
+    let lua_conc = median(pairs.iter().map(|p| p.0.1).collect());
     println!(
-        "{name:<9} sequential {:>8.1} ms ({:>5.1} µs/call) = {:.3}x the Rust time   \
-         parallel@{LIMIT} {:>8.1} ms = {:.3}x the Rust throughput",
-        seq.as_secs_f64() * 1e3,
-        per(seq),
-        seq.as_secs_f64() / rust_seq.as_secs_f64(),
-        conc.as_secs_f64() * 1e3,
-        rust_conc.as_secs_f64() / conc.as_secs_f64(),
+        "{name:<9} sequential {:>6.1} ms ({:>5.1} µs/call) = {:.3}x the Rust time ({})   \
+         parallel@{LIMIT} {:>6.1} ms = {:.3}x the Rust throughput ({}); medians of {} pairs",
+        ms(lua_seq),
+        lua_seq.as_secs_f64() * 1e6 / N as f64,
+        median_f64(seq.clone()),
+        range(&seq),
+        ms(lua_conc),
+        median_f64(conc.clone()),
+        range(&conc),
+        pairs.len(),
     );
+}
+
+fn median_f64(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
 }
 
 /// The deck both Lua sides build (`opdeck.new({})`: configuration from the
@@ -148,7 +173,7 @@ fn bench_deck(url: &str) -> (Deck, String) {
 
 /// The Rust side from a process of its own, against the server at `url`:
 /// this bench started again with `OPDECK_BENCH_CLIENT` set.
-fn rust_process(url: &str) -> (Duration, Duration) {
+fn rust_process(url: &str) -> Figures {
     let out = std::process::Command::new(std::env::current_exe().expect("bench path"))
         .env("OPDECK_BENCH_CLIENT", url)
         .output()
@@ -177,15 +202,6 @@ fn main() {
     // environment and the built-in services.
     let (deck, id) = bench_deck(&url);
 
-    let before = rust_side(&deck, &id);
-    let mut measured = Vec::new();
-    println!(
-        "rust      sequential {:>8.1} ms ({:>5.1} µs/call)   call_many@{LIMIT} {:>8.1} ms",
-        before.0.as_secs_f64() * 1e3,
-        before.0.as_secs_f64() * 1e6 / N as f64,
-        before.1.as_secs_f64() * 1e3
-    );
-
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let module = std::env::var("OPDECK_LUA_MODULE").unwrap_or_else(|_| format!("{root}/target/release"));
     let env = [
@@ -195,59 +211,71 @@ fn main() {
         ("OPDECK_BENCH_LIMIT", LIMIT.to_string()),
         ("OPDECK_BENCH_SPEC", SPEC.to_owned()),
     ];
+    // `OPDECK_BENCH_PAIRS=n` takes more pairs for a steadier median.
+    let pair_count: usize = std::env::var("OPDECK_BENCH_PAIRS").ok().and_then(|n| n.parse().ok()).unwrap_or(5).max(1);
+
+    // The module, in a lua5.4 process of its own, against Rust calls from a
+    // process of their own.
     let so = format!("{module}/libopdeck_lua.so");
-    let mut module_rust = Vec::new();
     if std::path::Path::new(&so).exists() {
-        module_rust.push(rust_process(&url));
         let dir = tempfile::tempdir().expect("tempdir");
         std::os::unix::fs::symlink(&so, dir.path().join("opdeck.so")).expect("symlink");
         let cpath = format!("{}/?.so", dir.path().display());
-        let module_side = lua_side(&marks, || {
-            let status = std::process::Command::new("lua5.4")
-                .arg(format!("{root}/bench/lua_calls.lua"))
-                .env("LUA_CPATH", cpath)
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .status();
-            matches!(status, Ok(s) if s.success())
-        });
-        module_rust.push(rust_process(&url));
-        let [a, b] = [module_rust[0], module_rust[1]];
-        println!(
-            "rust      own process: sequential {:.1} ms / {:.1} ms, call_many@{LIMIT} {:.1} ms / {:.1} ms (before / after the module)",
-            a.0.as_secs_f64() * 1e3,
-            b.0.as_secs_f64() * 1e3,
-            a.1.as_secs_f64() * 1e3,
-            b.1.as_secs_f64() * 1e3
-        );
-        match module_side {
-            Some(m) => measured.push(("module", m, ((a.0 + b.0) / 2, (a.1 + b.1) / 2))),
-            None => println!("module    lua5.4 failed: is lua5.4 installed?"),
+        let module_run = || {
+            lua_side(&marks, || {
+                let status = std::process::Command::new("lua5.4")
+                    .arg(format!("{root}/bench/lua_calls.lua"))
+                    .env("LUA_CPATH", &cpath)
+                    .envs(env.iter().map(|(k, v)| (k, v)))
+                    .status();
+                matches!(status, Ok(s) if s.success())
+            })
+        };
+        let mut pairs = Vec::new();
+        for k in 0..pair_count {
+            let (lua, rust) = if k % 2 == 0 {
+                let rust = rust_process(&url);
+                (module_run(), rust)
+            } else {
+                let lua = module_run();
+                (lua, rust_process(&url))
+            };
+            let Some(lua) = lua else {
+                println!("module    lua5.4 failed: is lua5.4 installed?");
+                break;
+            };
+            pairs.push((lua, rust));
+        }
+        if !pairs.is_empty() {
+            report("module", &pairs);
         }
     } else {
         println!("module    not measured: {so} is missing (bash bench/lua.sh builds it)");
     }
 
+    // Embedded Lua, as `opdeck run` runs it, against Rust calls from this process.
     let script = std::fs::read(format!("{root}/bench/lua_calls.lua")).expect("script");
     let args: Vec<String> =
         env.iter().map(|(k, v)| format!("{}={v}", k.trim_start_matches("OPDECK_BENCH_").to_lowercase())).collect();
-    let embedded = lua_side(&marks, || {
-        let runner = opdeck_lua::embed::Runner::default();
-        runner.run(&script, "bench/lua_calls.lua", &args).map_err(|e| eprintln!("embedded: {e}")).is_ok()
-    });
-    let embedded = embedded.map(|e| ("embedded", e));
-    let after = rust_side(&deck, &id);
-    println!(
-        "rust      again: sequential {:.1} ms, call_many@{LIMIT} {:.1} ms (drift check: a busy machine shows here)",
-        after.0.as_secs_f64() * 1e3,
-        after.1.as_secs_f64() * 1e3
-    );
-    // Against the mean of the Rust runs before and after the Lua ones: from
-    // a process of its own for the module, from this one for embedded Lua.
-    let in_process = ((before.0 + after.0) / 2, (before.1 + after.1) / 2);
-    for (name, m, rust) in measured {
-        report(name, m, rust);
+    let embedded_run = || {
+        lua_side(&marks, || {
+            let runner = opdeck_lua::embed::Runner::default();
+            runner.run(&script, "bench/lua_calls.lua", &args).map_err(|e| eprintln!("embedded: {e}")).is_ok()
+        })
+    };
+    let mut pairs = Vec::new();
+    for k in 0..pair_count {
+        let (lua, rust) = if k % 2 == 0 {
+            let rust = rust_side(&deck, &id);
+            (embedded_run(), rust)
+        } else {
+            let lua = embedded_run();
+            (lua, rust_side(&deck, &id))
+        };
+        let Some(lua) = lua else { break };
+        pairs.push((lua, rust));
     }
-    if let Some((name, m)) = embedded {
-        report(name, m, in_process);
+    if !pairs.is_empty() {
+        report("embedded", &pairs);
     }
 }

@@ -11,7 +11,9 @@
 //! The transport keeps one connection pool per such runtime
 //! ([`driven_here`] tells it which), because a connection's task lives on
 //! the runtime that opened it and only makes progress while that runtime
-//! runs.
+//! runs. A host that drives a whole script on that runtime and lets the
+//! script block again inside it uses [`block_on_nested`], which blocks on
+//! the shared runtime instead.
 //!
 //! A tokio runtime does not survive `fork()`: its worker threads stay behind
 //! in the parent, and its event queue is shared with the parent's. Runtimes
@@ -93,8 +95,7 @@ pub fn block_on_here<F: Future>(future: F) -> Result<F::Output> {
                     .map_err(|e| Error::internal(format!("cannot start the tokio runtime: {e}")))?,
             ),
         };
-        DRIVING.set(true);
-        let _reset = ResetOnDrop;
+        let _restore = RestoreDriving::set(true);
         Ok(rt.block_on(future))
     })
 }
@@ -111,13 +112,42 @@ pub(crate) fn leak_if_inherited<T: Default>(owner: &mut u32, value: &mut T) {
     }
 }
 
-/// Clears [`DRIVING`] when `block_on_here` ends, by return or by unwinding.
-struct ResetOnDrop;
+/// Puts [`DRIVING`] back as it was when a blocking call ends, by return or
+/// by unwinding.
+struct RestoreDriving(bool);
 
-impl Drop for ResetOnDrop {
-    fn drop(&mut self) {
-        DRIVING.set(false);
+impl RestoreDriving {
+    fn set(driving: bool) -> Self {
+        RestoreDriving(DRIVING.replace(driving))
     }
+}
+
+impl Drop for RestoreDriving {
+    fn drop(&mut self) {
+        DRIVING.set(self.0);
+    }
+}
+
+/// Blocks on `future` from inside [`block_on_here`], while the shared
+/// runtime drives its sockets and timers: for a host that runs a whole
+/// script on this thread's runtime and lets the script make blocking calls
+/// (Lua's `opdeck run`, whose coroutines may call the blocking API).
+///
+/// The thread's own runtime is not driven meanwhile, so `future` uses the
+/// shared connection pool, never this thread's. Refused outside
+/// `block_on_here`: a thread with no runtime of its own uses that or
+/// [`block_on`].
+pub fn block_on_nested<F: Future>(future: F) -> Result<F::Output> {
+    if !driven_here() {
+        return Err(Error::internal("block_on_nested runs only inside block_on_here"));
+    }
+    let handle = runtime()?.handle().clone();
+    let _restore = RestoreDriving::set(false);
+    let mut future = std::pin::pin!(future);
+    Ok(futures::executor::block_on(std::future::poll_fn(|cx| {
+        let _inside = handle.enter();
+        future.as_mut().poll(cx)
+    })))
 }
 
 /// Whether the calling thread is driving a future in [`block_on_here`]:

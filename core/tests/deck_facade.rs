@@ -194,6 +194,39 @@ fn blocking_calls_from_many_threads_each_drive_their_own_connection() {
     assert_eq!(server.requests().len(), 3);
 }
 
+/// A blocking call nested in a run this thread drives (an embedded script's
+/// coroutine calling the blocking API) goes to the shared runtime and its
+/// pool: the thread's own idle connection, whose task cannot run while the
+/// thread blocks, would stall it.
+#[test]
+fn a_blocking_call_nested_in_a_thread_driven_run_uses_the_shared_runtime() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(pet_server()));
+    let deck = Arc::new(rt.block_on(pets(&server.url(), Deck::builder())));
+    let err = opdeck::runtime::block_on_nested(async {}).expect_err("outside block_on_here");
+    assert_eq!(err.kind(), opdeck::ErrorKind::Internal, "{err}");
+
+    let (done, answered) = std::sync::mpsc::channel();
+    let run = {
+        let deck = deck.clone();
+        std::thread::spawn(move || {
+            let out = opdeck::runtime::block_on_here(async {
+                let input = || json!({"limit": 4});
+                let first = deck.call("pets.pets.listPets", input()).await?;
+                let nested = opdeck::runtime::block_on_nested(deck.call("pets.pets.listPets", input()))??;
+                Ok::<_, opdeck::Error>((first.into_value(), nested.into_value()))
+            });
+            done.send(out.and_then(|r| r)).expect("report");
+        })
+    };
+    let (first, nested) =
+        answered.recv_timeout(Duration::from_secs(10)).expect("the nested call was not stuck").expect("both calls");
+    assert_eq!(first["total"], 10);
+    assert_eq!(nested["total"], 10);
+    run.join().expect("the run's thread");
+    assert_eq!(server.connections(), 2, "one connection in each pool");
+}
+
 /// A thread's own connections are not reused once idle for long enough that
 /// the server may have closed them: the close is only seen when the thread
 /// drives its runtime again, after a POST would already have been written.
