@@ -29,8 +29,14 @@ pub struct Access {
 }
 
 /// The libraries a sandboxed state starts with; `sandbox.lua` trims `io` and `os`.
+/// (Lua 5.1 and LuaJIT have `coroutine` in their base library and no `utf8`.)
 pub(crate) fn libs() -> StdLib {
-    StdLib::COROUTINE | StdLib::TABLE | StdLib::IO | StdLib::OS | StdLib::STRING | StdLib::UTF8 | StdLib::MATH
+    let libs = StdLib::TABLE | StdLib::IO | StdLib::OS | StdLib::STRING | StdLib::MATH;
+    #[cfg(any(feature = "lua54", feature = "lua53", feature = "lua52"))]
+    let libs = libs | StdLib::COROUTINE;
+    #[cfg(any(feature = "lua54", feature = "lua53"))]
+    let libs = libs | StdLib::UTF8;
+    libs
 }
 
 const SANDBOX: &str = r#"
