@@ -137,6 +137,15 @@ fn report(name: &str, pairs: &[(Figures, Figures)]) {
         let (lo, hi) = xs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
         format!("{lo:.2}-{hi:.2}")
     };
+    for (i, ((ls, lc), (rs, rc))) in pairs.iter().enumerate() {
+        println!(
+            "{name:<9} pair {i}: sequential {:.1} / {:.1} ms, parallel {:.1} / {:.1} ms (Lua / Rust)",
+            ms(*ls),
+            ms(*rs),
+            ms(*lc),
+            ms(*rc)
+        );
+    }
     let lua_seq = median(pairs.iter().map(|p| p.0.0).collect());
     let lua_conc = median(pairs.iter().map(|p| p.0.1).collect());
     println!(
