@@ -6,6 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opdeck::{Builtins, CallOptions, Deck};
+
+#[allow(dead_code)]
+#[path = "support/server.rs"]
+mod server;
 use serde_json::json;
 
 const PETS: &str = r#"{"openapi": "3.0.3", "info": {"title": "pets", "version": "1"},
@@ -87,4 +91,32 @@ async fn each_try_emits_its_headers_redacted() {
     let response = events.iter().find(|e| e.contains("message=response")).expect("a response event");
     assert!(response.contains("status=200"), "{response}");
     assert!(!events.iter().any(|e| e.contains("SECRET-KEY-1")), "{events:?}");
+}
+
+/// `-v` shows the login a call makes, as it shows the call: the login
+/// request and its answer, with the password (in the body) never shown.
+#[tokio::test]
+async fn a_login_emits_its_request_and_response_events() {
+    let server = server::TestServer::start(|req| match req.path() {
+        "/auth/login" => server::Reply::json(json!({"access_token": "TOKEN-1", "refresh_token": "r1"})),
+        _ => server::Reply::json(json!([])),
+    })
+    .await;
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let deck = Deck::builder()
+        .builtins(Builtins::Only(vec!["kitsu".into()]))
+        .runtime(tokio::runtime::Handle::current())
+        .base_url("kitsu", &server.url())
+        .login("kitsu", "admin@example.com", "PASSWORD-1")
+        .build()
+        .expect("deck");
+    deck.call("kitsu.projects.list", json!({})).await.expect("listed");
+    let events = recorder.0.lock().expect("lock").clone();
+    let requests: Vec<&String> = events.iter().filter(|e| e.contains("message=request")).collect();
+    assert_eq!(requests.len(), 2, "{events:?}");
+    assert!(requests[0].contains("method=\"POST\"") && requests[0].contains("/auth/login"), "{events:?}");
+    assert!(requests[1].contains("kitsu.projects.list"), "{events:?}");
+    assert_eq!(events.iter().filter(|e| e.contains("message=response")).count(), 2, "{events:?}");
+    assert!(!events.iter().any(|e| e.contains("PASSWORD-1") || e.contains("TOKEN-1")), "{events:?}");
 }

@@ -177,7 +177,7 @@ pub(crate) struct Answer {
 pub(crate) async fn exchange(ctx: &dyn Host, service: &str, request: &Request) -> Result<Answer> {
     let limit = ctx.config().http.timeout;
     let send = async {
-        let response = ctx.transport().send(request, Delivery::Buffered).await?;
+        let response = crate::wire::retry::send_once(ctx.transport(), request, Delivery::Buffered).await?;
         let bytes = match response.body {
             ResponseBody::Full(b) => b.to_vec(),
             ResponseBody::Stream(mut s) => {

@@ -114,6 +114,20 @@ fn count_try() {
     let _ = TRIES.try_with(|t| t.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
 }
 
+/// Sends `request` once, with the `request` and `response` events that `-v`
+/// shows (credentials redacted); auth exchanges (logins, token requests)
+/// use it too, so they show as the calls do.
+pub async fn send_once(transport: &dyn Transport, request: &Request, delivery: Delivery) -> Result<Response> {
+    tracing::debug!(target: "opdeck::wire", operation = &*request.operation, method = request.method.as_str(),
+        url = %RequestUrl(request), headers = %RequestHeaders(request), "request");
+    let result = transport.send(request, delivery).await;
+    if let Ok(resp) = &result {
+        tracing::debug!(target: "opdeck::wire", operation = &*request.operation, status = resp.status,
+            headers = %ResponseHeaders(&resp.headers), "response");
+    }
+    result
+}
+
 /// Sends `request`, retrying up to `settings.retries` times when `may_retry`.
 pub async fn send(
     transport: &dyn Transport,
@@ -126,13 +140,7 @@ pub async fn send(
     let mut attempt = 0;
     loop {
         count_try();
-        tracing::debug!(target: "opdeck::wire", operation = &*request.operation, method = request.method.as_str(),
-            url = %RequestUrl(request), headers = %RequestHeaders(request), "request");
-        let result = transport.send(request, delivery).await;
-        if let Ok(resp) = &result {
-            tracing::debug!(target: "opdeck::wire", operation = &*request.operation, status = resp.status,
-                headers = %ResponseHeaders(&resp.headers), "response");
-        }
+        let result = send_once(transport, request, delivery).await;
         let wait = match &result {
             Ok(resp) if attempt < retries && retryable_status(resp.status) => wait_after(settings, resp, attempt),
             Err(e) if attempt < retries && retryable_error(e) => backoff(settings, attempt),
