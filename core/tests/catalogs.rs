@@ -124,7 +124,11 @@ fn every_catalog_line_parses_in_full_and_agrees_with_its_listed_head() {
             let op = deck.registry().get(&meta.id).expect("listed on the deck");
             let head = op.head();
             assert_eq!((head.alias, head.method, head.path), (meta.alias.as_str(), meta.method, meta.path.as_str()));
+            let names: Vec<&str> = meta.parameters.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(head.parameters, names, "{}", meta.id);
+            // The line the deck parses on first use is this operation's.
             assert_eq!(op.meta().parameters, meta.parameters, "{}", meta.id);
+            assert_eq!(op.meta().responses, meta.responses, "{}", meta.id);
         }
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Catalog, FORMAT};
+use super::{Catalog, FORMAT, Heads, Listed};
 use crate::error::{Error, Result};
 use crate::model::{Method, OperationMeta};
 
@@ -50,7 +50,7 @@ pub const RECIPES: [Recipe; 5] = [
     Recipe { service: "kitsu", spec: "kitsu-zou-1.0.97.openapi.json", markers: None },
 ];
 
-/// The two files of one compiled catalog.
+/// The three files of one compiled catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compiled {
     /// The service name.
@@ -59,8 +59,22 @@ pub struct Compiled {
     pub operations: usize,
     /// The text of `<service>.json`.
     pub catalog: String,
+    /// The text of `<service>.heads.json`: what listings read, so a deck
+    /// that starts parses no more than that.
+    pub heads: String,
     /// The text of `<service>.defs.json`.
     pub definitions: String,
+}
+
+impl Compiled {
+    /// Each file's name and text.
+    fn files(&self) -> [(String, &String); 3] {
+        [
+            (format!("{}.json", self.service), &self.catalog),
+            (format!("{}.heads.json", self.service), &self.heads),
+            (format!("{}.defs.json", self.service), &self.definitions),
+        ]
+    }
 }
 
 /// A short label from an operation name: `getServicesResticBackupList` →
@@ -185,6 +199,12 @@ pub fn compile(recipe: &Recipe, spec: &[u8], tools: &[Tool]) -> Result<Compiled>
         }
     }
     let count = operations.len();
+    let heads = Heads {
+        format: FORMAT,
+        service: recipe.service.to_owned(),
+        security_schemes: doc.security_schemes.clone(),
+        heads: operations.iter().map(Listed::of).collect(),
+    };
     let catalog = Catalog {
         format: FORMAT,
         service: recipe.service.to_owned(),
@@ -198,18 +218,21 @@ pub fn compile(recipe: &Recipe, spec: &[u8], tools: &[Tool]) -> Result<Compiled>
     Ok(Compiled {
         service: recipe.service.to_owned(),
         operations: count,
-        catalog: to_lines(&catalog)?,
+        catalog: to_lines(&catalog, "operations")?,
+        heads: to_lines(&heads, "heads")?,
         definitions: definitions_text(doc.definitions.map())?,
     })
 }
 
-/// Writes the catalog with one operation per line, so diffs stay readable.
-fn to_lines(catalog: &Catalog) -> Result<String> {
-    let mut header = serde_json::to_value(catalog).map_err(encode_error)?;
-    let ops = header.as_object_mut().and_then(|o| o.remove("operations")).unwrap_or_default();
+/// Writes `value` with the items of its array `field` one per line, last,
+/// so diffs stay readable and a reader can find the `i`-th item's line
+/// ([`super::CatalogSource`] does).
+fn to_lines(value: &impl Serialize, field: &str) -> Result<String> {
+    let mut header = serde_json::to_value(value).map_err(encode_error)?;
+    let ops = header.as_object_mut().and_then(|o| o.remove(field)).unwrap_or_default();
     let mut out = compact(&header)?;
     out.pop(); // the closing brace
-    out.push_str(",\"operations\":[\n");
+    out.push_str(&format!(",\"{field}\":[\n"));
     join_lines(&mut out, ops.as_array().map(Vec::as_slice).unwrap_or_default().iter().map(compact))?;
     out.push_str("]}\n");
     Ok(out)
@@ -278,9 +301,7 @@ pub fn read_seed(seeds: &Path, prefix: &str) -> Result<String> {
 pub fn stale(compiled: &[Compiled], out: &Path) -> Result<Vec<String>> {
     let mut stale = Vec::new();
     for c in compiled {
-        for (name, text) in
-            [(format!("{}.json", c.service), &c.catalog), (format!("{}.defs.json", c.service), &c.definitions)]
-        {
+        for (name, text) in c.files() {
             let path = out.join(&name);
             match std::fs::read_to_string(&path) {
                 Ok(current) if current == *text => {}
@@ -298,9 +319,7 @@ pub fn stale(compiled: &[Compiled], out: &Path) -> Result<Vec<String>> {
 pub fn write_all(compiled: &[Compiled], out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     for c in compiled {
-        for (name, text) in
-            [(format!("{}.json", c.service), &c.catalog), (format!("{}.defs.json", c.service), &c.definitions)]
-        {
+        for (name, text) in c.files() {
             write_file(out, &name, text.as_bytes())?;
         }
     }

@@ -1,12 +1,14 @@
 //! The compiled catalogs of the built-in services, embedded in the binary.
 //!
-//! Each built-in service ships as two JSON files under `core/catalogs/`:
-//! `<service>.json` holds the service's header and its operations (facts
-//! only: ids, methods, paths, parameters, schemas as `$ref`s, security,
-//! deprecation and short labels we write), and `<service>.defs.json` holds the
-//! shared models. The operations are parsed when the deck starts; the models
-//! stay unparsed text until an operation is validated or described, which is
-//! what keeps listing all 1,413 operations at a few milliseconds.
+//! Each built-in service ships as three JSON files under `core/catalogs/`:
+//! `<service>.json` holds the service's header and its operations, one per
+//! line (facts only: ids, methods, paths, parameters, schemas as `$ref`s,
+//! security, deprecation and short labels we write); `<service>.heads.json`
+//! holds, in the same order, the fields of each operation that listings read;
+//! and `<service>.defs.json` holds the shared models. A deck that starts
+//! parses the heads only. An operation's line is parsed when it is first
+//! called, validated or described, and the models when a schema needs them:
+//! that keeps listing all 1,413 operations at a few milliseconds.
 //!
 //! The files are produced by [`build`] from the services' specs
 //! (`opdeck catalog build`), and a test rebuilds them from the stripped specs
@@ -22,7 +24,6 @@ use async_trait::async_trait;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::engine::Context;
 use crate::engine::HttpOperation;
@@ -65,6 +66,8 @@ pub struct Embedded {
     pub service: &'static str,
     /// `<service>.json`.
     pub operations: &'static str,
+    /// `<service>.heads.json`.
+    pub heads: &'static str,
     /// `<service>.defs.json`.
     pub definitions: &'static str,
 }
@@ -74,6 +77,7 @@ macro_rules! embed {
         Embedded {
             service: $service,
             operations: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogs/", $service, ".json")),
+            heads: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogs/", $service, ".heads.json")),
             definitions: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogs/", $service, ".defs.json")),
         }
     };
@@ -127,50 +131,83 @@ fn check_format(service: &str, format: u32) -> Result<()> {
     }
 }
 
-/// A catalog as the deck reads it at start: the header, and each operation
-/// still as its JSON text.
-#[derive(Deserialize)]
-struct Lazy<'a> {
-    format: u32,
-    service: String,
+/// `<service>.heads.json`: the header a deck needs and each operation's
+/// head, in the catalog's order.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Heads {
+    pub(crate) format: u32,
+    pub(crate) service: String,
     #[serde(default)]
-    security_schemes: IndexMap<String, SecurityScheme>,
-    #[serde(borrow)]
-    operations: Vec<&'a RawValue>,
+    pub(crate) security_schemes: IndexMap<String, SecurityScheme>,
+    pub(crate) heads: Vec<Listed>,
 }
 
-/// The fields of an operation that listings read, parsed ahead of the rest.
-#[derive(Deserialize)]
-struct Listed {
+/// The fields of an operation that listings read.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Listed {
     id: String,
     service: String,
     group: String,
     name: String,
     alias: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     summary: String,
     method: Method,
     path: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deprecated: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     since: Option<String>,
-    #[serde(default)]
-    parameters: Vec<ListedParameter>,
-    #[serde(default)]
+    /// The parameters' names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    parameters: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     former_ids: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct ListedParameter {
-    name: String,
+impl Listed {
+    /// The head of `meta`.
+    pub(crate) fn of(meta: &OperationMeta) -> Self {
+        Listed {
+            id: meta.id.clone(),
+            service: meta.service.clone(),
+            group: meta.group.clone(),
+            name: meta.name.clone(),
+            alias: meta.alias.clone(),
+            summary: meta.summary.clone(),
+            method: meta.method,
+            path: meta.path.clone(),
+            deprecated: meta.deprecated,
+            since: meta.since.clone(),
+            parameters: meta.parameters.iter().map(|p| p.name.clone()).collect(),
+            former_ids: meta.former_ids.clone(),
+        }
+    }
+}
+
+/// The operations' lines of a catalog file, split on first use: line `i`
+/// of the array is operation `i` (as [`build`] writes the file).
+struct Lines {
+    text: &'static str,
+    lines: OnceLock<Vec<&'static str>>,
+}
+
+impl Lines {
+    fn get(&self, i: usize) -> Option<&'static str> {
+        let lines = self.lines.get_or_init(|| {
+            // The first line is the header, up to `"operations":[`.
+            self.text.lines().skip(1).map(|l| l.strip_suffix(',').unwrap_or(l)).collect()
+        });
+        lines.get(i).copied()
+    }
 }
 
 /// An operation of a compiled catalog. Its head is parsed with the catalog;
 /// its full description (parameters, body, responses) on first use.
 struct CatalogOperation {
     listed: Listed,
-    raw: &'static RawValue,
+    index: usize,
+    lines: Arc<Lines>,
     definitions: Arc<Definitions>,
     schemes: Arc<IndexMap<String, SecurityScheme>>,
     full: OnceLock<HttpOperation>,
@@ -179,10 +216,11 @@ struct CatalogOperation {
 impl CatalogOperation {
     fn full(&self) -> &HttpOperation {
         self.full.get_or_init(|| {
-            // Every committed catalog line parses (the catalog tests check
-            // each one), so the fallback only guards a hand-edited file: it
-            // keeps the head and has no parameters.
-            let mut meta: OperationMeta = serde_json::from_str(self.raw.get()).unwrap_or_else(|_| OperationMeta {
+            // Every committed catalog line parses and matches its head (the
+            // catalog tests check each one), so the fallback only guards a
+            // hand-edited file: it keeps the head and has no parameters.
+            let parsed = self.lines.get(self.index).and_then(|line| serde_json::from_str::<OperationMeta>(line).ok());
+            let mut meta = parsed.filter(|m| m.id == self.listed.id).unwrap_or_else(|| OperationMeta {
                 id: self.listed.id.clone(),
                 service: self.listed.service.clone(),
                 group: self.listed.group.clone(),
@@ -230,7 +268,7 @@ impl Operation for CatalogOperation {
             path: &l.path,
             deprecated: l.deprecated,
             since: l.since.as_deref(),
-            parameters: l.parameters.iter().map(|p| p.name.as_str()).collect(),
+            parameters: l.parameters.iter().map(String::as_str).collect(),
             former_ids: &l.former_ids,
         }
     }
@@ -254,23 +292,26 @@ impl Source for CatalogSource {
     }
 
     fn operations(&self) -> Result<Vec<Arc<dyn Operation>>> {
-        let lazy: Lazy<'static> = serde_json::from_str(self.embedded.operations).map_err(bad_catalog)?;
-        check_format(&lazy.service, lazy.format)?;
+        let heads: Heads = serde_json::from_str(self.embedded.heads).map_err(bad_catalog)?;
+        check_format(&heads.service, heads.format)?;
         let definitions = Arc::new(Definitions::lazy(self.embedded.definitions.into()));
-        let schemes = Arc::new(lazy.security_schemes);
-        lazy.operations
+        let schemes = Arc::new(heads.security_schemes);
+        let lines = Arc::new(Lines { text: self.embedded.operations, lines: OnceLock::new() });
+        Ok(heads
+            .heads
             .into_iter()
-            .map(|raw| {
-                let listed: Listed = serde_json::from_str(raw.get()).map_err(bad_catalog)?;
-                Ok(Arc::new(CatalogOperation {
+            .enumerate()
+            .map(|(index, listed)| {
+                Arc::new(CatalogOperation {
                     listed,
-                    raw,
+                    index,
+                    lines: lines.clone(),
                     definitions: definitions.clone(),
                     schemes: schemes.clone(),
                     full: OnceLock::new(),
-                }) as Arc<dyn Operation>)
+                }) as Arc<dyn Operation>
             })
-            .collect()
+            .collect())
     }
 }
 
