@@ -246,7 +246,10 @@ mod raw {
                     None => ffi::lua_pushnumber(l, n.as_f64().unwrap_or(f64::NAN)),
                 },
                 Value::String(s) => push_str(l, s),
-                _ if ffi::lua_checkstack(l, 4) == 0 => {
+                // A container uses at most 5 slots above its own level: the
+                // table, a key and a value; or, for an object's shape, the
+                // table, the metatable, a field name, the key list and a key.
+                _ if ffi::lua_checkstack(l, 5) == 0 => {
                     *too_deep = true;
                     ffi::lua_pushnil(l);
                 }
