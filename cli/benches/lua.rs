@@ -167,6 +167,24 @@ fn median_f64(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// `count` (Lua, Rust) pairs of runs, back to back, the first of a pair in
+/// turns; it stops at the first Lua run that fails.
+fn in_pairs(count: usize, lua: impl Fn() -> Option<Figures>, rust: impl Fn() -> Figures) -> Vec<(Figures, Figures)> {
+    let mut pairs = Vec::with_capacity(count);
+    for k in 0..count {
+        let (lua, rust) = if k % 2 == 0 {
+            let rust = rust();
+            (lua(), rust)
+        } else {
+            let lua = lua();
+            (lua, rust())
+        };
+        let Some(lua) = lua else { break };
+        pairs.push((lua, rust));
+    }
+    pairs
+}
+
 /// The deck both Lua sides build (`opdeck.new({})`: configuration from the
 /// environment and the built-in services), with the bench's spec at `url`.
 fn bench_deck(url: &str) -> (Deck, String) {
@@ -240,20 +258,9 @@ fn main() {
                 matches!(status, Ok(s) if s.success())
             })
         };
-        let mut pairs = Vec::new();
-        for k in 0..pair_count {
-            let (lua, rust) = if k % 2 == 0 {
-                let rust = rust_process(&url);
-                (module_run(), rust)
-            } else {
-                let lua = module_run();
-                (lua, rust_process(&url))
-            };
-            let Some(lua) = lua else {
-                println!("module    lua5.4 failed: is lua5.4 installed?");
-                break;
-            };
-            pairs.push((lua, rust));
+        let pairs = in_pairs(pair_count, module_run, || rust_process(&url));
+        if pairs.len() < pair_count {
+            println!("module    lua5.4 failed: is lua5.4 installed?");
         }
         if !pairs.is_empty() {
             report("module", &pairs);
@@ -272,18 +279,7 @@ fn main() {
             runner.run(&script, "bench/lua_calls.lua", &args).map_err(|e| eprintln!("embedded: {e}")).is_ok()
         })
     };
-    let mut pairs = Vec::new();
-    for k in 0..pair_count {
-        let (lua, rust) = if k % 2 == 0 {
-            let rust = rust_side(&deck, &id);
-            (embedded_run(), rust)
-        } else {
-            let lua = embedded_run();
-            (lua, rust_side(&deck, &id))
-        };
-        let Some(lua) = lua else { break };
-        pairs.push((lua, rust));
-    }
+    let pairs = in_pairs(pair_count, embedded_run, || rust_side(&deck, &id));
     if !pairs.is_empty() {
         report("embedded", &pairs);
     }
