@@ -1,13 +1,14 @@
 //! Request bodies off the wire, turned back into JSON for the schema check.
 //!
 //! JSON is parsed; URL-encoded forms and multipart bodies become objects
-//! whose fields are typed by the body schema (repeated fields become lists).
+//! whose fields are typed by the body schema (repeated fields become lists,
+//! and so does a form field the encoding joins with a separator).
 //! File parts and raw bodies are not read: their content is opaque to a
 //! schema, so they stand in as a short string.
 
 use serde_json::{Map, Value};
 
-use crate::model::Definitions;
+use crate::model::{Definitions, Media};
 use crate::schema::{is_form, is_json};
 use crate::wire::{PartData, Payload};
 
@@ -40,7 +41,7 @@ pub(crate) fn is_present(body: &Payload) -> bool {
 }
 
 /// The body as a JSON value, or the reason it cannot be read.
-pub(crate) fn decode(defs: &Definitions, schema: &Value, sent: &str, body: &Payload) -> Result<Option<Value>, String> {
+pub(crate) fn decode(defs: &Definitions, media: &Media, sent: &str, body: &Payload) -> Result<Option<Value>, String> {
     match body {
         Payload::Empty | Payload::File { .. } => Ok(None),
         Payload::Multipart(parts) => {
@@ -51,7 +52,7 @@ pub(crate) fn decode(defs: &Definitions, schema: &Value, sent: &str, body: &Payl
                 };
                 (p.name.clone(), text, p.content_type.clone())
             });
-            Ok(Some(fields_to_object(defs, schema, fields)))
+            Ok(Some(fields_to_object(defs, media, fields, Joined::Kept)))
         }
         Payload::Bytes { content_type, data } => {
             if is_json(sent) {
@@ -59,35 +60,57 @@ pub(crate) fn decode(defs: &Definitions, schema: &Value, sent: &str, body: &Payl
             }
             if is_form(sent) {
                 let fields = url::form_urlencoded::parse(data).map(|(k, v)| (k.into_owned(), v.into_owned(), None));
-                return Ok(Some(fields_to_object(defs, schema, fields)));
+                return Ok(Some(fields_to_object(defs, media, fields, Joined::Split)));
             }
             if sent == "multipart/form-data" {
                 let boundary = boundary(content_type).ok_or("the multipart body has no boundary")?;
                 let fields = multipart_fields(data, &boundary)?;
-                return Ok(Some(fields_to_object(defs, schema, fields.into_iter())));
+                return Ok(Some(fields_to_object(defs, media, fields.into_iter(), Joined::Kept)));
             }
             Ok(None)
         }
     }
 }
 
+/// Whether an array field the encoding joins into one value (`explode:
+/// false`, which applies to URL-encoded forms) is split at its separator.
+#[derive(Clone, Copy, PartialEq)]
+enum Joined {
+    Split,
+    Kept,
+}
+
 fn fields_to_object(
     defs: &Definitions,
-    schema: &Value,
+    media: &Media,
     fields: impl Iterator<Item = (String, String, Option<String>)>,
+    joined: Joined,
 ) -> Value {
-    let resolved = defs.resolve(schema);
+    let resolved = defs.resolve(&media.schema);
     let props = resolved.get("properties").and_then(Value::as_object);
     let mut out = Map::new();
     for (name, text, content_type) in fields {
         let prop = props.and_then(|p| p.get(&name)).unwrap_or(&Value::Bool(true));
         let is_array = types(defs, prop).contains(&"array");
         let item_schema = if is_array { defs.resolve(prop).get("items").unwrap_or(&Value::Bool(true)) } else { prop };
-        let value = if content_type.as_deref().is_some_and(is_json) {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        } else {
-            scalar(defs, item_schema, &text)
+        let typed = |text: &str| {
+            if content_type.as_deref().is_some_and(is_json) {
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+            } else {
+                scalar(defs, item_schema, text)
+            }
         };
+        let separator = media.encoding(&name).array_separator().filter(|_| is_array && joined == Joined::Split);
+        if let Some(sep) = separator {
+            // `a,b` is two items, and an empty value an empty array.
+            let items = text.split(sep).filter(|_| !text.is_empty()).map(typed);
+            match out.entry(name).or_insert_with(|| Value::Array(Vec::new())) {
+                Value::Array(list) => list.extend(items),
+                other => *other = Value::Array(items.collect()),
+            }
+            continue;
+        }
+        let value = typed(&text);
         match out.get_mut(&name) {
             Some(Value::Array(list)) if is_array => list.push(value),
             _ if is_array => {
@@ -171,8 +194,60 @@ mod tests {
                     Content-Disposition: form-data; name=\"tags\"\r\n\r\na\r\n--XY\r\n\
                     Content-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n\r\n\x01\r\n--XY--\r\n";
         let body = Payload::Bytes { content_type: "multipart/form-data; boundary=XY".into(), data: Bytes::from(data) };
-        let value = decode(&defs, &schema, "multipart/form-data", &body).expect("parses");
+        let media = Media { schema, ..form_media(json!({})) };
+        let value = decode(&defs, &media, "multipart/form-data", &body).expect("parses");
         assert_eq!(value, Some(json!({"n": 7, "tags": ["a"], "f": FILE_STAND_IN})));
+    }
+
+    fn form_media(encoding: Value) -> Media {
+        serde_json::from_value(json!({
+            "content_type": "application/x-www-form-urlencoded",
+            "schema": {"type": "object", "properties": {
+                "ids": {"type": "array", "items": {"type": "integer"}},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "note": {"type": "string"}
+            }},
+            "encoding": encoding
+        }))
+        .expect("media")
+    }
+
+    fn form(data: &'static str) -> Payload {
+        Payload::Bytes { content_type: "application/x-www-form-urlencoded".into(), data: Bytes::from(data) }
+    }
+
+    #[test]
+    fn a_joined_form_array_is_split_at_its_separator() {
+        let defs = Definitions::new(Map::new());
+        let sent = "application/x-www-form-urlencoded";
+        let media = form_media(json!({
+            "ids": {"explode": false}, "tags": {"explode": false, "style": "pipeDelimited"}, "note": {"explode": false}
+        }));
+        let decoded = decode(&defs, &media, sent, &form("ids=1%2C2&tags=a+b%7Cc&note=x%2Cy")).expect("parses");
+        // The note is not an array: its comma is text.
+        assert_eq!(decoded, Some(json!({"ids": [1, 2], "tags": ["a b", "c"], "note": "x,y"})));
+        let empty = decode(&defs, &media, sent, &form("ids=&tags=a")).expect("parses");
+        assert_eq!(empty, Some(json!({"ids": [], "tags": ["a"]})));
+        // Exploded (the default), the same commas stay inside one item.
+        let exploded = decode(&defs, &form_media(json!({})), sent, &form("tags=a%2Cb&tags=c")).expect("parses");
+        assert_eq!(exploded, Some(json!({"tags": ["a,b", "c"]})));
+    }
+
+    #[test]
+    fn a_form_the_client_encodes_reads_back_as_its_body() {
+        let defs = Definitions::new(Map::new());
+        let media =
+            form_media(json!({"ids": {"explode": false}, "tags": {"explode": false, "style": "spaceDelimited"}}));
+        let meta: crate::model::OperationMeta = serde_json::from_value(json!({
+            "id": "t.g.op", "service": "t", "group": "g", "name": "op", "alias": "op", "method": "POST", "path": "/x",
+            "body": {"required": true, "media": [media.clone()]}
+        }))
+        .expect("meta");
+        let body = json!({"ids": [3, 4, 5], "tags": ["red", "blue"], "note": "hi, there"});
+        let sent =
+            crate::wire::body::encode(&meta, Some(&body), &crate::model::CallOptions::default()).expect("encodes");
+        let decoded = decode(&defs, &media, "application/x-www-form-urlencoded", &sent).expect("parses");
+        assert_eq!(decoded, Some(body));
     }
 
     #[test]
@@ -184,8 +259,9 @@ mod tests {
             data: Bytes::from("a=true&b=x"),
         };
         let sent = "application/x-www-form-urlencoded";
-        assert_eq!(decode(&defs, &schema, sent, &form), Ok(Some(json!({"a": true, "b": "x"}))));
+        let media = Media { schema, ..form_media(json!({})) };
+        assert_eq!(decode(&defs, &media, sent, &form), Ok(Some(json!({"a": true, "b": "x"}))));
         let json_body = Payload::Bytes { content_type: "application/json".into(), data: Bytes::from("{") };
-        assert!(decode(&defs, &schema, "application/json", &json_body).is_err());
+        assert!(decode(&defs, &media, "application/json", &json_body).is_err());
     }
 }

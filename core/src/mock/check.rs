@@ -140,7 +140,7 @@ pub(crate) fn check(
     if let (Some(i), Some(spec)) = (media_index, &meta.body) {
         let media = &spec.media[i];
         let sent = sent.unwrap_or_default();
-        match body::decode(&meta.definitions, &media.schema, &sent, &request.body) {
+        match body::decode(&meta.definitions, media, &sent, &request.body) {
             Ok(Some(value)) => {
                 schema_issues(checks.bodies.get(i).and_then(Option::as_ref), &value, &["body"], false, &mut issues)
             }

@@ -217,6 +217,22 @@ pub struct PartEncoding {
     pub explode: Option<bool>,
 }
 
+impl PartEncoding {
+    /// What joins the items of an array field into one value: `None` when
+    /// the array is exploded into one field per item (the default for
+    /// forms), else `,`, or ` ` and `|` for the delimited styles.
+    pub fn array_separator(&self) -> Option<&'static str> {
+        if self.explode.unwrap_or(true) {
+            return None;
+        }
+        Some(match self.style {
+            Some(Style::SpaceDelimited) => " ",
+            Some(Style::PipeDelimited) => "|",
+            _ => ",",
+        })
+    }
+}
+
 /// One media type a request or response body can take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Media {
@@ -231,6 +247,23 @@ pub struct Media {
     /// An example body from the spec, if it gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<Example>,
+}
+
+impl Media {
+    /// The encoding of property `field`, as the spec writes it
+    /// (`contentType`, `style`, `explode`); the default when it gives none.
+    pub fn encoding(&self, field: &str) -> PartEncoding {
+        let Some(e) = self.encoding.get(field) else { return PartEncoding::default() };
+        PartEncoding {
+            content_type: e
+                .get("contentType")
+                .or_else(|| e.get("content_type"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            style: e.get("style").and_then(|s| serde_json::from_value(s.clone()).ok()),
+            explode: e.get("explode").and_then(Value::as_bool),
+        }
+    }
 }
 
 /// An example body, kept as compact JSON text and shared between the

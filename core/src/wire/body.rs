@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Violation};
 use crate::model::CallOptions;
-use crate::model::{Media, OperationMeta, PartEncoding, Style};
+use crate::model::{Media, OperationMeta, Style};
 use crate::schema::{is_binary, is_form, is_json};
 use crate::wire::{Part, PartData, Payload, params};
 
@@ -79,39 +79,25 @@ fn not_object(meta: &OperationMeta, ct: &str) -> Error {
     }
 }
 
-/// The encoding of one property, as the spec writes it (`contentType`,
-/// `style`, `explode`).
-fn encoding_of(media: &Media, field: &str) -> PartEncoding {
-    let Some(e) = media.encoding.get(field) else { return PartEncoding::default() };
-    PartEncoding {
-        content_type: e.get("contentType").or_else(|| e.get("content_type")).and_then(Value::as_str).map(str::to_owned),
-        style: e.get("style").and_then(|s| serde_json::from_value(s.clone()).ok()),
-        explode: e.get("explode").and_then(Value::as_bool),
-    }
-}
-
 /// `application/x-www-form-urlencoded`: arrays repeat their field unless the
 /// encoding says `explode: false`; nested objects are JSON unless `deepObject`.
 fn form(meta: &OperationMeta, media: &Media, body: &Value) -> Result<String> {
     let Value::Object(map) = body else { return Err(not_object(meta, &media.content_type)) };
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in map {
-        let enc = encoding_of(media, k);
+        let enc = media.encoding(k);
         match v {
             Value::Null => {}
-            Value::Array(items) if enc.explode.unwrap_or(true) => {
-                for item in items {
-                    out.append_pair(k, &params::scalar(item));
+            Value::Array(items) => match enc.array_separator() {
+                None => {
+                    for item in items {
+                        out.append_pair(k, &params::scalar(item));
+                    }
                 }
-            }
-            Value::Array(items) => {
-                let sep = match enc.style {
-                    Some(Style::SpaceDelimited) => " ",
-                    Some(Style::PipeDelimited) => "|",
-                    _ => ",",
-                };
-                out.append_pair(k, &items.iter().map(params::scalar).collect::<Vec<_>>().join(sep));
-            }
+                Some(sep) => {
+                    out.append_pair(k, &items.iter().map(params::scalar).collect::<Vec<_>>().join(sep));
+                }
+            },
             Value::Object(inner) if enc.style == Some(Style::DeepObject) => {
                 for (ik, iv) in inner {
                     out.append_pair(&format!("{k}[{ik}]"), &params::scalar(iv));
@@ -145,7 +131,7 @@ fn multipart(meta: &OperationMeta, media: &Media, body: &Value) -> Result<Vec<Pa
     let Value::Object(map) = body else { return Err(not_object(meta, &media.content_type)) };
     let mut parts = Vec::new();
     for (k, v) in map {
-        let enc = encoding_of(media, k);
+        let enc = media.encoding(k);
         let schema = property_schema(meta, media, k);
         if v.is_null() {
             continue;

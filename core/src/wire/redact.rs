@@ -15,12 +15,15 @@
 //!   plan lines): body properties and parameters whose schema says
 //!   `format: password` or `writeOnly: true`, and those whose name is a
 //!   credential name, at any depth. A boolean or a null cannot hold a secret
-//!   and stays readable (`requirePasswordChange: true`).
+//!   and stays readable (`requirePasswordChange: true`). In a key/value
+//!   entry (`{"key": "smtp_password", "value": …}`, as settings, tags and
+//!   headers are sent) the key is a name and stays readable, and the value
+//!   is hidden when that name is a credential name.
 //!
 //! A credential name is matched without case, `-` or `_`: it is one of
 //! `key`, `sig`, `signature`, `auth`, `authorization`, `cookie`, `setcookie`,
 //! `jwt`, `session`, `sessionid`, `sid`, `pwd`, `passwd`, `code` (an OAuth2
-//! authorization code), or it ends in `token`, `secret`, `password`,
+//! authorization code or a one-time code), `code_verifier`, or it ends in `token`, `secret`, `password`,
 //! `apikey`, `accesskey`, `passphrase`, `privatekey` or `credential(s)`. So `private_token`, `api_key`,
 //! `access_token`, `X-Auth-Token`, `client_secret` and `password` are all
 //! hidden; `page`, `limit`, `cursor` and `q` are not.
@@ -49,6 +52,7 @@ const EXACT: &[&str] = &[
     "pwd",
     "passwd",
     "code",
+    "codeverifier",
 ];
 
 const SUFFIXES: &[&str] =
@@ -209,7 +213,14 @@ fn redact_at(value: &Value, schema: Option<&Value>, defs: &Definitions, depth: u
                         parts(defs, p, 2, &mut resolved);
                         resolved.iter().any(|r| is_secret_schema(r))
                     });
-                    let secret = (marked || is_secret_name(k)) && !matches!(v, Value::Bool(_) | Value::Null);
+                    let by_name = match entry_of(map) {
+                        // `{key, value}`: the key names the entry, and the
+                        // value is as secret as the name it is filed under.
+                        Some(_) if k.eq_ignore_ascii_case("key") => false,
+                        Some(name) if k.eq_ignore_ascii_case("value") => is_secret_name(name),
+                        _ => is_secret_name(k),
+                    };
+                    let secret = (marked || by_name) && !matches!(v, Value::Bool(_) | Value::Null);
                     let shown =
                         if secret { Value::String(REDACTED.into()) } else { redact_at(v, chosen, defs, depth + 1) };
                     (k.clone(), shown)
@@ -222,6 +233,14 @@ fn redact_at(value: &Value, schema: Option<&Value>, defs: &Definitions, depth: u
         }
         other => other.clone(),
     }
+}
+
+/// The name of a key/value entry (an object with a text `key` and a
+/// `value`, as settings, tags and headers are often sent), if `map` is one.
+fn entry_of(map: &serde_json::Map<String, Value>) -> Option<&str> {
+    let field = |name: &str| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    field("value")?;
+    field("key")?.as_str()
 }
 
 /// An operation's input as a dry run may show it: parameters and body
@@ -328,6 +347,19 @@ mod tests {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert_eq!(shown["login"]["name"], "ann");
+        // A key/value entry: the key is a name; the value is hidden when
+        // the name is a credential's.
+        let entries = serde_json::json!({"settings": [
+            {"key": "smtp_password", "value": "S1"}, {"key": "quota", "value": 5}, {"Key": "api-token", "Value": "S2"}
+        ], "tag": {"key": "env", "value": "prod"}, "lone": {"key": "K3"}, "oauth": {"code": "C1", "code_verifier": "V1"}});
+        let entries = redact_value(&entries, None, &defs);
+        let listed = entries.to_string();
+        for secret in ["S1", "S2", "K3", "C1", "V1"] {
+            assert!(!listed.contains(secret), "{secret} in {listed}");
+        }
+        assert_eq!(entries["settings"][0]["key"], "smtp_password");
+        assert_eq!(entries["settings"][1], serde_json::json!({"key": "quota", "value": 5}));
+        assert_eq!(entries["tag"], serde_json::json!({"key": "env", "value": "prod"}));
         assert_eq!(shown["requirePasswordChange"], true);
         assert_eq!(shown["token"], Value::Null);
     }
