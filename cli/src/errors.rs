@@ -77,15 +77,30 @@ pub fn fail(err: &Error, audience: Audience) -> ExitCode {
 }
 
 /// A command-line parse error as opdeck's usage error, for programs: clap's
-/// first line and its tips (`a similar argument exists: '--dry-run'`).
+/// first paragraph on one line (what is wrong, with the arguments or values
+/// it lists below it), its tips (`a similar argument exists: '--dry-run'`)
+/// and the command's usage line.
 pub fn from_clap(err: &clap::Error) -> Error {
     let text = err.render().to_string();
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("bad arguments");
-    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
-    for tip in lines.filter_map(|l| l.strip_prefix("tip: ")) {
-        message.push_str("; ");
-        message.push_str(tip);
+    let mut paragraphs = text.split("\n\n").map(|p| p.lines().map(str::trim).filter(|l| !l.is_empty()));
+    let mut message = String::new();
+    for line in paragraphs.next().into_iter().flatten() {
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        match line.strip_prefix("tip: ") {
+            Some(tip) => message.push_str(&format!("; {tip}")),
+            None if message.is_empty() => message.push_str(line),
+            None => message.push_str(&format!(" {line}")),
+        }
+    }
+    for line in paragraphs.flatten() {
+        if let Some(tip) = line.strip_prefix("tip: ") {
+            message.push_str(&format!("; {tip}"));
+        } else if let Some(usage) = line.strip_prefix("Usage: ") {
+            message.push_str(&format!("; usage: {usage}"));
+        }
+    }
+    if message.is_empty() {
+        message.push_str("bad arguments");
     }
     Error::usage(message)
 }
@@ -187,6 +202,20 @@ mod tests {
         let text = usage.to_string();
         assert!(text.starts_with("unexpected argument '--dryrun' found"), "{text}");
         assert!(text.contains("a similar argument exists: '--dry-run'"), "{text}");
+    }
+
+    #[test]
+    fn a_parse_error_says_which_argument_or_value_and_how_the_command_goes() {
+        use clap::Parser;
+        let missing = from_clap(&crate::args::Cli::try_parse_from(["opdeck", "call"]).expect_err("no id"));
+        assert_eq!(
+            missing.to_string(),
+            "the following required arguments were not provided: <ID>; usage: opdeck call <ID> [FIELD]..."
+        );
+        let err = crate::args::Cli::try_parse_from(["opdeck", "call", "a.b.c", "--output"]).expect_err("no value");
+        let text = from_clap(&err).to_string();
+        assert!(text.starts_with("a value is required for '--output <FORMAT>' but none was supplied"), "{text}");
+        assert!(text.contains("[possible values: json, yaml, table, csv, raw]"), "{text}");
     }
 
     #[test]
