@@ -282,7 +282,7 @@ impl<'a> Generator<'a> {
             "firstname" | "givenname" => first.to_owned(),
             "lastname" | "surname" | "familyname" => last.to_owned(),
             "name" | "displayname" | "fullname" | "realname" => format!("{first} {last}"),
-            "email" | "mail" | "primaryemail" | "emailaddress" => {
+            "email" | "mail" | "primaryemail" | "emailaddress" | "address" => {
                 format!("{}.{}@example.com", first.to_ascii_lowercase(), last.to_ascii_lowercase())
             }
             "username" | "login" | "loginname" => {
@@ -435,6 +435,8 @@ fn emit(rng: &mut Rng, hir: &Hir, out: &mut Vec<u8>, depth: usize) {
 
 /// Names of the next-page cursor in the services' list envelopes.
 const CURSOR_KEYS: [&str; 3] = ["nextCursor", "next_cursor", "next"];
+/// Names of the previous-page cursor in the services' list envelopes.
+pub(crate) const PREVIOUS_CURSOR_KEYS: [&str; 3] = ["previousCursor", "previous_cursor", "previous"];
 /// Names of the total count in list envelopes.
 const TOTAL_KEYS: [&str; 3] = ["total", "totalCount", "total_count"];
 /// Names of the item list in list envelopes.
@@ -448,6 +450,21 @@ pub(crate) fn affirm(body: &mut Value) {
     }
 }
 
+/// Sets cursor field `key` of `obj`, if it has one, to "no page there" in
+/// the way `schema` (the envelope's, resolved) allows: `false`, `null`, or
+/// an empty string.
+pub(crate) fn no_cursor(defs: &Definitions, schema: &Value, obj: &mut Map<String, Value>, key: &str) {
+    let Some(v) = obj.get_mut(key).filter(|v| !v.is_object() && !v.is_array()) else { return };
+    let ts = schema.get("properties").and_then(|p| p.get(key)).map(|s| types(defs, s)).unwrap_or_default();
+    *v = if ts.contains(&"boolean") {
+        Value::Bool(false)
+    } else if ts.contains(&"null") {
+        Value::Null
+    } else {
+        Value::String(String::new())
+    };
+}
+
 /// Makes a list envelope the last page: its next cursor says "none" in the
 /// way the schema allows (`false`, `null`, or empty), its total equals the
 /// items it carries and its page count is one. Examples get the same
@@ -456,18 +473,8 @@ pub(crate) fn end_paging(defs: &Definitions, schema: &Value, body: &mut Value) {
     let resolved = defs.resolve(schema);
     let Some(obj) = body.as_object_mut() else { return };
     let props = resolved.get("properties");
-    let prop_types = |k: &str| props.and_then(|p| p.get(k)).map(|s| types(defs, s)).unwrap_or_default();
     for key in CURSOR_KEYS {
-        if let Some(v) = obj.get_mut(key).filter(|v| !v.is_object() && !v.is_array()) {
-            let ts = prop_types(key);
-            *v = if ts.contains(&"boolean") {
-                Value::Bool(false)
-            } else if ts.contains(&"null") {
-                Value::Null
-            } else {
-                Value::String(String::new())
-            };
-        }
+        no_cursor(defs, resolved, obj, key);
     }
     let items = ITEM_KEYS.iter().find_map(|k| obj.get(*k).and_then(Value::as_array).map(Vec::len));
     if let Some(n) = items {
@@ -475,7 +482,7 @@ pub(crate) fn end_paging(defs: &Definitions, schema: &Value, body: &mut Value) {
             // A total the schema bounds from below stays as generated.
             let floor = props.and_then(|p| p.get(key)).map(|s| defs.resolve(s)).and_then(|s| s.get("minimum"));
             let allowed = floor.and_then(Value::as_f64).is_none_or(|m| m <= n as f64);
-            if let Some(v) = obj.get_mut(key).filter(|v| v.is_u64() && allowed) {
+            if let Some(v) = obj.get_mut(key).filter(|v| v.is_number() && allowed) {
                 *v = Value::from(n);
             }
         }

@@ -494,10 +494,7 @@ fn slice(
     let number = |k: &str| query.get(k).and_then(|v| v.parse::<usize>().ok());
     let (start, size) = match rule {
         Some(Paging::Offset { offset, limit, .. }) => (number(offset).unwrap_or(0), number(limit).unwrap_or(total)),
-        Some(Paging::Cursor { param, .. }) => {
-            let start = query.get(param).and_then(|c| c.strip_prefix('c')).and_then(|n| n.parse().ok()).unwrap_or(0);
-            (start, number("limit").unwrap_or(DEFAULT_PAGE))
-        }
+        Some(Paging::Cursor { param, .. }) => cursor_window(query, param),
         Some(Paging::Page { page, limit, first, .. }) if query.contains_key(page) => {
             let size = limit.as_deref().and_then(number).unwrap_or(total.max(1));
             let n = number(page).unwrap_or(*first as usize).saturating_sub(*first as usize);
@@ -511,7 +508,17 @@ fn slice(
     (page, next, total)
 }
 
-/// Sets the envelope's paging fields: the next cursor, totals and page counts.
+/// Where the page a cursor asks for starts, and its size. A cursor is
+/// `c<index>`, as [`slice`] hands them out, given as the rule's parameter or
+/// as `previous` (a previous-page cursor, WildDuck's); none is the first page.
+fn cursor_window(query: &HashMap<String, String>, param: &str) -> (usize, usize) {
+    let cursor = query.get(param).or_else(|| query.get("previous"));
+    let start = cursor.and_then(|c| c.strip_prefix('c')).and_then(|n| n.parse().ok()).unwrap_or(0);
+    (start, query.get("limit").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_PAGE))
+}
+
+/// Sets the envelope's paging fields: the cursors, totals, page numbers and
+/// page counts.
 #[allow(clippy::too_many_arguments)]
 fn finish_envelope(
     defs: &Definitions,
@@ -526,12 +533,25 @@ fn finish_envelope(
     generate::end_paging(defs, schema, body);
     let Some(obj) = body.as_object_mut() else { return };
     for key in ["total", "totalCount", "total_count"] {
-        if obj.get(key).is_some_and(Value::is_u64) {
+        if obj.get(key).is_some_and(Value::is_number) {
             obj.insert(key.to_owned(), json!(total));
         }
     }
     match rule {
-        Some(Paging::Cursor { next: pointer, .. }) => {
+        Some(Paging::Cursor { next: pointer, param, .. }) => {
+            // The first page has none before it. A page number beside the
+            // cursors (WildDuck's) is the one asked for.
+            let (start, size) = cursor_window(query, param);
+            for key in generate::PREVIOUS_CURSOR_KEYS {
+                if start == 0 {
+                    generate::no_cursor(defs, defs.resolve(schema), obj, key);
+                } else if let Some(slot) = obj.get_mut(key).filter(|v| v.is_string()) {
+                    *slot = Value::String(format!("c{}", start.saturating_sub(size.max(1))));
+                }
+            }
+            if let Some(slot) = obj.get_mut("page").filter(|v| v.is_number()) {
+                *slot = json!(query.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1));
+            }
             if let (Some(cursor), Some(slot)) = (next, body.pointer_mut(pointer)) {
                 *slot = Value::String(cursor);
             }
@@ -712,6 +732,46 @@ mod tests {
         assert_eq!(page, (20..25).map(|i| json!({"id": i})).collect::<Vec<_>>());
         let (page, _, _) = slice(&pages, &q(&[]), items);
         assert_eq!(page.len(), 25, "without a page, Kitsu lists everything");
+    }
+
+    #[test]
+    fn a_cursor_envelope_tells_the_page_it_holds() {
+        // WildDuck's envelope: `total` and `page` are typed `number`, the
+        // cursors strings.
+        let schema = json!({"type": "object", "properties": {
+            "total": {"type": "number"}, "page": {"type": "number"},
+            "previousCursor": {"type": "string"}, "nextCursor": {"type": "string"},
+            "results": {"type": "array", "items": {"type": "object"}}
+        }});
+        let defs = Definitions::new(serde_json::Map::new());
+        let rule = Some(Paging::Cursor {
+            param: "next".into(),
+            next: "/nextCursor".into(),
+            items: "/results".into(),
+            switch: vec![],
+        });
+        let items: Vec<Value> = (0..5).map(|i| json!({"id": i})).collect();
+        let envelope = |pairs: &[(&str, &str)]| {
+            let query: HashMap<String, String> =
+                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let (page, next, total) = slice(&rule, &query, items.clone());
+            let mut body = json!({"total": 283.72, "page": 143.05, "previousCursor": "alpha-1", "nextCursor": "x",
+                "results": []});
+            let n = page.len();
+            body["results"] = Value::Array(page);
+            finish_envelope(&defs, &schema, &mut body, &rule, &query, n, next, total);
+            body
+        };
+        let first = envelope(&[("limit", "2")]);
+        assert_eq!((&first["total"], &first["page"]), (&json!(5), &json!(1)));
+        assert_eq!((&first["previousCursor"], &first["nextCursor"]), (&json!(""), &json!("c2")));
+        let second = envelope(&[("limit", "2"), ("next", "c2"), ("page", "2")]);
+        assert_eq!(second["results"], json!([{"id": 2}, {"id": 3}]));
+        assert_eq!((&second["page"], &second["previousCursor"]), (&json!(2), &json!("c0")));
+        let back = envelope(&[("limit", "2"), ("previous", "c0")]);
+        assert_eq!(back["results"], json!([{"id": 0}, {"id": 1}]), "a previous cursor leads back");
+        let last = envelope(&[("limit", "2"), ("next", "c4")]);
+        assert_eq!((&last["nextCursor"], &last["previousCursor"]), (&json!(""), &json!("c2")));
     }
 
     #[test]
