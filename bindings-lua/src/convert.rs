@@ -110,14 +110,17 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     array.set("__name", ARRAY_MT)?;
     let object = lua.create_table()?;
     object.set("__name", OBJECT_MT)?;
-    // Walks the recorded keys that are still set, then any key added since.
+    // Walks the recorded keys that are still set, then any key added since;
+    // a table without recorded keys is walked as `next` walks it.
     let ordered_pairs: Function = lua
         .load(
             r#"
             local keys_field = ...
-            local next, getmetatable, rawget = next, getmetatable, rawget
+            local next, getmetatable, rawget, type = next, getmetatable, rawget, type
             return function(t)
-              local keys = getmetatable(t)[keys_field]
+              local mt = getmetatable(t)
+              local keys = type(mt) == "table" and rawget(mt, keys_field)
+              if not keys then return next, t, nil end
               local seen = {}
               for _, k in ipairs(keys) do seen[k] = true end
               local i, tail = 0, nil
@@ -155,6 +158,12 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         shapes: RefCell::new(shapes),
     });
     Ok(())
+}
+
+/// `opdeck.pairs(t)`: `pairs` in the server's key order on every Lua,
+/// 5.1 and LuaJIT included, which ignore the `__pairs` of decoded objects.
+pub(crate) fn ordered_pairs(lua: &Lua) -> mlua::Result<Function> {
+    lua.registry_value(&markers(lua)?.ordered_pairs_key)
 }
 
 /// `opdeck.array(t)` / `opdeck.object(t)`: marks `t` (or a new table) and returns it.

@@ -67,6 +67,7 @@ pub(crate) fn open_with(lua: &Lua, threads: Option<Table>) -> mlua::Result<Table
         embed::async_natives(lua, &native)?;
     }
     native.set("null", convert::null())?;
+    native.set("pairs", convert::ordered_pairs(lua)?)?;
     native.set("array", lua.create_function(|lua, t: Option<Table>| convert::mark(lua, t, true))?)?;
     native.set("object", lua.create_function(|lua, t: Option<Table>| convert::mark(lua, t, false))?)?;
     let embedded = threads.is_some();

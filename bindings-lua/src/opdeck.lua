@@ -29,6 +29,7 @@ local M = {
   null = native.null,
   array = native.array,
   object = native.object,
+  pairs = native.pairs,
   is_error = native.is_error,
 }
 

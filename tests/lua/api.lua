@@ -209,9 +209,17 @@ else
     eq(got.path, "/users/a%20b", "path")
     eq(got.query, "limit=5&tag=x&tag=y", "query")
     eq(got.headers["x-trace"], "t-1", "header")
-    local keys = {}
-    for k in pairs(got) do keys[#keys + 1] = k end
-    eq(table.concat(keys, ","), "method,path,query,headers,body", "the server's key order")
+    local function order(walk)
+      local keys = {}
+      for k in walk(got) do keys[#keys + 1] = k end
+      return table.concat(keys, ",")
+    end
+    eq(order(opdeck.pairs), "method,path,query,headers,body", "the server's key order, by opdeck.pairs")
+    -- Lua 5.1 and LuaJIT ignore `__pairs`: there only opdeck.pairs keeps it.
+    if _VERSION ~= "Lua 5.1" then eq(order(pairs), "method,path,query,headers,body", "the server's key order") end
+    local plain = {}
+    for k, v in opdeck.pairs({ a = 1 }) do plain[#plain + 1] = k .. "=" .. v end
+    eq(table.concat(plain, ","), "a=1", "opdeck.pairs walks any table")
   end)
 
   test("null, empty array and empty object round-trip over the wire", function()
