@@ -103,11 +103,10 @@ step lua lua5.4 tests/lua/test_cli.lua
 # through a real `require`, the same tests embedded, luarocks.
 step lua-clippy cargo clippy --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54 --all-targets -- -D warnings
 step lua-unit cargo test --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54
-# The rockspec builds the module for the user's Lua: every version it names must
-# compile, and the oldest, 5.1, passes the module's tests under Debian's lua5.1.
-step lua-versions bash -c 'for v in lua52 lua53 luajit; do
-  cargo check -q --manifest-path bindings-lua/Cargo.toml --target-dir target --features module,$v || exit 1; done'
-step lua-module-5.1 bash tests/lua/run.sh module 51
+# The rockspec builds the module for the user's Lua: under every version it names
+# (Debian's lua5.1, lua5.2, lua5.3, luajit) the module passes the same tests; 5.4 last,
+# so the 5.4 build is the one left in target/.
+step lua-versions bash -c 'for v in 51 52 53 jit; do bash tests/lua/run.sh module $v || exit 1; done'
 step lua-module bash tests/lua/run.sh module
 step lua-embedded bash tests/lua/run.sh embedded
 step lua-luarocks bash tests/lua/run.sh luarocks

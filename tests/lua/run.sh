@@ -2,7 +2,7 @@
 # The Lua binding's tests, as tests/run-all.sh runs them (from the repository root):
 #
 #   bash tests/lua/run.sh module     # build opdeck.so (features module,lua54); api.lua + zou.lua via `lua5.4` and require
-#   bash tests/lua/run.sh module 51  # the same for Lua 5.1 (features module,lua51; `lua5.1`)
+#   bash tests/lua/run.sh module 51  # the same for Lua 5.1 (features module,lua51; `lua5.1`); 52, 53, jit too
 #   bash tests/lua/run.sh embedded   # api.lua + zou.lua via `opdeck run`, then test_embedded.lua (sandbox, limits, scripts/)
 #   bash tests/lua/run.sh luarocks   # `luarocks make` into a temporary tree, then require it from there
 #
@@ -28,16 +28,20 @@ rc=0
 
 case "${1:-}" in
   module)
-    # An optional version (51, 52, 53, 54) builds for that Lua and runs its
-    # Debian interpreter (lua5.1, ...); a build for another version than the
-    # last one replaces libopdeck_lua.so.
+    # An optional version (51, 52, 53, 54 or jit) builds for that Lua and runs
+    # its Debian interpreter (lua5.1, ..., luajit); a build for another version
+    # than the last one replaces libopdeck_lua.so.
     v="${2:-54}"
-    case "$v" in 51|52|53|54) ;; *) echo "unknown Lua version: $v (51, 52, 53 or 54)" >&2; exit 2 ;; esac
-    command -v "lua${v:0:1}.${v:1}" >/dev/null || { echo "lua${v:0:1}.${v:1} is not installed" >&2; exit 1; }
-    cargo build -q --manifest-path bindings-lua/Cargo.toml --target-dir "$target" --features "module,lua$v"
+    case "$v" in
+      51|52|53|54) feature="lua$v" interpreter="lua${v:0:1}.${v:1}" ;;
+      jit) feature=luajit interpreter=luajit ;;
+      *) echo "unknown Lua version: $v (51, 52, 53, 54 or jit)" >&2; exit 2 ;;
+    esac
+    command -v "$interpreter" >/dev/null || { echo "$interpreter is not installed" >&2; exit 1; }
+    cargo build -q --manifest-path bindings-lua/Cargo.toml --target-dir "$target" --features "module,$feature"
     cp "$target/debug/libopdeck_lua.so" "$tmp/opdeck.so"
     for t in api zou; do
-      LUA_CPATH="$tmp/?.so" LUA_PATH="$root/tests/lua/?.lua;;" "lua${v:0:1}.${v:1}" "tests/lua/$t.lua" || rc=1
+      LUA_CPATH="$tmp/?.so" LUA_PATH="$root/tests/lua/?.lua;;" "$interpreter" "tests/lua/$t.lua" || rc=1
     done
     ;;
   embedded)
@@ -61,7 +65,7 @@ case "${1:-}" in
       print("lua-luarocks: 1 passed, 0 failed")' || rc=1
     ;;
   *)
-    echo "usage: $0 module [51|52|53|54]|embedded|luarocks" >&2
+    echo "usage: $0 module [51|52|53|54|jit]|embedded|luarocks" >&2
     exit 2
     ;;
 esac

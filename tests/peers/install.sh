@@ -6,7 +6,8 @@
 #   bash tests/peers/install.sh            # or: source it (it only exports variables)
 #
 # What goes where:
-#   Debian packages  postgresql (15), redis-server, lua5.4, liblua5.4-dev, lua5.1, luarocks
+#   Debian packages  postgresql (15), redis-server, lua5.4, liblua5.4-dev, lua5.1, lua5.2, lua5.3, luajit
+#                    (the module's tests run under each), luarocks
 #   $OPDECK_PEERS_DIR                       default: $HOME/.cache/opdeck-peers
 #     venv/          Python virtualenv with zou==$ZOU_VERSION (bin/zou, bin/gunicorn)
 #     node_modules/  @stoplight/prism-cli@$PRISM_VERSION (node_modules/.bin/prism)
@@ -32,7 +33,7 @@ _opdeck_peers_install() (
   mkdir -p "$dir"
 
   # --- Debian packages ------------------------------------------------------
-  local pkgs=(postgresql redis-server lua5.4 liblua5.4-dev lua5.1 luarocks ca-certificates curl)
+  local pkgs=(postgresql redis-server lua5.4 liblua5.4-dev lua5.1 lua5.2 lua5.3 luajit luarocks ca-certificates curl)
   local missing=()
   local p
   for p in "${pkgs[@]}"; do
