@@ -265,8 +265,27 @@ fn call_on(
     if out.header(opdeck::mock::SIMULATED_HEADER).is_some() {
         eprintln!("opdeck: simulated response; nothing was sent to `{}`", op.meta().service);
     }
-    output::body(out.body, format, filter)?;
+    let body = match (format, filter) {
+        (Format::Table | Format::Csv, None) => list_items(deck, op.meta(), out.body),
+        _ => out.body,
+    };
+    output::body(body, format, filter)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A list answer's items, where the service's paging rule says they are
+/// (WildDuck's `results`, DRACOON's `items`): a table or CSV of the answer
+/// is one of them, a row an item, as `--all` prints them. Other answers
+/// are left as they are.
+fn list_items(deck: &Deck, meta: &opdeck::OperationMeta, body: opdeck::Body) -> opdeck::Body {
+    let rule = deck.context().paging(&meta.service).filter(|rule| rule.applies_to(meta));
+    match (rule, body) {
+        (Some(rule), opdeck::Body::Json(mut value)) => match value.pointer_mut(rule.items()) {
+            Some(items @ Value::Array(_)) => opdeck::Body::Json(items.take()),
+            _ => opdeck::Body::Json(value),
+        },
+        (_, body) => body,
+    }
 }
 
 fn run_command(profile: Global<'_>, run: args::Run) -> opdeck::Result<ExitCode> {

@@ -23,9 +23,9 @@ pub enum Format {
     Json,
     /// YAML.
     Yaml,
-    /// A table of a list of objects (an object: its keys and values).
+    /// A table of a list of objects, a list answer's items included (an object: its keys and values).
     Table,
-    /// CSV of a list of objects, with a header row.
+    /// CSV of a list of objects (a list answer's items), with a header row.
     Csv,
     /// Text as is, bytes as is, JSON compact.
     Raw,

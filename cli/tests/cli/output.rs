@@ -44,6 +44,26 @@ fn a_filter_then_a_table_or_csv() {
 }
 
 #[test]
+fn a_list_answer_prints_its_items_as_a_table_or_csv() {
+    let server = Server::start(users());
+    let sb = Sandbox::new();
+    let env = wildduck(&server.url);
+    let run = sb.run(&["call", "wildduck.users.getUsers", "-o", "csv"], &env).expect(0);
+    assert_eq!(run.stdout(), "id,username\nu1,ann\nu2,bo\n", "the envelope's `results`, a row an item");
+    let run = sb.run(&["call", "wildduck.users.getUsers", "-o", "table"], &env).expect(0);
+    let out = run.stdout();
+    assert!(out.lines().nth(1).is_some_and(|h| h.contains("id") && h.contains("username")), "{out}");
+    assert!(!out.contains("success"), "{out}");
+    // JSON keeps the whole answer, and an answer that is not a list its keys.
+    let run = sb.run(&["call", "wildduck.users.getUsers"], &env).expect(0);
+    let whole: serde_json::Value = serde_json::from_str(&run.stdout()).expect("json");
+    assert_eq!(whole["success"], true);
+    let one = Server::start(Answer::json(200, json!({"success": true, "id": "u1", "username": "ann"})));
+    let run = sb.run(&["call", "wildduck.users.getUser", "id=u1", "-o", "csv"], &wildduck(&one.url)).expect(0);
+    assert_eq!(run.stdout(), "success,id,username\ntrue,u1,ann\n");
+}
+
+#[test]
 fn a_bad_filter_is_a_usage_error_before_anything_is_sent() {
     let server = Server::start(users());
     let sb = Sandbox::new();

@@ -234,13 +234,7 @@ impl Pager {
     }
 
     fn items(&self, body: &Value) -> Vec<Value> {
-        let pointer = match &self.rule {
-            Some(Paging::Cursor { items, .. } | Paging::Offset { items, .. } | Paging::Page { items, .. }) => {
-                Some(items.as_str())
-            }
-            None => None,
-        };
-        match (body, pointer.and_then(|p| body.pointer(p))) {
+        match (body, self.rule.as_ref().and_then(|r| body.pointer(r.items()))) {
             (_, Some(Value::Array(items))) => items.clone(),
             (Value::Array(items), _) => items.clone(),
             (Value::Null, _) => Vec::new(),

@@ -451,12 +451,7 @@ fn list(
     let defs = &meta.definitions;
     let query: HashMap<String, String> = request.query_pairs().into_owned().collect();
     let rule = rule.filter(|r| r.applies_to(meta));
-    let items_key = match &rule {
-        Some(Paging::Cursor { items, .. } | Paging::Offset { items, .. } | Paging::Page { items, .. }) => {
-            items.trim_start_matches('/').split('/').next().map(str::to_owned)
-        }
-        None => None,
-    };
+    let items_key = rule.as_ref().and_then(|r| r.items().trim_start_matches('/').split('/').next().map(str::to_owned));
     // Kitsu answers a plain list, or its envelope when a page is asked for.
     let paged = matches!(&rule, Some(Paging::Page { page, .. }) if query.contains_key(page));
     let envelope = match (&items_key, paged) {

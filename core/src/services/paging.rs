@@ -86,6 +86,14 @@ impl Paging {
         }
     }
 
+    /// JSON pointer of the items in an answer; an answer that is a list is
+    /// its own items.
+    pub fn items(&self) -> &str {
+        match self {
+            Paging::Cursor { items, .. } | Paging::Offset { items, .. } | Paging::Page { items, .. } => items,
+        }
+    }
+
     /// Whether the rule applies to `meta`: it must take the rule's parameter
     /// (or accept any query key, as Kitsu's list routes do).
     pub fn applies_to(&self, meta: &OperationMeta) -> bool {
