@@ -273,9 +273,24 @@ fn grid(value: &Value) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 fn table(value: &Value) -> String {
-    let (header, rows) = grid(value);
+    let (mut header, mut rows) = grid(value);
     if header.is_empty() {
         return String::new();
+    }
+    // On a terminal, the columns that fit its width are shown, the first
+    // ones first, and the others named on stderr; piped, every column.
+    if let Some((_, width)) = console::Term::stdout().size_checked() {
+        let shown = fitting_columns(&header, &rows, usize::from(width));
+        if shown < header.len() {
+            let rest = header.split_off(shown);
+            rows.iter_mut().for_each(|row| row.truncate(shown));
+            eprintln!(
+                "opdeck: {} more column{} not shown: {} (--filter picks columns; -o csv shows them all)",
+                rest.len(),
+                if rest.len() == 1 { "" } else { "s" },
+                rest.join(", ")
+            );
+        }
     }
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -284,6 +299,21 @@ fn table(value: &Value) -> String {
         t.add_row(row);
     }
     t.to_string()
+}
+
+/// How many of the first columns fit in `width` characters, at least one:
+/// each takes its widest cell or header plus a space either side and a
+/// border.
+fn fitting_columns(header: &[String], rows: &[Vec<String>], width: usize) -> usize {
+    let mut used = 1;
+    for (i, name) in header.iter().enumerate() {
+        let widest = rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0);
+        used += widest.max(name.chars().count()) + 3;
+        if used > width {
+            return i.max(1);
+        }
+    }
+    header.len()
 }
 
 fn csv(value: &Value) -> Result<String> {
@@ -423,6 +453,18 @@ pub fn sources(listed: &[crate::store::Listed], as_json: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_keeps_the_first_columns_that_fit_and_at_least_one() {
+        let header: Vec<String> = ["id", "name", "address"].map(String::from).into();
+        let rows = vec![vec!["u1".into(), "Ann Lee".into(), "ann.lee@example.com".into()]];
+        // │ id ┆ name    ┆ address             │: 1 + 5 + 10 + 22 characters.
+        assert_eq!(fitting_columns(&header, &rows, 38), 3);
+        assert_eq!(fitting_columns(&header, &rows, 37), 2);
+        assert_eq!(fitting_columns(&header, &rows, 16), 2);
+        assert_eq!(fitting_columns(&header, &rows, 15), 1);
+        assert_eq!(fitting_columns(&header, &rows, 3), 1, "one column however narrow the terminal");
+    }
 
     #[test]
     fn a_list_of_objects_is_a_table_and_csv_with_every_key() {
