@@ -437,8 +437,8 @@ fn emit(rng: &mut Rng, hir: &Hir, out: &mut Vec<u8>, depth: usize) {
 const CURSOR_KEYS: [&str; 3] = ["nextCursor", "next_cursor", "next"];
 /// Names of the previous-page cursor in the services' list envelopes.
 pub(crate) const PREVIOUS_CURSOR_KEYS: [&str; 3] = ["previousCursor", "previous_cursor", "previous"];
-/// Names of the total count in list envelopes.
-const TOTAL_KEYS: [&str; 3] = ["total", "totalCount", "total_count"];
+/// Names of the total count in list envelopes (`count` is Seald's).
+pub(crate) const TOTAL_KEYS: [&str; 4] = ["total", "totalCount", "total_count", "count"];
 /// Names of the item list in list envelopes.
 const ITEM_KEYS: [&str; 5] = ["results", "items", "data", "entries", "records"];
 

@@ -527,20 +527,21 @@ fn finish_envelope(
 ) {
     generate::end_paging(defs, schema, body);
     let Some(obj) = body.as_object_mut() else { return };
-    for key in ["total", "totalCount", "total_count"] {
+    for key in generate::TOTAL_KEYS {
         if obj.get(key).is_some_and(Value::is_number) {
             obj.insert(key.to_owned(), json!(total));
         }
     }
     match rule {
         Some(Paging::Cursor { next: pointer, param, .. }) => {
-            // The first page has none before it. A page number beside the
-            // cursors (WildDuck's) is the one asked for.
+            // The first page has none before it; a later one a cursor back
+            // (in a cursor field: Seald's `previous` is a link). A page
+            // number beside the cursors (WildDuck's) is the one asked for.
             let (start, size) = cursor_window(query, param);
             for key in generate::PREVIOUS_CURSOR_KEYS {
                 if start == 0 {
                     generate::no_cursor(defs, defs.resolve(schema), obj, key);
-                } else if let Some(slot) = obj.get_mut(key).filter(|v| v.is_string()) {
+                } else if let Some(slot) = obj.get_mut(key).filter(|v| v.is_string() && key.ends_with("ursor")) {
                     *slot = Value::String(format!("c{}", start.saturating_sub(size.max(1))));
                 }
             }
