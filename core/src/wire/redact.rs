@@ -198,35 +198,38 @@ fn redact_at(value: &Value, schema: Option<&Value>, defs: &Definitions, depth: u
         parts(defs, s, 4, &mut schemas);
     }
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let property: Vec<&Value> =
-                        schemas.iter().filter_map(|s| s.get("properties")?.get(k.as_str())).collect();
-                    let extra: Vec<&Value> = schemas
-                        .iter()
-                        .filter_map(|s| s.get("additionalProperties").filter(|a| a.is_object()))
-                        .collect();
-                    let chosen = property.first().or(extra.first()).copied();
-                    let marked = property.iter().chain(&extra).any(|p| {
-                        let mut resolved = Vec::new();
-                        parts(defs, p, 2, &mut resolved);
-                        resolved.iter().any(|r| is_secret_schema(r))
-                    });
-                    let by_name = match entry_of(map) {
-                        // `{key, value}`: the key names the entry, and the
-                        // value is as secret as the name it is filed under.
-                        Some(_) if k.eq_ignore_ascii_case("key") => false,
-                        Some(name) if k.eq_ignore_ascii_case("value") => is_secret_name(name),
-                        _ => is_secret_name(k),
-                    };
-                    let secret = (marked || by_name) && !matches!(v, Value::Bool(_) | Value::Null);
-                    let shown =
-                        if secret { Value::String(REDACTED.into()) } else { redact_at(v, chosen, defs, depth + 1) };
-                    (k.clone(), shown)
-                })
-                .collect(),
-        ),
+        Value::Object(map) => {
+            let entry = entry_of(map);
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let property: Vec<&Value> =
+                            schemas.iter().filter_map(|s| s.get("properties")?.get(k.as_str())).collect();
+                        let extra: Vec<&Value> = schemas
+                            .iter()
+                            .filter_map(|s| s.get("additionalProperties").filter(|a| a.is_object()))
+                            .collect();
+                        let chosen = property.first().or(extra.first()).copied();
+                        let marked = property.iter().chain(&extra).any(|p| {
+                            let mut resolved = Vec::new();
+                            parts(defs, p, 2, &mut resolved);
+                            resolved.iter().any(|r| is_secret_schema(r))
+                        });
+                        let by_name = match entry {
+                            // `{key, value}`: the key names the entry, and the
+                            // value is as secret as the name it is filed under.
+                            Some(_) if k.eq_ignore_ascii_case("key") => false,
+                            Some(name) if k.eq_ignore_ascii_case("value") => is_secret_name(name),
+                            _ => is_secret_name(k),
+                        };
+                        let secret = (marked || by_name) && !matches!(v, Value::Bool(_) | Value::Null);
+                        let shown =
+                            if secret { Value::String(REDACTED.into()) } else { redact_at(v, chosen, defs, depth + 1) };
+                        (k.clone(), shown)
+                    })
+                    .collect(),
+            )
+        }
         Value::Array(items) => {
             let item = schemas.iter().find_map(|s| s.get("items"));
             Value::Array(items.iter().map(|v| redact_at(v, item, defs, depth + 1)).collect())
