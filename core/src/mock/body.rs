@@ -100,7 +100,8 @@ fn fields_to_object(
                 scalar(defs, item_schema, text)
             }
         };
-        let separator = media.encoding(&name).array_separator().filter(|_| is_array && joined == Joined::Split);
+        let separator =
+            (is_array && joined == Joined::Split).then(|| media.encoding(&name).array_separator()).flatten();
         if let Some(sep) = separator {
             // `a,b` is two items, and an empty value an empty array.
             let items = text.split(sep).filter(|_| !text.is_empty()).map(typed);
