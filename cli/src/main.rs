@@ -278,8 +278,7 @@ fn call_on(
 /// is one of them, a row an item, as `--all` prints them. Other answers
 /// are left as they are.
 fn list_items(deck: &Deck, meta: &opdeck::OperationMeta, body: opdeck::Body) -> opdeck::Body {
-    let rule = deck.context().paging(&meta.service).filter(|rule| rule.applies_to(meta));
-    match (rule, body) {
+    match (deck.context().paging_of(meta), body) {
         (Some(rule), opdeck::Body::Json(mut value)) => match value.pointer_mut(rule.items()) {
             Some(items @ Value::Array(_)) => opdeck::Body::Json(items.take()),
             _ => opdeck::Body::Json(value),

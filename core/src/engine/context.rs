@@ -99,6 +99,12 @@ impl Context {
         self.shared.paging.for_service(service)
     }
 
+    /// The rule that pages operation `meta`: its service's, when the
+    /// operation takes the rule's parameter.
+    pub fn paging_of(&self, meta: &crate::model::OperationMeta) -> Option<crate::services::Paging> {
+        self.paging(&meta.service).filter(|rule| rule.applies_to(meta))
+    }
+
     /// The policy calls are checked against.
     pub fn policy(&self) -> &crate::policy::Policy {
         &self.shared.policy

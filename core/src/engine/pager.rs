@@ -129,7 +129,7 @@ impl Pager {
             Value::Null => Map::new(),
             other => return Err(Error::usage(format!("the input of `{id}` must be an object, not {other}"))),
         };
-        let rule = ctx.paging(&meta.service).filter(|r| r.applies_to(meta));
+        let rule = ctx.paging_of(meta);
         Ok(Pager {
             ctx: ctx.clone(),
             id: meta.id.clone(),
