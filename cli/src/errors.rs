@@ -82,21 +82,21 @@ pub fn fail(err: &Error, audience: Audience) -> ExitCode {
 /// and the command's usage line.
 pub fn from_clap(err: &clap::Error) -> Error {
     let text = err.render().to_string();
-    let mut paragraphs = text.split("\n\n").map(|p| p.lines().map(str::trim).filter(|l| !l.is_empty()));
     let mut message = String::new();
-    for line in paragraphs.next().into_iter().flatten() {
-        let line = line.strip_prefix("error: ").unwrap_or(line);
-        match line.strip_prefix("tip: ") {
-            Some(tip) => message.push_str(&format!("; {tip}")),
-            None if message.is_empty() => message.push_str(line),
-            None => message.push_str(&format!(" {line}")),
-        }
-    }
-    for line in paragraphs.flatten() {
-        if let Some(tip) = line.strip_prefix("tip: ") {
-            message.push_str(&format!("; {tip}"));
-        } else if let Some(usage) = line.strip_prefix("Usage: ") {
-            message.push_str(&format!("; usage: {usage}"));
+    for (paragraph, lines) in text.split("\n\n").enumerate() {
+        for line in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            if let Some(tip) = line.strip_prefix("tip: ") {
+                message.push_str(&format!("; {tip}"));
+            } else if let Some(usage) = line.strip_prefix("Usage: ") {
+                message.push_str(&format!("; usage: {usage}"));
+            } else if paragraph == 0 {
+                // The error and what it lists below it, on one line.
+                if !message.is_empty() {
+                    message.push(' ');
+                }
+                message.push_str(line);
+            }
         }
     }
     if message.is_empty() {
