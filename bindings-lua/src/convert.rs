@@ -20,11 +20,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 
 use mlua::{Function, LightUserData, Lua, RegistryKey, Table, Value as LuaValue, ffi};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// Tables nested deeper than this are refused (a cycle would never end).
 const MAX_DEPTH: usize = 128;
@@ -55,6 +54,9 @@ struct Markers {
     array_key: RegistryKey,
     object_key: RegistryKey,
     ordered_pairs_key: RegistryKey,
+    /// The registry slot of the string [`KEYS`], which the raw reader
+    /// ([`from_lua`]) looks up in metatables.
+    keys_key: RegistryKey,
     shapes: RefCell<Shapes>,
 }
 
@@ -153,6 +155,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         array_key: lua.create_registry_value(&array)?,
         object_key: lua.create_registry_value(&object)?,
         ordered_pairs_key: lua.create_registry_value(ordered_pairs)?,
+        keys_key: lua.create_registry_value(KEYS)?,
         array,
         object,
         shapes: RefCell::new(shapes),
@@ -330,90 +333,282 @@ mod raw {
 
 /// A Lua value as JSON. `nil` is `null`; functions, threads and userdata
 /// other than `opdeck.null` are refused with the path where they sit.
+///
+/// Read with Lua's C API in one protected call, as [`to_lua`] builds, not
+/// through mlua's handles, which cost a protected call per table entry.
 pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     let m = markers(lua)?;
-    let mut path = String::new();
-    from_lua_with(&m, value, 0, &mut path)
-}
-
-fn from_lua_with(m: &Markers, value: LuaValue, depth: usize, path: &mut String) -> mlua::Result<Value> {
-    Ok(match value {
-        LuaValue::Nil => Value::Null,
-        v if is_null(&v) => Value::Null,
-        LuaValue::Boolean(b) => Value::Bool(b),
-        LuaValue::Integer(i) => Value::from(i),
-        LuaValue::Number(n) => {
-            if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-                // 3.0 from Lua arithmetic is the JSON integer 3.
-                Value::from(n as i64)
-            } else {
-                Value::Number(Number::from_f64(n).ok_or_else(|| bad(path, "is not a finite number"))?)
-            }
-        }
-        LuaValue::String(s) => Value::String(s.to_str()?.to_owned()),
-        LuaValue::Table(t) => {
-            if depth >= MAX_DEPTH {
-                return Err(bad(path, "nests too deep (a table that contains itself?)"));
-            }
-            table_to_json(m, t, depth, path)?
-        }
-        other => return Err(bad(path, &format!("is a {}, which has no JSON form", other.type_name()))),
-    })
-}
-
-fn table_to_json(m: &Markers, t: Table, depth: usize, path: &mut String) -> mlua::Result<Value> {
-    let mt = t.metatable();
-    let marked_array = mt.as_ref().is_some_and(|mt| mt == &m.array);
-    let order: Option<Table> = match &mt {
-        Some(mt) if mt != &m.array && mt != &m.object => mt.raw_get(KEYS)?,
-        _ => None,
-    };
-    let marked_object = order.is_some() || mt.as_ref().is_some_and(|mt| mt == &m.object);
-    let len = t.raw_len();
-    let is_array =
-        marked_array || (!marked_object && len > 0 && t.clone().pairs::<LuaValue, LuaValue>().count() == len);
-    let at = path.len();
-    if is_array {
-        let mut items = Vec::with_capacity(len);
-        for i in 1..=len {
-            let _ = write!(path, "/{}", i - 1);
-            items.push(from_lua_with(m, t.raw_get(i)?, depth + 1, path)?);
-            path.truncate(at);
-        }
-        return Ok(Value::Array(items));
+    let mut out = Err(bad("", "was not read"));
+    // SAFETY: the reader calls only Lua functions that raise no error
+    // (type tests, raw reads, `lua_next` over a table it does not change,
+    // `lua_checkstack`): nothing can unwind past the Rust values it holds.
+    // The value is argument 1 of the protected call; the reader leaves the
+    // stack as it found it.
+    unsafe {
+        lua.exec_raw::<()>(value, |state| {
+            out = read::root(state, &m);
+        })?;
     }
-    let mut map = Map::new();
-    if let Some(order) = order {
-        for key in order.sequence_values::<String>() {
-            let key = key?;
-            let v: LuaValue = t.raw_get(key.as_str())?;
-            if !v.is_nil() {
+    out
+}
+
+/// The raw half of [`from_lua`].
+mod read {
+    use std::ffi::c_int;
+    use std::fmt::Write as _;
+
+    use mlua::ffi::{self, lua_State};
+    use serde_json::map::Entry;
+    use serde_json::{Map, Number, Value};
+
+    use super::{MAX_DEPTH, Markers, bad};
+
+    /// Stack slots of the markers and of the key list's field name.
+    struct Slots {
+        array: c_int,
+        object: c_int,
+        keys: c_int,
+    }
+
+    /// Reads argument 1 of the protected call.
+    pub(super) unsafe fn root(l: *mut lua_State, m: &Markers) -> mlua::Result<Value> {
+        unsafe {
+            if ffi::lua_checkstack(l, 8) == 0 {
+                return Err(bad("", "nests too deep for Lua's stack"));
+            }
+            let base = ffi::lua_gettop(l);
+            for key in [m.array_key.id(), m.object_key.id(), m.keys_key.id()] {
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
+            }
+            let at = Slots { array: base + 1, object: base + 2, keys: base + 3 };
+            let out = value(l, &at, 1, 0, &mut String::new());
+            ffi::lua_settop(l, base);
+            out
+        }
+    }
+
+    /// A number as Lua holds it: an integer (on 5.1, 5.2 and LuaJIT, a
+    /// float with an integer's value), or a float.
+    unsafe fn number(l: *mut lua_State, idx: c_int) -> Result<i64, f64> {
+        unsafe {
+            if ffi::lua_isinteger(l, idx) != 0 {
+                Ok(ffi::lua_tointeger(l, idx))
+            } else {
+                Err(ffi::lua_tonumber(l, idx))
+            }
+        }
+    }
+
+    unsafe fn string(l: *mut lua_State, idx: c_int, path: &str) -> mlua::Result<String> {
+        unsafe {
+            let mut len = 0usize;
+            let ptr = ffi::lua_tolstring(l, idx, &mut len);
+            let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len);
+            std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| bad(path, "is a string that is not UTF-8"))
+        }
+    }
+
+    fn type_name(t: c_int) -> &'static str {
+        match t {
+            ffi::LUA_TLIGHTUSERDATA => "lightuserdata",
+            ffi::LUA_TFUNCTION => "function",
+            ffi::LUA_TTHREAD => "thread",
+            _ => "userdata",
+        }
+    }
+
+    /// The value at `idx` (an absolute index).
+    unsafe fn value(l: *mut lua_State, at: &Slots, idx: c_int, depth: usize, path: &mut String) -> mlua::Result<Value> {
+        unsafe {
+            Ok(match ffi::lua_type(l, idx) {
+                ffi::LUA_TNIL => Value::Null,
+                ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => Value::Null,
+                ffi::LUA_TBOOLEAN => Value::Bool(ffi::lua_toboolean(l, idx) != 0),
+                ffi::LUA_TNUMBER => match number(l, idx) {
+                    Ok(i) => Value::from(i),
+                    // 3.0 from Lua arithmetic is the JSON integer 3.
+                    Err(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => Value::from(n as i64),
+                    Err(n) => Value::Number(Number::from_f64(n).ok_or_else(|| bad(path, "is not a finite number"))?),
+                },
+                ffi::LUA_TSTRING => Value::String(string(l, idx, path)?),
+                ffi::LUA_TTABLE => {
+                    // A table uses at most 4 slots above the stack's top: its
+                    // metatable and key list, or a key and a value.
+                    if depth >= MAX_DEPTH {
+                        return Err(bad(path, "nests too deep (a table that contains itself?)"));
+                    }
+                    if ffi::lua_checkstack(l, 4) == 0 {
+                        return Err(bad(path, "nests too deep for Lua's stack"));
+                    }
+                    table(l, at, idx, depth, path)?
+                }
+                t => return Err(bad(path, &format!("is a {}, which has no JSON form", type_name(t)))),
+            })
+        }
+    }
+
+    /// How a table's metatable marks it.
+    enum Marked {
+        Array,
+        Object,
+        /// A decoded object: the stack slot of its key list.
+        Ordered(c_int),
+        None,
+    }
+
+    /// The table at `idx`: an array if marked so, or if its keys are
+    /// exactly `1..n`; otherwise an object, in its recorded key order first.
+    unsafe fn table(l: *mut lua_State, at: &Slots, idx: c_int, depth: usize, path: &mut String) -> mlua::Result<Value> {
+        unsafe {
+            let top = ffi::lua_gettop(l);
+            let marked = if ffi::lua_getmetatable(l, idx) == 0 {
+                Marked::None
+            } else if ffi::lua_rawequal(l, -1, at.array) != 0 {
+                Marked::Array
+            } else if ffi::lua_rawequal(l, -1, at.object) != 0 {
+                Marked::Object
+            } else {
+                ffi::lua_pushvalue(l, at.keys);
+                if ffi::lua_rawget(l, -2) == ffi::LUA_TTABLE { Marked::Ordered(top + 2) } else { Marked::None }
+            };
+            let len = ffi::lua_rawlen(l, idx);
+            let is_array = match marked {
+                Marked::Array => true,
+                Marked::None => len > 0 && entries(l, idx) == len,
+                Marked::Object | Marked::Ordered(_) => false,
+            };
+            let at_path = path.len();
+            let out = if is_array {
+                let mut items = Vec::with_capacity(len);
+                for i in 1..=len {
+                    let _ = write!(path, "/{}", i - 1);
+                    ffi::lua_rawgeti(l, idx, i as ffi::lua_Integer);
+                    let item = value(l, at, ffi::lua_gettop(l), depth + 1, path);
+                    ffi::lua_pop(l, 1);
+                    items.push(item?);
+                    path.truncate(at_path);
+                }
+                Value::Array(items)
+            } else {
+                let mut map = Map::new();
+                if let Marked::Ordered(keys) = marked {
+                    ordered(l, at, idx, keys, depth, path, &mut map)?;
+                }
+                rest(l, at, idx, depth, path, &mut map)?;
+                Value::Object(map)
+            };
+            ffi::lua_settop(l, top);
+            Ok(out)
+        }
+    }
+
+    /// How many entries the table at `idx` has.
+    unsafe fn entries(l: *mut lua_State, idx: c_int) -> usize {
+        unsafe {
+            let mut n = 0;
+            ffi::lua_pushnil(l);
+            while ffi::lua_next(l, idx) != 0 {
+                ffi::lua_pop(l, 1);
+                n += 1;
+            }
+            n
+        }
+    }
+
+    /// The entries of a decoded object named by its key list (at `keys`)
+    /// that are still set, in that order.
+    unsafe fn ordered(
+        l: *mut lua_State,
+        at: &Slots,
+        idx: c_int,
+        keys: c_int,
+        depth: usize,
+        path: &mut String,
+        map: &mut Map<String, Value>,
+    ) -> mlua::Result<()> {
+        unsafe {
+            let at_path = path.len();
+            for i in 1.. {
+                if ffi::lua_rawgeti(l, keys, i) == ffi::LUA_TNIL {
+                    ffi::lua_pop(l, 1);
+                    return Ok(());
+                }
+                let key = self::key(l, -1, path);
+                if ffi::lua_rawget(l, idx) == ffi::LUA_TNIL {
+                    ffi::lua_pop(l, 1);
+                    continue;
+                }
+                let key = key?;
                 path.push('/');
                 path.push_str(&key);
-                let v = from_lua_with(m, v, depth + 1, path)?;
-                path.truncate(at);
-                map.insert(key, v);
+                let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
+                ffi::lua_pop(l, 1);
+                path.truncate(at_path);
+                map.insert(key, v?);
+            }
+            Ok(())
+        }
+    }
+
+    /// The entries of the table at `idx` that `map` does not hold yet, in
+    /// Lua's order.
+    unsafe fn rest(
+        l: *mut lua_State,
+        at: &Slots,
+        idx: c_int,
+        depth: usize,
+        path: &mut String,
+        map: &mut Map<String, Value>,
+    ) -> mlua::Result<()> {
+        unsafe {
+            let at_path = path.len();
+            let top = ffi::lua_gettop(l);
+            ffi::lua_pushnil(l);
+            while ffi::lua_next(l, idx) != 0 {
+                // A key already read (from the key list, or `1` beside
+                // `"1"`) keeps its first value.
+                let entry = key(l, -2, path).and_then(|key| match map.entry(key) {
+                    Entry::Occupied(_) => Ok(()),
+                    Entry::Vacant(slot) => {
+                        path.push('/');
+                        path.push_str(slot.key());
+                        let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
+                        path.truncate(at_path);
+                        slot.insert(v?);
+                        Ok(())
+                    }
+                });
+                if entry.is_err() {
+                    ffi::lua_settop(l, top);
+                    return entry;
+                }
+                ffi::lua_pop(l, 1);
+            }
+            Ok(())
+        }
+    }
+
+    /// The key at `idx` as a JSON key. A number key is written out without
+    /// converting the Lua value in place, which would upset `lua_next`.
+    unsafe fn key(l: *mut lua_State, idx: c_int, path: &str) -> mlua::Result<String> {
+        unsafe {
+            match ffi::lua_type(l, idx) {
+                ffi::LUA_TSTRING => string(l, idx, path),
+                ffi::LUA_TNUMBER => Ok(match number(l, idx) {
+                    Ok(i) => i.to_string(),
+                    Err(n) => n.to_string(),
+                }),
+                t => {
+                    let name = match t {
+                        ffi::LUA_TBOOLEAN => "boolean",
+                        ffi::LUA_TTABLE => "table",
+                        t => type_name(t),
+                    };
+                    Err(bad(path, &format!("has a {name} key; JSON keys are strings")))
+                }
             }
         }
     }
-    for pair in t.pairs::<LuaValue, LuaValue>() {
-        let (k, v) = pair?;
-        let key = match k {
-            LuaValue::String(s) => s.to_str()?.to_owned(),
-            LuaValue::Integer(i) => i.to_string(),
-            LuaValue::Number(n) => n.to_string(),
-            other => return Err(bad(path, &format!("has a {} key; JSON keys are strings", other.type_name()))),
-        };
-        if map.contains_key(&key) {
-            continue;
-        }
-        path.push('/');
-        path.push_str(&key);
-        let v = from_lua_with(m, v, depth + 1, path)?;
-        path.truncate(at);
-        map.insert(key, v);
-    }
-    Ok(Value::Object(map))
 }
 
 fn bad(path: &str, what: &str) -> mlua::Error {
@@ -486,6 +681,31 @@ mod tests {
         let lua = lua();
         let v: LuaValue = lua.load("return { {1, 2}, {}, { a = 1 }, 3.0 }").eval().expect("eval");
         assert_eq!(from_lua(&lua, v).expect("convert"), json!([[1, 2], {}, {"a": 1}, 3]));
+    }
+
+    #[test]
+    fn a_decoded_object_keeps_its_order_after_keys_are_removed_and_added() {
+        let lua = lua();
+        let obj = to_lua(&lua, &json!({"z": 1, "y": 2, "x": 3})).expect("to lua");
+        lua.globals().set("obj", obj.clone()).expect("global");
+        lua.load("obj.y = nil; obj.w = 4").exec().expect("edit");
+        assert_eq!(
+            serde_json::to_string(&from_lua(&lua, obj).expect("from lua")).expect("json"),
+            r#"{"z":1,"x":3,"w":4}"#
+        );
+    }
+
+    #[test]
+    fn number_keys_are_written_out_and_other_keys_refused_with_their_path() {
+        let lua = lua();
+        let v: LuaValue = lua.load("return { a = { [2] = 'b', [1.5] = 'c' } }").eval().expect("eval");
+        assert_eq!(from_lua(&lua, v).expect("convert"), json!({"a": {"2": "b", "1.5": "c"}}));
+        let v: LuaValue = lua.load("return { a = { [true] = 1 } }").eval().expect("eval");
+        let err = from_lua(&lua, v).expect_err("a boolean key").to_string();
+        assert!(err.contains("/a") && err.contains("boolean key"), "{err}");
+        let v: LuaValue = lua.load("local t = {}; t.self = t; return t").eval().expect("eval");
+        let err = from_lua(&lua, v).expect_err("a cycle").to_string();
+        assert!(err.contains("nests too deep"), "{err}");
     }
 
     #[test]
