@@ -232,6 +232,7 @@ fn call_command(profile: Global<'_>, call: args::Call, format: Format) -> opdeck
         force_retry: call.force_retry,
         mock: call.sim.on(),
         timeout: call.timeout,
+        raw_json: false,
     };
     let deck = deck.with_options(options);
     with_state(&deck, &call.sim, || call_on(&deck, &call, op.as_ref(), input, format, filter.as_ref()))

@@ -120,6 +120,29 @@ async fn call_many_keeps_the_order_and_puts_failures_in_place() {
 }
 
 #[tokio::test]
+async fn raw_json_hands_a_json_body_over_unparsed_and_nothing_else() {
+    let server = TestServer::start(pet_server()).await;
+    let deck = pets(&server.url(), Deck::builder()).await;
+    let raw = CallOptions { raw_json: true, ..CallOptions::default() };
+    let out = deck.call_with("pets.pets.createPet", json!({"body": {"name": "rex"}}), &raw).await.expect("call");
+    let Body::RawJson(text) = &out.body else { panic!("a raw body, not {:?}", out.body) };
+    assert_eq!(serde_json::from_slice::<Value>(text).expect("json"), json!({"id": 11}));
+    assert_eq!(out.body.clone().into_value(), json!({"id": 11}), "into_value parses it");
+    let calls = vec![
+        ("pets.pets.createPet".to_owned(), json!({"body": {"name": "rex"}})),
+        ("pets.pets.getPhoto".to_owned(), json!({"id": "7"})),
+    ];
+    let results = deck.call_many_with(calls, 2, &raw).await;
+    assert!(matches!(&results[0], Ok(Body::RawJson(_))), "{:?}", results[0]);
+    assert!(matches!(&results[1], Ok(Body::Bytes(b)) if b.len() == 4), "bytes stay bytes");
+    // The deck's own calls still parse.
+    assert_eq!(
+        deck.call("pets.pets.createPet", json!({"body": {"name": "rex"}})).await.ok(),
+        Some(Body::Json(json!({"id": 11})))
+    );
+}
+
+#[tokio::test]
 async fn a_hosts_service_pages_under_its_declared_rule_as_a_stream() {
     let server = TestServer::start(pet_server()).await;
     let deck = pets(&server.url(), Deck::builder()).await;

@@ -136,14 +136,19 @@ async fn a_missing_upload_fails_before_sending() {
 #[test]
 fn finding_1_a_json_response_over_the_budget_is_a_decode_error() {
     let nest = format!("{}{}", "[".repeat(100), "]".repeat(100));
-    let body = format!("[{}]", vec![nest.as_str(); 20_000].join(","));
-    let err = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(body))
-        .expect_err("over budget");
-    assert!(
-        matches!(&err, opdeck::Error::Decode { operation, message } if operation == "t.g.op" && message.contains("budget")),
-        "{err}"
-    );
-    let fine =
-        opdeck::wire::response::decode_body("t.g.op", Some("application/json"), bytes::Bytes::from(r#"[[1],[2]]"#));
-    assert!(fine.is_ok());
+    let body = bytes::Bytes::from(format!("[{}]", vec![nest.as_str(); 20_000].join(",")));
+    // Parsed, or handed over raw for a binding to parse: the budget holds for both.
+    for raw_json in [false, true] {
+        let err = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), body.clone(), raw_json)
+            .expect_err("over budget");
+        assert!(
+            matches!(&err, opdeck::Error::Decode { operation, message } if operation == "t.g.op" && message.contains("budget")),
+            "{err}"
+        );
+    }
+    let fine = bytes::Bytes::from(r#"[[1],[2]]"#);
+    let parsed = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), fine.clone(), false);
+    assert_eq!(parsed.expect("parsed"), opdeck::Body::Json(serde_json::json!([[1], [2]])));
+    let raw = opdeck::wire::response::decode_body("t.g.op", Some("application/json"), fine.clone(), true);
+    assert_eq!(raw.expect("raw"), opdeck::Body::RawJson(fine));
 }

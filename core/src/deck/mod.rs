@@ -267,6 +267,16 @@ impl Deck {
             .await
     }
 
+    /// [`Deck::call_many`] with `options` laid over the deck's own.
+    pub async fn call_many_with(
+        &self,
+        calls: Vec<(String, Value)>,
+        limit: usize,
+        options: &CallOptions,
+    ) -> Vec<Result<Body>> {
+        self.with_options(options.over(&self.ctx.options)).call_many(calls, limit).await
+    }
+
     /// [`Deck::call_full`], blocking.
     pub fn call_full_blocking(&self, id: &str, input: Value) -> Result<Output> {
         self.block_on(self.call_full(id, input))?
@@ -287,6 +297,16 @@ impl Deck {
         // Many calls at once go to the host's runtime or the shared one,
         // whose workers drive their connections on every core.
         crate::runtime::block_on_handle(self.runtime.as_ref(), self.call_many(calls, limit))
+    }
+
+    /// [`Deck::call_many_with`], blocking.
+    pub fn call_many_with_blocking(
+        &self,
+        calls: Vec<(String, Value)>,
+        limit: usize,
+        options: &CallOptions,
+    ) -> Result<Vec<Result<Body>>> {
+        crate::runtime::block_on_handle(self.runtime.as_ref(), self.call_many_with(calls, limit, options))
     }
 
     /// The request operation `id` would send for `input`, credentials and

@@ -243,12 +243,14 @@ impl Operation for HttpOperation {
         }
         let resp = self.send(ctx, &request, Delivery::Buffered).await?;
         drop(request);
-        let cap = ctx.config().http.max_body_bytes;
+        let (cap, raw) = (ctx.config().http.max_body_bytes, ctx.options.raw_json);
         match resp.body {
             // What the transports hand back for a buffered call: decoded
             // without another future in this one.
-            crate::wire::ResponseBody::Full(_) => response::decode_full(&self.meta.id, resp, cap),
-            crate::wire::ResponseBody::Stream(_) => Box::pin(response::decode_buffered(&self.meta.id, resp, cap)).await,
+            crate::wire::ResponseBody::Full(_) => response::decode_full(&self.meta.id, resp, cap, raw),
+            crate::wire::ResponseBody::Stream(_) => {
+                Box::pin(response::decode_buffered(&self.meta.id, resp, cap, raw)).await
+            }
         }
     }
 }

@@ -580,6 +580,10 @@ pub enum Body {
     Empty,
     /// A JSON document.
     Json(Value),
+    /// A JSON document as it arrived, checked against the JSON budget but
+    /// not parsed, for a call made with
+    /// [`CallOptions::raw_json`](crate::model::CallOptions::raw_json).
+    RawJson(#[serde(serialize_with = "raw_json")] bytes::Bytes),
     /// A text document.
     Text(String),
     /// Any other content, as raw bytes.
@@ -600,11 +604,22 @@ impl Body {
         match self {
             Body::Empty => Value::Null,
             Body::Json(v) => v,
+            Body::RawJson(b) => json_or_text(&b),
             Body::Text(t) => Value::String(t),
             Body::Bytes(b) => serde_json::json!({ "bytes": b.len() }),
             Body::File { path, bytes } => serde_json::json!({ "path": path, "bytes": bytes }),
         }
     }
+}
+
+/// A body as JSON when it parses, else as a string: an error body (within
+/// the JSON budget), and a [`Body::RawJson`] that the server sent broken.
+pub fn json_or_text(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+fn raw_json<S: serde::Serializer>(b: &bytes::Bytes, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&json_or_text(b), s)
 }
 
 fn bytes_len<S: serde::Serializer>(b: &bytes::Bytes, s: S) -> Result<S::Ok, S::Error> {

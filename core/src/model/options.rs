@@ -17,6 +17,10 @@ pub struct CallOptions {
     /// A deadline for the whole call, retries and body included, when the
     /// caller wants one shorter or longer than the transport's.
     pub timeout: Option<std::time::Duration>,
+    /// Hand a JSON body over as it arrived ([`Body::RawJson`](crate::model::Body::RawJson)),
+    /// checked against the JSON budget but not parsed: for a front end that
+    /// parses it straight into values of its own (the Lua binding).
+    pub raw_json: bool,
 }
 
 impl CallOptions {
@@ -30,6 +34,7 @@ impl CallOptions {
             force_retry: self.force_retry || base.force_retry,
             mock: self.mock || base.mock,
             timeout: self.timeout.or(base.timeout),
+            raw_json: self.raw_json || base.raw_json,
         }
     }
 }

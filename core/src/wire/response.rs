@@ -44,7 +44,11 @@ pub async fn collect(operation: &str, body: ResponseBody, cap: u64) -> Result<By
 }
 
 /// Decodes bytes by content type: JSON, text, or raw bytes.
-pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) -> Result<Body> {
+///
+/// With `raw_json`, a JSON body is checked against the JSON budget and
+/// handed over as it arrived ([`Body::RawJson`]), for a caller that parses
+/// it straight into values of its own.
+pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes, raw_json: bool) -> Result<Body> {
     if bytes.is_empty() {
         return Ok(Body::Empty);
     }
@@ -59,6 +63,9 @@ pub fn decode_body(operation: &str, content_type: Option<&str>, bytes: Bytes) ->
             operation: operation.to_owned(),
             message: format!("the json response body is over budget: {m}"),
         })?;
+        if raw_json {
+            return Ok(Body::RawJson(bytes));
+        }
         return serde_json::from_slice(&bytes)
             .map(Body::Json)
             .map_err(|e| Error::Decode { operation: operation.to_owned(), message: format!("invalid json: {e}") });
@@ -97,14 +104,13 @@ pub fn error_body(bytes: &[u8]) -> Value {
     if crate::spec::budget::admit(bytes).is_err() {
         return Value::String(String::from_utf8_lossy(bytes).into_owned());
     }
-    serde_json::from_slice::<Value>(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    crate::model::json_or_text(bytes)
 }
 
 /// Turns a response into an [`Output`]: errors for non-2xx, the body streamed
 /// to `download_to` when given, else decoded in memory.
 pub async fn decode(operation: &str, response: Response, cap: u64, download_to: Option<&Path>) -> Result<Output> {
-    let Some(path) = download_to else { return decode_buffered(operation, response, cap).await };
+    let Some(path) = download_to else { return decode_buffered(operation, response, cap, false).await };
     if !(200..300).contains(&response.status) {
         return Err(status_error(operation, response, cap).await);
     }
@@ -115,22 +121,22 @@ pub async fn decode(operation: &str, response: Response, cap: u64, download_to: 
 /// [`decode`] without a download: the body is decoded in memory. A body the
 /// transport already read whole is decoded without waiting (see
 /// [`decode_full`]); a streamed one is read first.
-pub async fn decode_buffered(operation: &str, response: Response, cap: u64) -> Result<Output> {
+pub async fn decode_buffered(operation: &str, response: Response, cap: u64, raw_json: bool) -> Result<Output> {
     match response.body {
-        ResponseBody::Full(_) => decode_full(operation, response, cap),
+        ResponseBody::Full(_) => decode_full(operation, response, cap, raw_json),
         ResponseBody::Stream(_) if !(200..300).contains(&response.status) => {
             Err(status_error(operation, response, cap).await)
         }
         ResponseBody::Stream(stream) => {
             let bytes = collect(operation, ResponseBody::Stream(stream), cap).await?;
-            decode_full(operation, Response { body: ResponseBody::Full(bytes), ..response }, cap)
+            decode_full(operation, Response { body: ResponseBody::Full(bytes), ..response }, cap, raw_json)
         }
     }
 }
 
 /// Decodes a response whose body is in memory, or returns its status error.
 /// Nothing in it waits, so a call's future need not hold it.
-pub(crate) fn decode_full(operation: &str, response: Response, cap: u64) -> Result<Output> {
+pub(crate) fn decode_full(operation: &str, response: Response, cap: u64, raw_json: bool) -> Result<Output> {
     let Response { status, headers, body } = response;
     let bytes = match body {
         ResponseBody::Full(b) if !(200..300).contains(&status) => {
@@ -145,7 +151,7 @@ pub(crate) fn decode_full(operation: &str, response: Response, cap: u64) -> Resu
         }
     };
     let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let body = decode_body(operation, content_type, bytes)?;
+    let body = decode_body(operation, content_type, bytes, raw_json)?;
     Ok(Output { status, headers, body })
 }
 
@@ -186,15 +192,19 @@ mod tests {
 
     #[test]
     fn bodies_decode_by_content_type() {
-        let json = decode_body("o", Some("application/json; charset=utf-8"), Bytes::from("{\"a\":1}")).expect("json");
+        let json =
+            decode_body("o", Some("application/json; charset=utf-8"), Bytes::from("{\"a\":1}"), false).expect("json");
         assert_eq!(json, Body::Json(serde_json::json!({"a": 1})));
-        assert_eq!(decode_body("o", Some("text/plain"), Bytes::from("hi")).expect("text"), Body::Text("hi".into()));
         assert_eq!(
-            decode_body("o", Some("image/png"), Bytes::from_static(b"\x89P")).expect("bytes"),
+            decode_body("o", Some("text/plain"), Bytes::from("hi"), false).expect("text"),
+            Body::Text("hi".into())
+        );
+        assert_eq!(
+            decode_body("o", Some("image/png"), Bytes::from_static(b"\x89P"), false).expect("bytes"),
             Body::Bytes(Bytes::from_static(b"\x89P"))
         );
-        assert_eq!(decode_body("o", Some("application/json"), Bytes::new()).expect("empty"), Body::Empty);
-        let err = decode_body("svc.g.op", Some("application/json"), Bytes::from("{")).expect_err("invalid");
+        assert_eq!(decode_body("o", Some("application/json"), Bytes::new(), false).expect("empty"), Body::Empty);
+        let err = decode_body("svc.g.op", Some("application/json"), Bytes::from("{"), false).expect_err("invalid");
         assert!(matches!(&err, Error::Decode { operation, .. } if operation == "svc.g.op"), "{err}");
     }
 
