@@ -23,7 +23,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 
 use mlua::{Function, LightUserData, Lua, RegistryKey, Table, Value as LuaValue, ffi};
-use serde_json::{Map, Value};
+use serde::de::DeserializeSeed as _;
+use serde_json::Value;
 
 /// Tables nested deeper than this are refused (a cycle would never end).
 const MAX_DEPTH: usize = 128;
@@ -76,15 +77,15 @@ struct Shapes {
 const MAX_SHAPES: usize = 1024;
 
 impl Shapes {
-    fn hash(&self, map: &Map<String, Value>) -> u64 {
+    fn hash<'k>(&self, keys: impl Iterator<Item = &'k str>) -> u64 {
         let mut h = self.hasher.build_hasher();
-        map.keys().for_each(|k| k.hash(&mut h));
+        keys.for_each(|k| k.hash(&mut h));
         h.finish()
     }
 
-    /// The slot of the metatable of objects with `map`'s keys in its order.
-    fn find(&self, hash: u64, map: &Map<String, Value>) -> Option<ffi::lua_Integer> {
-        self.by_hash.get(&hash).filter(|(keys, _)| keys.iter().eq(map.keys())).map(|(_, slot)| *slot)
+    /// The slot of the metatable of objects with these keys in this order.
+    fn find<'k>(&self, hash: u64, keys: impl Iterator<Item = &'k str>) -> Option<ffi::lua_Integer> {
+        self.by_hash.get(&hash).filter(|(known, _)| known.iter().map(String::as_str).eq(keys)).map(|(_, slot)| *slot)
     }
 
     /// Starts the cache again, with a new table, once it is full.
@@ -181,33 +182,200 @@ pub(crate) fn mark(lua: &Lua, table: Option<Table>, as_array: bool) -> mlua::Res
 }
 
 /// A JSON value as a Lua value.
-///
-/// Built with Lua's C API in one protected call, not a call of mlua's per
-/// table and per field: for the bench's 2-item body that takes 2.5 µs
-/// instead of 3.6 (a Lua literal of the same tables takes 1.3).
 pub fn to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
+    let mut events = Vec::new();
+    // A `Value` always reads back as one: no error can come of it.
+    tape::Tape(&mut events).deserialize(value).map_err(|e| bad("", &format!("cannot be read: {e}")))?;
+    events_to_lua(lua, &events)
+}
+
+/// A JSON text as a Lua value, read straight into Lua tables without a
+/// `Value` between (a body the deck handed over undecoded); `Err` when it
+/// is not JSON.
+pub fn json_to_lua(lua: &Lua, text: &[u8]) -> mlua::Result<Result<LuaValue, serde_json::Error>> {
+    let mut events = Vec::with_capacity(text.len() / 8 + 4);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    if let Err(e) = tape::Tape(&mut events).deserialize(&mut de).and_then(|()| de.end()) {
+        return Ok(Err(e));
+    }
+    events_to_lua(lua, &events).map(Ok)
+}
+
+/// Builds the Lua value of `events` with Lua's C API in one protected call,
+/// not a call of mlua's per table and per field: for the bench's 2-item body
+/// that takes 2.5 µs instead of 3.6 (a Lua literal of the same tables takes 1.3).
+fn events_to_lua(lua: &Lua, events: &[tape::Event<'_>]) -> mlua::Result<LuaValue> {
     let m = markers(lua)?;
     m.shapes.borrow_mut().make_room(lua)?;
     let mut too_deep = false;
     // SAFETY: `exec_raw` runs the closure in protected mode, so a Lua error
     // (out of memory) unwinds to it by longjmp: the raw functions below hold
     // no value with a destructor (only references, borrows of `Shapes` that
-    // end before any Lua call, and iterators over `value`) while they call
+    // end before any Lua call, and iterators over `events`) while they call
     // Lua. Each checks the stack before it pushes.
-    let out = unsafe { lua.exec_raw::<LuaValue>((), |state| raw::push_root(state, &m, value, &mut too_deep))? };
+    let out = unsafe { lua.exec_raw::<LuaValue>((), |state| raw::push_root(state, &m, events, &mut too_deep))? };
     if too_deep {
         return Err(bad("", "nests too deep for Lua's stack"));
     }
     Ok(out)
 }
 
-/// The raw half of [`to_lua`].
+/// A JSON document as a flat list of events, which one serde visitor builds
+/// from a `Value` or straight from a JSON text, and [`raw`] pushes.
+mod tape {
+    use std::borrow::Cow;
+
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    /// One step of a document, in document order.
+    #[derive(Debug)]
+    pub(super) enum Event<'a> {
+        Null,
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        /// A string, or an object's key; borrowed from the text when it
+        /// needs no unescaping.
+        Str(Cow<'a, str>),
+        /// An array of `len` items, whose events end before index `end`.
+        Array {
+            len: usize,
+            end: usize,
+        },
+        /// An object of `len` entries, each its key's `Str` then its
+        /// value's events, ending before index `end`.
+        Object {
+            len: usize,
+            end: usize,
+        },
+    }
+
+    /// The index after the value that starts at `at`.
+    pub(super) fn skip(events: &[Event<'_>], at: usize) -> usize {
+        match events[at] {
+            Event::Array { end, .. } | Event::Object { end, .. } => end,
+            _ => at + 1,
+        }
+    }
+
+    /// The keys of the object that starts at `at`, in order.
+    pub(super) fn keys<'e>(events: &'e [Event<'_>], at: usize) -> impl Iterator<Item = &'e str> + Clone {
+        let len = match events[at] {
+            Event::Object { len, .. } => len,
+            _ => 0,
+        };
+        let mut next = at + 1;
+        (0..len).map(move |_| {
+            let key = match &events[next] {
+                Event::Str(k) => k.as_ref(),
+                _ => "",
+            };
+            next = skip(events, next + 1);
+            key
+        })
+    }
+
+    /// Appends the events of one value.
+    pub(super) struct Tape<'a, 't>(pub(super) &'t mut Vec<Event<'a>>);
+
+    impl<'de> DeserializeSeed<'de> for Tape<'de, '_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Tape<'de, '_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_unit<E>(self) -> Result<(), E> {
+            self.0.push(Event::Null);
+            Ok(())
+        }
+
+        fn visit_none<E>(self) -> Result<(), E> {
+            self.0.push(Event::Null);
+            Ok(())
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+            self.0.push(Event::Bool(v));
+            Ok(())
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+            self.0.push(Event::Int(v));
+            Ok(())
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+            self.0.push(i64::try_from(v).map_or(Event::Float(v as f64), Event::Int));
+            Ok(())
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+            self.0.push(Event::Float(v));
+            Ok(())
+        }
+
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+            self.0.push(Event::Str(Cow::Borrowed(v)));
+            Ok(())
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<(), E> {
+            self.0.push(Event::Str(Cow::Owned(v.to_owned())));
+            Ok(())
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<(), E> {
+            self.0.push(Event::Str(Cow::Owned(v)));
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let at = self.0.len();
+            self.0.push(Event::Array { len: 0, end: 0 });
+            let mut len = 0;
+            while seq.next_element_seed(Tape(&mut *self.0))?.is_some() {
+                len += 1;
+            }
+            let end = self.0.len();
+            self.0[at] = Event::Array { len, end };
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let at = self.0.len();
+            self.0.push(Event::Object { len: 0, end: 0 });
+            let mut len = 0;
+            while map.next_key_seed(Tape(&mut *self.0))?.is_some() {
+                map.next_value_seed(Tape(&mut *self.0))?;
+                len += 1;
+            }
+            let end = self.0.len();
+            self.0[at] = Event::Object { len, end };
+            Ok(())
+        }
+    }
+}
+
+/// The raw half of [`to_lua`]: pushes a [`tape`].
 mod raw {
     use std::ffi::{c_char, c_int};
 
     use mlua::ffi::{self, lua_State};
-    use serde_json::{Map, Value};
 
+    use super::tape::{self, Event};
     use super::{KEYS, Markers, OBJECT_MT};
 
     /// Stack slots of what the converter pushes again and again.
@@ -218,11 +386,11 @@ mod raw {
         shapes: c_int,
     }
 
-    /// Pushes `value` converted, as the one value the closure leaves.
-    pub(super) unsafe fn push_root(l: *mut lua_State, m: &Markers, value: &Value, too_deep: &mut bool) {
+    /// Pushes the value of `events`, as the one value the closure leaves.
+    pub(super) unsafe fn push_root(l: *mut lua_State, m: &Markers, events: &[Event<'_>], too_deep: &mut bool) {
         unsafe {
-            if ffi::lua_checkstack(l, 8) == 0 {
-                *too_deep = true;
+            if ffi::lua_checkstack(l, 8) == 0 || events.is_empty() {
+                *too_deep = !events.is_empty();
                 ffi::lua_pushnil(l);
                 return;
             }
@@ -232,7 +400,7 @@ mod raw {
                 ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
             }
             let at = Slots { array: base + 1, object: base + 2, ordered_pairs: base + 3, shapes: base + 4 };
-            push(l, m, &at, value, too_deep);
+            push(l, m, &at, events, 0, too_deep);
             ffi::lua_replace(l, base + 1);
             ffi::lua_settop(l, base + 1);
         }
@@ -248,59 +416,71 @@ mod raw {
         c_int::try_from(n).unwrap_or(c_int::MAX)
     }
 
-    unsafe fn push(l: *mut lua_State, m: &Markers, at: &Slots, value: &Value, too_deep: &mut bool) {
+    /// Pushes the value that starts at `events[i]`; returns the index after it.
+    unsafe fn push(
+        l: *mut lua_State,
+        m: &Markers,
+        at: &Slots,
+        events: &[Event<'_>],
+        i: usize,
+        too_deep: &mut bool,
+    ) -> usize {
         unsafe {
-            match value {
-                Value::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
-                Value::Bool(b) => ffi::lua_pushboolean(l, c_int::from(*b)),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => ffi::lua_pushinteger(l, i as ffi::lua_Integer),
-                    None => ffi::lua_pushnumber(l, n.as_f64().unwrap_or(f64::NAN)),
-                },
-                Value::String(s) => push_str(l, s),
+            match &events[i] {
+                Event::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
+                Event::Bool(b) => ffi::lua_pushboolean(l, c_int::from(*b)),
+                Event::Int(n) => ffi::lua_pushinteger(l, *n as ffi::lua_Integer),
+                Event::Float(n) => ffi::lua_pushnumber(l, *n),
+                Event::Str(s) => push_str(l, s),
                 // A container uses at most 5 slots above its own level: the
                 // table, a key and a value; or, for an object's shape, the
                 // table, the metatable, a field name, the key list and a key.
-                _ if ffi::lua_checkstack(l, 5) == 0 => {
+                Event::Array { end, .. } | Event::Object { end, .. } if ffi::lua_checkstack(l, 5) == 0 => {
                     *too_deep = true;
                     ffi::lua_pushnil(l);
+                    return *end;
                 }
-                Value::Array(items) => {
-                    ffi::lua_createtable(l, len(items.len()), 0);
-                    for (i, item) in items.iter().enumerate() {
-                        push(l, m, at, item, too_deep);
-                        ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
+                Event::Array { len: n, end } => {
+                    ffi::lua_createtable(l, len(*n), 0);
+                    let mut next = i + 1;
+                    for k in 0..*n {
+                        next = push(l, m, at, events, next, too_deep);
+                        ffi::lua_rawseti(l, -2, k as ffi::lua_Integer + 1);
                     }
                     ffi::lua_pushvalue(l, at.array);
                     ffi::lua_setmetatable(l, -2);
+                    return *end;
                 }
-                Value::Object(map) => {
-                    ffi::lua_createtable(l, 0, len(map.len()));
-                    for (k, v) in map {
-                        push_str(l, k);
-                        push(l, m, at, v, too_deep);
+                Event::Object { len: n, end } => {
+                    ffi::lua_createtable(l, 0, len(*n));
+                    let mut next = i + 1;
+                    for _ in 0..*n {
+                        next = push(l, m, at, events, next, too_deep);
+                        next = push(l, m, at, events, next, too_deep);
                         ffi::lua_rawset(l, -3);
                     }
-                    if map.len() < 2 {
+                    if *n < 2 {
                         // No order to keep: the shared marker is enough.
                         ffi::lua_pushvalue(l, at.object);
                     } else {
-                        push_shape(l, m, at, map);
+                        push_shape(l, m, at, tape::keys(events, i));
                     }
                     ffi::lua_setmetatable(l, -2);
+                    return *end;
                 }
             }
+            i + 1
         }
     }
 
-    /// Pushes the metatable of `map`'s shape, made and cached if new. The
-    /// cache is borrowed only between Lua calls.
-    unsafe fn push_shape(l: *mut lua_State, m: &Markers, at: &Slots, map: &Map<String, Value>) {
+    /// Pushes the metatable of the shape of an object with `keys`, made and
+    /// cached if new. The cache is borrowed only between Lua calls.
+    unsafe fn push_shape<'k>(l: *mut lua_State, m: &Markers, at: &Slots, keys: impl Iterator<Item = &'k str> + Clone) {
         unsafe {
             let (hash, found, slot) = {
                 let shapes = m.shapes.borrow();
-                let hash = shapes.hash(map);
-                (hash, shapes.find(hash, map), shapes.next)
+                let hash = shapes.hash(keys.clone());
+                (hash, shapes.find(hash, keys.clone()), shapes.next)
             };
             if let Some(found) = found {
                 ffi::lua_rawgeti(l, at.shapes, found);
@@ -311,8 +491,8 @@ mod raw {
             push_str(l, OBJECT_MT);
             ffi::lua_rawset(l, -3);
             push_str(l, KEYS);
-            ffi::lua_createtable(l, len(map.len()), 0);
-            for (i, k) in map.keys().enumerate() {
+            ffi::lua_createtable(l, 4, 0);
+            for (i, k) in keys.clone().enumerate() {
                 push_str(l, k);
                 ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
             }
@@ -326,7 +506,7 @@ mod raw {
             let mut shapes = m.shapes.borrow_mut();
             shapes.next = slot + 1;
             // On a hash collision the newer shape takes the entry.
-            shapes.by_hash.insert(hash, (map.keys().cloned().collect(), slot));
+            shapes.by_hash.insert(hash, (keys.map(str::to_owned).collect(), slot));
         }
     }
 }
@@ -634,6 +814,24 @@ mod tests {
             json!({"z": 1, "a": [], "m": {}, "n": null, "list": [1, null, "x"], "f": 1.5, "deep": {"b": 2, "a": 1}});
         let back = from_lua(&lua, to_lua(&lua, &doc).expect("to lua")).expect("from lua");
         assert_eq!(serde_json::to_string(&back).expect("json"), serde_json::to_string(&doc).expect("json"));
+    }
+
+    #[test]
+    fn a_json_text_reads_as_its_value_does() {
+        let lua = lua();
+        let text = r#"{"z": "q\"uote \u00e9 \\", "a\nb": [], "m": {}, "n": null, "big": 18446744073709551615,
+            "neg": -7, "f": 1.5, "list": [1, {"y": true, "x": false}, [null]], "deep": {"b": 2, "a": 1}}"#;
+        let value: Value = serde_json::from_str(text).expect("json");
+        let read = json_to_lua(&lua, text.as_bytes()).expect("lua").expect("parsed");
+        let back = from_lua(&lua, read).expect("from lua");
+        // As through a `Value`: key order kept, a u64 past Lua's integers a float.
+        let via_value = from_lua(&lua, to_lua(&lua, &value).expect("to lua")).expect("from lua");
+        assert_eq!(serde_json::to_string(&back).expect("json"), serde_json::to_string(&via_value).expect("json"));
+        assert_eq!(back["big"], serde_json::json!(18446744073709551615.0));
+        assert_eq!(back["z"], serde_json::json!("q\"uote é \\"));
+        for broken in [&b"{\"a\": [1,"[..], b"[1] 2", b"", b"\xff"] {
+            assert!(json_to_lua(&lua, broken).expect("lua").is_err(), "{broken:?}");
+        }
     }
 
     #[test]

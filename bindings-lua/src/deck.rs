@@ -27,7 +27,7 @@ use std::time::Instant;
 use futures::future::{Either, select};
 use mlua::{AnyUserData, Function, Lua, Table, UserData, Value as LuaValue, Variadic};
 use opdeck::runtime::Driver;
-use opdeck::{Body, Deck, Output};
+use opdeck::{Body, CallOptions, Deck, Output};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -141,19 +141,60 @@ fn serve_blocking(lua: &Lua, plugins: &Plugins, call: PluginCall) {
     let _ = call.reply.send(answer);
 }
 
-/// A body as Lua: JSON converted, text and bytes as strings, nothing as `nil`.
-pub(crate) fn body_to_lua(lua: &Lua, body: Body) -> mlua::Result<LuaValue> {
-    Ok(match body {
+/// The options of the binding's calls: JSON bodies come undecoded, and
+/// [`body_to_lua`] reads them straight into Lua tables.
+pub(crate) static RAW_JSON: CallOptions = CallOptions {
+    content_type: None,
+    download_to: None,
+    force_retry: false,
+    mock: false,
+    timeout: None,
+    raw_json: true,
+};
+
+/// A body as Lua: JSON converted, text and bytes as strings, nothing as
+/// `nil`. A JSON body that does not parse is a decode error of `operation`.
+pub(crate) fn body_to_lua(lua: &Lua, operation: &str, body: Body) -> mlua::Result<opdeck::Result<LuaValue>> {
+    Ok(Ok(match body {
         Body::Empty => LuaValue::Nil,
         Body::Json(v) => convert::to_lua(lua, &v)?,
+        Body::RawJson(text) => match convert::json_to_lua(lua, &text)? {
+            Ok(v) => v,
+            Err(e) => {
+                let message = format!("invalid json: {e}");
+                return Ok(Err(opdeck::Error::Decode { operation: operation.to_owned(), message }));
+            }
+        },
         Body::Text(s) => LuaValue::String(lua.create_string(&s)?),
         Body::Bytes(b) => LuaValue::String(lua.create_string(&b)?),
         other => convert::to_lua(lua, &other.into_value())?,
-    })
+    }))
+}
+
+/// A call's answer: its body as Lua, or its error's table.
+pub(crate) fn body_ret(lua: &Lua, operation: &str, result: opdeck::Result<Body>) -> Ret {
+    match result.map(|body| body_to_lua(lua, operation, body)) {
+        Ok(converted) => match converted? {
+            Ok(v) => ok(v),
+            Err(e) => fail(lua, &e),
+        },
+        Err(e) => fail(lua, &e),
+    }
+}
+
+/// A `call_full` answer: its output as Lua, or its error's table.
+pub(crate) fn output_ret(lua: &Lua, operation: &str, result: opdeck::Result<Output>) -> Ret {
+    match result.map(|out| output_to_lua(lua, operation, out)) {
+        Ok(converted) => match converted? {
+            Ok(v) => ok(v),
+            Err(e) => fail(lua, &e),
+        },
+        Err(e) => fail(lua, &e),
+    }
 }
 
 /// An output as `{ status, headers = { [lowercase name] = value }, body }`.
-pub(crate) fn output_to_lua(lua: &Lua, out: Output) -> mlua::Result<LuaValue> {
+fn output_to_lua(lua: &Lua, operation: &str, out: Output) -> mlua::Result<opdeck::Result<LuaValue>> {
     let t = lua.create_table_with_capacity(0, 3)?;
     t.raw_set("status", out.status)?;
     let headers = lua.create_table_with_capacity(0, out.headers.len())?;
@@ -162,8 +203,11 @@ pub(crate) fn output_to_lua(lua: &Lua, out: Output) -> mlua::Result<LuaValue> {
         headers.raw_set(name.as_str(), values.join(", "))?;
     }
     t.raw_set("headers", headers)?;
-    t.raw_set("body", body_to_lua(lua, out.body)?)?;
-    Ok(LuaValue::Table(t))
+    match body_to_lua(lua, operation, out.body)? {
+        Ok(body) => t.raw_set("body", body)?,
+        Err(e) => return Ok(Err(e)),
+    }
+    Ok(Ok(LuaValue::Table(t)))
 }
 
 fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
@@ -195,19 +239,31 @@ pub(crate) fn pairs(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String
     Ok(Some(out))
 }
 
-/// The results of `deck:parallel` as one list: bodies, `opdeck.null` for an
-/// empty body (a hole would cut the list short), error tables for failures.
-pub(crate) fn results_to_lua(lua: &Lua, results: Vec<opdeck::Result<Body>>) -> mlua::Result<Table> {
+/// The results of `deck:parallel` (of the operations `ids`) as one list:
+/// bodies, `opdeck.null` for an empty body (a hole would cut the list
+/// short), error tables for failures.
+pub(crate) fn results_to_lua(lua: &Lua, ids: &[String], results: Vec<opdeck::Result<Body>>) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(results.len(), 0)?;
-    for (i, r) in results.into_iter().enumerate() {
-        let v = match r {
-            Ok(Body::Empty) => convert::null(),
-            Ok(body) => body_to_lua(lua, body)?,
+    for (i, (id, r)) in ids.iter().zip(results).enumerate() {
+        let v = match r.map(|body| slot_to_lua(lua, id, body)) {
+            Ok(converted) => converted?,
             Err(e) => LuaValue::Table(error::to_table(lua, &e)?),
         };
         t.raw_set(i + 1, v)?;
     }
     Ok(t)
+}
+
+/// One body of `deck:parallel`: `opdeck.null` when empty, the error's table
+/// when it does not parse.
+pub(crate) fn slot_to_lua(lua: &Lua, operation: &str, body: Body) -> mlua::Result<LuaValue> {
+    Ok(match body {
+        Body::Empty => convert::null(),
+        body => match body_to_lua(lua, operation, body)? {
+            Ok(v) => v,
+            Err(e) => LuaValue::Table(error::to_table(lua, &e)?),
+        },
+    })
 }
 
 fn limits(opts: Option<Table>) -> mlua::Result<opdeck::PageLimits> {
@@ -320,10 +376,8 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
             guard!(lua, {
                 let deck = handle(&ud)?;
                 let inp = input(lua, inp)?;
-                Ok(match wait(lua, Driver::Caller, deck.call(&id, inp)).and_then(|r| r) {
-                    Ok(body) => ok(body_to_lua(lua, body)?),
-                    Err(e) => fail(lua, &e),
-                })
+                let result = wait(lua, Driver::Caller, deck.call_with(&id, inp, &RAW_JSON)).and_then(|r| r);
+                Ok(body_ret(lua, &id, result.map(|out| out.body)))
             })
         })?,
     )?;
@@ -333,10 +387,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
             guard!(lua, {
                 let deck = handle(&ud)?;
                 let inp = input(lua, inp)?;
-                Ok(match wait(lua, Driver::Caller, deck.call_full(&id, inp)).and_then(|r| r) {
-                    Ok(out) => ok(output_to_lua(lua, out)?),
-                    Err(e) => fail(lua, &e),
-                })
+                Ok(output_ret(lua, &id, wait(lua, Driver::Caller, deck.call_with(&id, inp, &RAW_JSON)).and_then(|r| r)))
             })
         })?,
     )?;
@@ -350,8 +401,10 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                         "deck:parallel runs functions only inside `opdeck run`; here it takes {id, input} pairs",
                     ));
                 };
-                Ok(match wait(lua, Driver::Shared, deck.call_many(calls, limit.unwrap_or(8).max(1))) {
-                    Ok(results) => ok(LuaValue::Table(results_to_lua(lua, results)?)),
+                let ids: Vec<String> = calls.iter().map(|(id, _)| id.clone()).collect();
+                let limit = limit.unwrap_or(8).max(1);
+                Ok(match wait(lua, Driver::Shared, deck.call_many_with(calls, limit, &RAW_JSON)) {
+                    Ok(results) => ok(LuaValue::Table(results_to_lua(lua, &ids, results)?)),
                     Err(e) => fail(lua, &e),
                 })
             })

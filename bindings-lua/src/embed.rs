@@ -274,11 +274,9 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
-            let r = in_run(&lua, async move { deck.call(&id, inp).await }).await;
-            match r {
-                Ok(body) => ok(deck::body_to_lua(&lua, body)?),
-                Err(e) => fail(&lua, &e),
-            }
+            let op = id.clone();
+            let r = in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await;
+            deck::body_ret(&lua, &op, r.map(|out| out.body))
         })?,
     )?;
     t.set(
@@ -288,10 +286,12 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
-            match in_run(&lua, async move { deck.call_full(&id, inp).await }).await {
-                Ok(out) => ok(deck::output_to_lua(&lua, out)?),
-                Err(e) => fail(&lua, &e),
-            }
+            let op = id.clone();
+            deck::output_ret(
+                &lua,
+                &op,
+                in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await,
+            )
         })?,
     )?;
     t.set(
@@ -328,9 +328,10 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
         Err(e) => return deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
             let d = deck.clone();
-            let results = in_run(&lua, async move { Ok(d.call_many(pairs, limit).await) }).await;
+            let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();
+            let results = in_run(&lua, async move { Ok(d.call_many_with(pairs, limit, &deck::RAW_JSON).await) }).await;
             return match results {
-                Ok(results) => ok(LuaValue::Table(deck::results_to_lua(&lua, results)?)),
+                Ok(results) => ok(LuaValue::Table(deck::results_to_lua(&lua, &ids, results)?)),
                 Err(e) => fail(&lua, &e),
             };
         }
@@ -351,9 +352,9 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
                 LuaValue::Table(pair) => {
                     let id: String = pair.raw_get(1)?;
                     let inp = input(&lua, pair.raw_get(2)?)?;
-                    match in_run(&lua, async move { deck.call(&id, inp).await }).await {
-                        Ok(opdeck::Body::Empty) => Ok(convert::null()),
-                        Ok(body) => deck::body_to_lua(&lua, body),
+                    let op = id.clone();
+                    match in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await {
+                        Ok(out) => deck::slot_to_lua(&lua, &op, out.body),
                         Err(e) => Ok(LuaValue::Table(error::to_table(&lua, &e)?)),
                     }
                 }

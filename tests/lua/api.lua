@@ -183,7 +183,9 @@ local ECHO_SPEC = [[
   "/status/{code}": {"get": {"operationId": "failWith", "tags": ["users"], "parameters": [
       {"name": "code", "in": "path", "required": true, "schema": {"type": "integer"}}],
     "responses": {"200": {"description": "ok"}}}},
-  "/empty": {"delete": {"operationId": "empty", "tags": ["users"], "responses": {"204": {"description": "none"}}}}
+  "/empty": {"delete": {"operationId": "empty", "tags": ["users"], "responses": {"204": {"description": "none"}}}},
+  "/broken": {"get": {"operationId": "broken", "tags": ["users"],
+    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}}}
  }}
 ]]
 
@@ -198,7 +200,7 @@ else
   local ids = {}
   test("add_source from document text", function()
     local added = echo:add_source("echo", ECHO_SPEC, { base_url = echo_url })
-    eq(#added, 4, "operations added")
+    eq(#added, 5, "operations added")
     for _, op in ipairs(echo:ops("", { service = "echo" })) do ids[op.method .. " " .. op.path] = op.id end
     eq(type(ids["GET /users/{id}"]), "string", "getUser id")
   end)
@@ -257,6 +259,23 @@ else
     eq(err.status, 404, "status")
     eq(err.operation, ids["GET /status/{code}"], "operation")
     eq(err.body.path, "/status/404", "decoded body")
+  end)
+
+  test("a JSON answer that does not parse is a decode error, escapes are read back", function()
+    local id = ids["GET /broken"]
+    for _, call in ipairs({ echo.call, echo.call_full }) do
+      local err = raises(call, echo, id, {})
+      eq(err.kind, "decode", "kind")
+      eq(err.operation, id, "operation")
+      has(err.message, "invalid json", "message")
+    end
+    local results = echo:parallel({ { id, {} }, { ids["DELETE /empty"], {} } }, 2)
+    eq(results[1].kind, "decode", "a failed slot of parallel")
+    eq(results[2], opdeck.null, "an empty slot of parallel")
+    local text = 'q"uote \\ tab\t é ☃'
+    local back = echo:call(ids["POST /mirror"], { body = { s = text, [text] = 1 } })
+    eq(back.s, text, "escaped string")
+    eq(back[text], 1, "escaped key")
   end)
 
   test("an empty answer is nil", function()

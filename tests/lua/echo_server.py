@@ -6,7 +6,8 @@ the request itself, so a test can check exactly what opdeck sent.
 Answer body: {"method", "path", "query" (raw string), "headers" (lowercase
 names), "body" (the raw body text)}, keys in that order. `/status/<code>`
 answers with that status and the same body; `/mirror` answers with the
-request's body as JSON; `/empty` answers 204; `/hang` answers after 30 s.
+request's body as JSON; `/empty` answers 204; `/hang` answers after 30 s;
+`/broken` answers a JSON content type with a body that is not JSON.
 """
 
 import json
@@ -32,6 +33,14 @@ class Echo(BaseHTTPRequestHandler):
             self.send_response(204)
             self.send_header("content-length", "0")
             self.end_headers()
+            return
+        if path == "/broken":
+            data = b'{"a": [1,'
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         if path == "/mirror":
             data = body.encode() or b"null"
