@@ -278,6 +278,26 @@ mod tape {
     /// Appends the events of one value.
     pub(super) struct Tape<'a, 't>(pub(super) &'t mut Vec<Event<'a>>);
 
+    impl<'a> Tape<'a, '_> {
+        /// Appends a container: its event, then its entries, one for each
+        /// call of `entry` that returns true; its event then gets their
+        /// count and where they end.
+        fn container<E>(
+            self,
+            event: fn(usize, usize) -> Event<'a>,
+            mut entry: impl FnMut(&mut Vec<Event<'a>>) -> Result<bool, E>,
+        ) -> Result<(), E> {
+            let at = self.0.len();
+            self.0.push(event(0, 0));
+            let mut len = 0;
+            while entry(self.0)? {
+                len += 1;
+            }
+            self.0[at] = event(len, self.0.len());
+            Ok(())
+        }
+    }
+
     impl<'de> DeserializeSeed<'de> for Tape<'de, '_> {
         type Value = ();
 
@@ -343,28 +363,23 @@ mod tape {
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let at = self.0.len();
-            self.0.push(Event::Array { len: 0, end: 0 });
-            let mut len = 0;
-            while seq.next_element_seed(Tape(&mut *self.0))?.is_some() {
-                len += 1;
-            }
-            let end = self.0.len();
-            self.0[at] = Event::Array { len, end };
-            Ok(())
+            self.container(
+                |len, end| Event::Array { len, end },
+                |events| Ok(seq.next_element_seed(Tape(events))?.is_some()),
+            )
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let at = self.0.len();
-            self.0.push(Event::Object { len: 0, end: 0 });
-            let mut len = 0;
-            while map.next_key_seed(Tape(&mut *self.0))?.is_some() {
-                map.next_value_seed(Tape(&mut *self.0))?;
-                len += 1;
-            }
-            let end = self.0.len();
-            self.0[at] = Event::Object { len, end };
-            Ok(())
+            self.container(
+                |len, end| Event::Object { len, end },
+                |events| {
+                    if map.next_key_seed(Tape(&mut *events))?.is_none() {
+                        return Ok(false);
+                    }
+                    map.next_value_seed(Tape(events))?;
+                    Ok(true)
+                },
+            )
         }
     }
 }
@@ -670,12 +685,8 @@ mod read {
                 }
                 Value::Array(items)
             } else {
-                let mut map = Map::new();
-                if let Marked::Ordered(keys) = marked {
-                    ordered(l, at, idx, keys, depth, path, &mut map)?;
-                }
-                rest(l, at, idx, depth, path, &mut map)?;
-                Value::Object(map)
+                let keys = if let Marked::Ordered(keys) = marked { Some(keys) } else { None };
+                object(l, at, idx, keys, depth, path)?
             };
             ffi::lua_settop(l, top);
             Ok(out)
@@ -695,76 +706,53 @@ mod read {
         }
     }
 
-    /// The entries of a decoded object named by its key list (at `keys`)
-    /// that are still set, in that order.
-    unsafe fn ordered(
+    /// The object at `idx`: first the entries named by its key list (at
+    /// `keys`, for a decoded object) that are still set, in that order, then
+    /// the others in Lua's order. A key already read (from the key list, or
+    /// `1` beside `"1"`) keeps its first value.
+    unsafe fn object(
         l: *mut lua_State,
         at: &Slots,
         idx: c_int,
-        keys: c_int,
+        keys: Option<c_int>,
         depth: usize,
         path: &mut String,
-        map: &mut Map<String, Value>,
-    ) -> mlua::Result<()> {
+    ) -> mlua::Result<Value> {
         unsafe {
+            let mut map = Map::new();
             let at_path = path.len();
-            for i in 1.. {
-                if ffi::lua_rawgeti(l, keys, i) == ffi::LUA_TNIL {
+            if let Some(keys) = keys {
+                for i in 1.. {
+                    if ffi::lua_rawgeti(l, keys, i) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 1);
+                        break;
+                    }
+                    let key = self::key(l, -1, path);
+                    if ffi::lua_rawget(l, idx) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 1);
+                        continue;
+                    }
+                    let key = key?;
+                    path.push('/');
+                    path.push_str(&key);
+                    let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
                     ffi::lua_pop(l, 1);
-                    return Ok(());
+                    path.truncate(at_path);
+                    map.insert(key, v?);
                 }
-                let key = self::key(l, -1, path);
-                if ffi::lua_rawget(l, idx) == ffi::LUA_TNIL {
-                    ffi::lua_pop(l, 1);
-                    continue;
-                }
-                let key = key?;
-                path.push('/');
-                path.push_str(&key);
-                let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
-                ffi::lua_pop(l, 1);
-                path.truncate(at_path);
-                map.insert(key, v?);
             }
-            Ok(())
-        }
-    }
-
-    /// The entries of the table at `idx` that `map` does not hold yet, in
-    /// Lua's order.
-    unsafe fn rest(
-        l: *mut lua_State,
-        at: &Slots,
-        idx: c_int,
-        depth: usize,
-        path: &mut String,
-        map: &mut Map<String, Value>,
-    ) -> mlua::Result<()> {
-        unsafe {
-            let at_path = path.len();
-            let top = ffi::lua_gettop(l);
             ffi::lua_pushnil(l);
             while ffi::lua_next(l, idx) != 0 {
-                // A key already read (from the key list, or `1` beside
-                // `"1"`) keeps its first value.
-                let entry = key(l, -2, path).and_then(|key| match map.entry(key) {
-                    Entry::Occupied(_) => Ok(()),
-                    Entry::Vacant(slot) => {
-                        path.push('/');
-                        path.push_str(slot.key());
-                        let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
-                        path.truncate(at_path);
-                        slot.insert(v?);
-                        Ok(())
-                    }
-                });
-                if entry.is_err() {
-                    ffi::lua_settop(l, top);
-                    return entry;
+                if let Entry::Vacant(slot) = map.entry(key(l, -2, path)?) {
+                    path.push('/');
+                    path.push_str(slot.key());
+                    let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
+                    path.truncate(at_path);
+                    slot.insert(v?);
                 }
                 ffi::lua_pop(l, 1);
             }
-            Ok(())
+            Ok(Value::Object(map))
         }
     }
 

@@ -173,18 +173,22 @@ pub(crate) fn body_to_lua(lua: &Lua, operation: &str, body: Body) -> mlua::Resul
 
 /// A call's answer: its body as Lua, or its error's table.
 pub(crate) fn body_ret(lua: &Lua, operation: &str, result: opdeck::Result<Body>) -> Ret {
-    match result.map(|body| body_to_lua(lua, operation, body)) {
-        Ok(converted) => match converted? {
-            Ok(v) => ok(v),
-            Err(e) => fail(lua, &e),
-        },
-        Err(e) => fail(lua, &e),
-    }
+    answer(lua, result, |body| body_to_lua(lua, operation, body))
 }
 
 /// A `call_full` answer: its output as Lua, or its error's table.
 pub(crate) fn output_ret(lua: &Lua, operation: &str, result: opdeck::Result<Output>) -> Ret {
-    match result.map(|out| output_to_lua(lua, operation, out)) {
+    answer(lua, result, |out| output_to_lua(lua, operation, out))
+}
+
+/// `result` converted, or the error's table, whether the call failed or
+/// its answer did not convert (a body that does not parse).
+fn answer<T>(
+    lua: &Lua,
+    result: opdeck::Result<T>,
+    convert: impl FnOnce(T) -> mlua::Result<opdeck::Result<LuaValue>>,
+) -> Ret {
+    match result.map(convert) {
         Ok(converted) => match converted? {
             Ok(v) => ok(v),
             Err(e) => fail(lua, &e),

@@ -35,21 +35,9 @@ class Echo(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if path == "/broken":
-            data = b'{"a": [1,'
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            return
+            return self.send_json(200, b'{"a": [1,')
         if path == "/mirror":
-            data = body.encode() or b"null"
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            return
+            return self.send_json(200, body.encode() or b"null")
         status = 200
         if path.startswith("/status/"):
             status = int(path.rsplit("/", 1)[1])
@@ -60,7 +48,9 @@ class Echo(BaseHTTPRequestHandler):
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "body": body,
         }
-        data = json.dumps(echoed).encode()
+        self.send_json(status, json.dumps(echoed).encode())
+
+    def send_json(self, status, data):
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
