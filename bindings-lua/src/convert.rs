@@ -478,7 +478,7 @@ mod raw {
                         // No order to keep: the shared marker is enough.
                         ffi::lua_pushvalue(l, at.object);
                     } else {
-                        push_shape(l, m, at, tape::keys(events, i));
+                        push_shape(l, m, at, *n, tape::keys(events, i));
                     }
                     ffi::lua_setmetatable(l, -2);
                     return *end;
@@ -488,9 +488,16 @@ mod raw {
         }
     }
 
-    /// Pushes the metatable of the shape of an object with `keys`, made and
-    /// cached if new. The cache is borrowed only between Lua calls.
-    unsafe fn push_shape<'k>(l: *mut lua_State, m: &Markers, at: &Slots, keys: impl Iterator<Item = &'k str> + Clone) {
+    /// Pushes the metatable of the shape of an object with these `count`
+    /// keys, made and cached if new. The cache is borrowed only between Lua
+    /// calls.
+    unsafe fn push_shape<'k>(
+        l: *mut lua_State,
+        m: &Markers,
+        at: &Slots,
+        count: usize,
+        keys: impl Iterator<Item = &'k str> + Clone,
+    ) {
         unsafe {
             let (hash, found, slot) = {
                 let shapes = m.shapes.borrow();
@@ -506,7 +513,7 @@ mod raw {
             push_str(l, OBJECT_MT);
             ffi::lua_rawset(l, -3);
             push_str(l, KEYS);
-            ffi::lua_createtable(l, 4, 0);
+            ffi::lua_createtable(l, len(count), 0);
             for (i, k) in keys.clone().enumerate() {
                 push_str(l, k);
                 ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);

@@ -249,24 +249,22 @@ pub(crate) fn pairs(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String
 pub(crate) fn results_to_lua(lua: &Lua, ids: &[String], results: Vec<opdeck::Result<Body>>) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(results.len(), 0)?;
     for (i, (id, r)) in ids.iter().zip(results).enumerate() {
-        let v = match r.map(|body| slot_to_lua(lua, id, body)) {
-            Ok(converted) => converted?,
-            Err(e) => LuaValue::Table(error::to_table(lua, &e)?),
-        };
-        t.raw_set(i + 1, v)?;
+        t.raw_set(i + 1, slot_to_lua(lua, id, r)?)?;
     }
     Ok(t)
 }
 
-/// One body of `deck:parallel`: `opdeck.null` when empty, the error's table
-/// when it does not parse.
-pub(crate) fn slot_to_lua(lua: &Lua, operation: &str, body: Body) -> mlua::Result<LuaValue> {
-    Ok(match body {
-        Body::Empty => convert::null(),
-        body => match body_to_lua(lua, operation, body)? {
-            Ok(v) => v,
-            Err(e) => LuaValue::Table(error::to_table(lua, &e)?),
-        },
+/// One result of `deck:parallel`: its body, `opdeck.null` when empty, the
+/// error's table when the call failed or its body does not parse.
+pub(crate) fn slot_to_lua(lua: &Lua, operation: &str, result: opdeck::Result<Body>) -> mlua::Result<LuaValue> {
+    let converted = match result {
+        Ok(Body::Empty) => return Ok(convert::null()),
+        Ok(body) => body_to_lua(lua, operation, body)?,
+        Err(e) => Err(e),
+    };
+    Ok(match converted {
+        Ok(v) => v,
+        Err(e) => LuaValue::Table(error::to_table(lua, &e)?),
     })
 }
 

@@ -353,10 +353,8 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
                     let id: String = pair.raw_get(1)?;
                     let inp = input(&lua, pair.raw_get(2)?)?;
                     let op = id.clone();
-                    match in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await {
-                        Ok(out) => deck::slot_to_lua(&lua, &op, out.body),
-                        Err(e) => Ok(LuaValue::Table(error::to_table(&lua, &e)?)),
-                    }
+                    let r = in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await;
+                    deck::slot_to_lua(&lua, &op, r.map(|out| out.body))
                 }
                 other => Err(mlua::Error::runtime(format!(
                     "deck:parallel takes pairs or functions, not a {}",
