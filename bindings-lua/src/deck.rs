@@ -25,6 +25,7 @@ use std::pin::pin;
 use std::time::Instant;
 
 use futures::future::{Either, select};
+use futures::{Stream, StreamExt};
 use mlua::{AnyUserData, Function, Lua, Table, UserData, Value as LuaValue, Variadic};
 use opdeck::runtime::Driver;
 use opdeck::{Body, CallOptions, Deck, Output};
@@ -245,10 +246,17 @@ pub(crate) fn pairs(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String
 
 /// The results of `deck:parallel` (of the operations `ids`) as one list:
 /// bodies, `opdeck.null` for an empty body (a hole would cut the list
-/// short), error tables for failures.
-pub(crate) fn results_to_lua(lua: &Lua, ids: &[String], results: Vec<opdeck::Result<Body>>) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(results.len(), 0)?;
-    for (i, (id, r)) in ids.iter().zip(results).enumerate() {
+/// short), error tables for failures. Each is converted as it arrives,
+/// while the calls after it are still running.
+pub(crate) async fn results_to_lua(
+    lua: &Lua,
+    ids: &[String],
+    results: impl Stream<Item = opdeck::Result<Body>>,
+) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(ids.len(), 0)?;
+    let mut results = pin!(results);
+    for (i, id) in ids.iter().enumerate() {
+        let Some(r) = results.next().await else { break };
         t.raw_set(i + 1, slot_to_lua(lua, id, r)?)?;
     }
     Ok(t)
@@ -405,8 +413,9 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 };
                 let ids: Vec<String> = calls.iter().map(|(id, _)| id.clone()).collect();
                 let limit = limit.unwrap_or(8).max(1);
-                Ok(match wait(lua, Driver::Shared, deck.call_many_with(calls, limit, &RAW_JSON)) {
-                    Ok(results) => ok(LuaValue::Table(results_to_lua(lua, &ids, results)?)),
+                let results = deck.call_each_with(calls, limit, &RAW_JSON);
+                Ok(match wait(lua, Driver::Shared, results_to_lua(lua, &ids, results)) {
+                    Ok(table) => ok(LuaValue::Table(table?)),
                     Err(e) => fail(lua, &e),
                 })
             })

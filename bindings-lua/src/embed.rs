@@ -7,9 +7,8 @@
 //! While one call is in flight the thread runs the other coroutines of
 //! `deck:parallel`, and serves the calls of operations registered from
 //! Lua; a `deck:parallel` of plain `{id, input}` pairs is one
-//! `Deck::call_many` on that thread (spawned on the shared runtime instead,
-//! the bench's batch measured 0.57× of Rust's throughput against 0.70×, one
-//! run each). Calls made from a coroutine the script made itself
+//! `Deck::call_each` on that thread, which turns each result into Lua tables
+//! as it arrives. Calls made from a coroutine the script made itself
 //! (`coroutine.wrap`) block instead, on the shared runtime, which keeps such
 //! coroutines ordinary.
 //!
@@ -317,7 +316,7 @@ async fn in_run<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Res
 }
 
 /// `deck:parallel` embedded: `{id, input}` pairs go to one
-/// `Deck::call_many`, polled here; a list with functions runs each entry as its own coroutine, at
+/// `Deck::call_each`, whose results are converted here as they arrive; a list with functions runs each entry as its own coroutine, at
 /// most `limit` at once, results in order.
 async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret {
     let deck = match handle(&ud) {
@@ -329,9 +328,9 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
         Ok(Some(pairs)) => {
             let d = deck.clone();
             let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();
-            let results = in_run(&lua, async move { Ok(d.call_many_with(pairs, limit, &deck::RAW_JSON).await) }).await;
-            return match results {
-                Ok(results) => ok(LuaValue::Table(deck::results_to_lua(&lua, &ids, results)?)),
+            let results = d.call_each_with(pairs, limit, &deck::RAW_JSON);
+            return match in_run(&lua, async { Ok(deck::results_to_lua(&lua, &ids, results).await) }).await {
+                Ok(table) => ok(LuaValue::Table(table?)),
                 Err(e) => fail(&lua, &e),
             };
         }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use opdeck::{Body, Builtins, CallOptions, Deck, Error, ErrorKind, Filter, Method, PageLimits, Paging, Policy, Rule};
 use serde_json::{Value, json};
 
@@ -117,6 +117,34 @@ async fn call_many_keeps_the_order_and_puts_failures_in_place() {
     assert_eq!(results[1].as_ref().map_err(Error::status), Err(Some(404)));
     assert_eq!(results[2].as_ref().map_err(Error::kind), Err(ErrorKind::NotFound));
     assert_eq!(results[3].as_ref().ok(), Some(&Body::Json(json!({"id": 11}))));
+}
+
+#[tokio::test]
+async fn call_each_yields_a_result_while_the_calls_after_it_still_run() {
+    let server = TestServer::start(|req| match req.path() {
+        "/pets/slow/photo" => Reply::status(200).body(vec![1]).delay(Duration::from_secs(30)),
+        "/pets/7/photo" => Reply::status(200).header("content-type", "image/png").body(vec![7]),
+        _ => Reply::status(404),
+    })
+    .await;
+    let deck = pets(&server.url(), Deck::builder()).await;
+    let photo = |id: &str| ("pets.pets.getPhoto".to_owned(), json!({"id": id}));
+    let mut results = Box::pin(deck.call_each(vec![photo("7"), photo("8"), photo("slow")], 3));
+    let in_time = Duration::from_secs(10);
+    let first = tokio::time::timeout(in_time, results.next()).await.expect("the first result in time");
+    assert_eq!(first.expect("an item").expect("a body"), Body::Bytes(bytes::Bytes::from_static(&[7])));
+    let second = tokio::time::timeout(in_time, results.next()).await.expect("the second result in time");
+    assert_eq!(second.expect("an item").map_err(|e| e.status()), Err(Some(404)));
+    assert!(results.next().now_or_never().is_none(), "the slow call is still running");
+}
+
+#[test]
+fn call_each_runs_its_calls_itself_outside_a_tokio_runtime() {
+    let deck = Deck::builder().builtins(Builtins::Only(vec!["wildduck".into()])).mock(true).build().expect("deck");
+    let calls = vec![("wildduck.users.getUsers".to_owned(), json!({})), ("wildduck.users.nope".to_owned(), json!({}))];
+    let results: Vec<_> = futures::executor::block_on(deck.call_each(calls, 4).collect());
+    assert!(matches!(&results[0], Ok(Body::Json(v)) if v.get("results").is_some()), "{:?}", results[0]);
+    assert_eq!(results[1].as_ref().map_err(Error::kind), Err(ErrorKind::NotFound));
 }
 
 #[tokio::test]

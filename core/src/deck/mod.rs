@@ -260,11 +260,7 @@ impl Deck {
     /// Runs every call, at most `limit` at a time, and returns their results
     /// in the order given; a failed call is an `Err` in its place.
     pub async fn call_many(&self, calls: Vec<(String, Value)>, limit: usize) -> Vec<Result<Body>> {
-        futures::stream::iter(calls)
-            .map(|(id, input)| async move { self.call(&id, input).await })
-            .buffered(limit.max(1))
-            .collect()
-            .await
+        self.call_each(calls, limit).collect().await
     }
 
     /// [`Deck::call_many`] with `options` laid over the deck's own.
@@ -274,7 +270,43 @@ impl Deck {
         limit: usize,
         options: &CallOptions,
     ) -> Vec<Result<Body>> {
-        self.with_options(options.over(&self.ctx.options)).call_many(calls, limit).await
+        self.call_each_with(calls, limit, options).collect().await
+    }
+
+    /// Runs every call, at most `limit` at a time, and yields their results
+    /// in the order given, each as soon as it and those before it are done.
+    ///
+    /// The calls run in the stream, on the runtime that polls it (blocking
+    /// twins use the shared one, whose workers drive the connections). A
+    /// binding converts each result into its own values as it arrives, so a
+    /// fan-out never holds all its bodies at once. Dropping the stream
+    /// cancels the calls still running.
+    pub fn call_each<I>(&self, calls: I, limit: usize) -> impl Stream<Item = Result<Body>> + Send + use<I>
+    where
+        I: IntoIterator<Item = (String, Value)>,
+        I::IntoIter: Send + 'static,
+    {
+        let deck = Arc::new(self.clone());
+        futures::stream::iter(calls)
+            .map(move |(id, input)| {
+                let deck = deck.clone();
+                async move { deck.call(&id, input).await }
+            })
+            .buffered(limit.max(1))
+    }
+
+    /// [`Deck::call_each`] with `options` laid over the deck's own.
+    pub fn call_each_with<I>(
+        &self,
+        calls: I,
+        limit: usize,
+        options: &CallOptions,
+    ) -> impl Stream<Item = Result<Body>> + Send + use<I>
+    where
+        I: IntoIterator<Item = (String, Value)>,
+        I::IntoIter: Send + 'static,
+    {
+        self.with_options(options.over(&self.ctx.options)).call_each(calls, limit)
     }
 
     /// [`Deck::call_full`], blocking.
