@@ -20,7 +20,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::RandomState;
 
 use mlua::{Function, LightUserData, Lua, RegistryKey, Table, Value as LuaValue, ffi};
 use serde::de::DeserializeSeed as _;
@@ -67,7 +69,7 @@ struct Markers {
 /// table (`table`) at their slot numbers.
 struct Shapes {
     hasher: RandomState,
-    by_hash: HashMap<u64, (Box<[String]>, ffi::lua_Integer)>,
+    by_hash: HashMap<u64, (Box<[String]>, ffi::lua_Integer), RandomState>,
     table: RegistryKey,
     next: ffi::lua_Integer,
 }
@@ -147,8 +149,8 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         .set_name("=opdeck.ordered_pairs")
         .call(KEYS)?;
     let shapes = Shapes {
-        hasher: RandomState::new(),
-        by_hash: HashMap::new(),
+        hasher: RandomState::default(),
+        by_hash: HashMap::default(),
         table: lua.create_registry_value(lua.create_table()?)?,
         next: 1,
     };

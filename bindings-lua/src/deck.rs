@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use futures::future::{Either, select};
 use futures::{Stream, StreamExt};
-use mlua::{AnyUserData, Function, Lua, Table, UserData, Value as LuaValue, Variadic};
+use mlua::{AnyUserData, Function, Lua, Table, UserData, UserDataRef, Value as LuaValue, Variadic};
 use opdeck::runtime::Driver;
 use opdeck::{Body, CallOptions, Deck, Output};
 use serde_json::Value;
@@ -382,11 +382,12 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
     )?;
     t.set(
         "call",
-        lua.create_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| {
+        // The hot path: the deck is borrowed and the id read in place.
+        lua.create_function(|lua, (deck, id, inp): (UserDataRef<DeckHandle>, mlua::LuaString, LuaValue)| {
             guard!(lua, {
-                let deck = handle(&ud)?;
+                let id = id.to_str()?;
                 let inp = input(lua, inp)?;
-                let result = wait(lua, Driver::Caller, deck.call_with(&id, inp, &RAW_JSON)).and_then(|r| r);
+                let result = wait(lua, Driver::Caller, deck.0.call_with(&id, inp, &RAW_JSON)).and_then(|r| r);
                 Ok(body_ret(lua, &id, result.map(|out| out.body)))
             })
         })?,
