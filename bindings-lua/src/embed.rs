@@ -316,8 +316,9 @@ async fn in_run<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Res
 }
 
 /// `deck:parallel` embedded: `{id, input}` pairs go to one
-/// `Deck::call_each`, whose results are converted here as they arrive; a list with functions runs each entry as its own coroutine, at
-/// most `limit` at once, results in order.
+/// `Deck::call_each`, whose results are converted here as they arrive; a
+/// list with functions runs each entry as its own coroutine, at most
+/// `limit` at once, results in order.
 async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret {
     let deck = match handle(&ud) {
         Ok(d) => d,
@@ -326,9 +327,8 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
     match deck::pairs(&lua, &calls) {
         Err(e) => return deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
-            let d = deck.clone();
             let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();
-            let results = d.call_each_with(pairs, limit, &deck::RAW_JSON);
+            let results = deck.call_each_with(pairs, limit, &deck::RAW_JSON);
             return match in_run(&lua, async { Ok(deck::results_to_lua(&lua, &ids, results).await) }).await {
                 Ok(table) => ok(LuaValue::Table(table?)),
                 Err(e) => fail(&lua, &e),

@@ -22,7 +22,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use opdeck::{Builtins, Deck};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -93,50 +92,25 @@ fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
-/// (sequential, concurrent) median round times of the Rust side. The
-/// concurrent figure is the faster of two ways a Rust program runs many
-/// calls: `Deck::call_many` (a task per call on the shared runtime) and its
-/// calls buffered in one future that the calling thread drives (the calls'
-/// connections still on the shared runtime); both medians are printed to
-/// stderr.
+/// (sequential, concurrent) median round times of the Rust side.
 fn rust_side(deck: &Deck, id: &str) -> Figures {
     for i in 0..200 {
         deck.call_blocking(id, input(i)).expect("warm-up call");
     }
-    let (mut seq, mut many, mut inline) = (Vec::new(), Vec::new(), Vec::new());
-    let calls = || -> Vec<(String, Value)> { (0..N).map(|i| (id.to_owned(), input(i))).collect() };
-    let rt = opdeck::runtime::runtime().expect("runtime");
-    for round in 0..ROUNDS {
+    let (mut seq, mut conc) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
         let t = Instant::now();
         for i in 0..N {
             deck.call_blocking(id, input(i)).expect("call");
         }
         seq.push(t.elapsed());
-        for k in 0..2 {
-            let t = Instant::now();
-            if (round + k) % 2 == 0 {
-                let results = deck.call_many_blocking(calls(), LIMIT).expect("call_many");
-                assert!(results.iter().all(Result::is_ok));
-                many.push(t.elapsed());
-            } else {
-                let results: Vec<_> = rt.block_on(
-                    futures::stream::iter(calls())
-                        .map(|(id, input)| async move { deck.call(&id, input).await })
-                        .buffered(LIMIT)
-                        .collect(),
-                );
-                assert!(results.iter().all(Result::is_ok));
-                inline.push(t.elapsed());
-            }
-        }
+        let t = Instant::now();
+        let calls: Vec<(String, Value)> = (0..N).map(|i| (id.to_owned(), input(i))).collect();
+        let results = deck.call_many_blocking(calls, LIMIT).expect("call_many");
+        assert!(results.iter().all(Result::is_ok));
+        conc.push(t.elapsed());
     }
-    let (many, inline) = (median(many), median(inline));
-    eprintln!("rust      concurrent: call_many {:.1} ms, buffered on the caller {:.1} ms", ms(many), ms(inline));
-    (median(seq), many.min(inline))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+    (median(seq), median(conc))
 }
 
 /// (sequential, concurrent) medians from the marks of one Lua run.
@@ -156,6 +130,7 @@ fn lua_side(marks: &Mutex<Vec<Instant>>, run: impl FnOnce() -> bool) -> Option<F
 /// run made back to back (in turns, which first), so it compares runs that
 /// saw the same machine. Prints the median ratio and the range.
 fn report(name: &str, pairs: &[(Figures, Figures)]) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let seq: Vec<f64> = pairs.iter().map(|((l, _), (r, _))| l.as_secs_f64() / r.as_secs_f64()).collect();
     let conc: Vec<f64> = pairs.iter().map(|((_, l), (_, r))| r.as_secs_f64() / l.as_secs_f64()).collect();
     let range = |xs: &[f64]| {
@@ -231,7 +206,6 @@ fn rust_process(url: &str) -> Figures {
         .output()
         .expect("the client process");
     assert!(out.status.success(), "client: {}", String::from_utf8_lossy(&out.stderr));
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     let nanos: Vec<u64> = text.split_whitespace().filter_map(|n| n.parse().ok()).collect();
     assert_eq!(nanos.len(), 2, "client printed {text:?}");
