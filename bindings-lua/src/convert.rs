@@ -542,7 +542,7 @@ mod raw {
 /// through mlua's handles, which cost a protected call per table entry.
 pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     let m = markers(lua)?;
-    let mut out = Err(bad("", "was not read"));
+    let mut out = None;
     // SAFETY: the reader calls only Lua functions that raise no error
     // (type tests, raw reads, `lua_next` over a table it does not change,
     // `lua_checkstack`): nothing can unwind past the Rust values it holds.
@@ -550,22 +550,22 @@ pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     // stack as it found it.
     unsafe {
         lua.exec_raw::<()>(value, |state| {
-            out = read::root(state, &m);
+            out = Some(read::root(state, &m));
         })?;
     }
-    out
+    out.unwrap_or_else(|| Err(bad("", "was not read")))
 }
 
 /// The raw half of [`from_lua`].
 mod read {
     use std::ffi::c_int;
-    use std::fmt::Write as _;
+    use std::fmt;
 
     use mlua::ffi::{self, lua_State};
     use serde_json::map::Entry;
     use serde_json::{Map, Number, Value};
 
-    use super::{MAX_DEPTH, Markers, bad};
+    use super::{MAX_DEPTH, Markers};
 
     /// Stack slots of the markers and of the key list's field name.
     struct Slots {
@@ -574,18 +574,41 @@ mod read {
         keys: c_int,
     }
 
+    /// Where a value sits: the steps from the root, borrowed from the
+    /// reader's frames and written out only for an error.
+    #[derive(Clone, Copy)]
+    enum Path<'a> {
+        Root,
+        Key(&'a Path<'a>, &'a str),
+        Index(&'a Path<'a>, usize),
+    }
+
+    impl fmt::Display for Path<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Path::Root => Ok(()),
+                Path::Key(up, key) => write!(f, "{up}/{key}"),
+                Path::Index(up, i) => write!(f, "{up}/{i}"),
+            }
+        }
+    }
+
+    fn bad(path: &Path<'_>, what: &str) -> mlua::Error {
+        super::bad(&path.to_string(), what)
+    }
+
     /// Reads argument 1 of the protected call.
     pub(super) unsafe fn root(l: *mut lua_State, m: &Markers) -> mlua::Result<Value> {
         unsafe {
             if ffi::lua_checkstack(l, 8) == 0 {
-                return Err(bad("", "nests too deep for Lua's stack"));
+                return Err(bad(&Path::Root, "nests too deep for Lua's stack"));
             }
             let base = ffi::lua_gettop(l);
             for key in [m.array_key.id(), m.object_key.id(), m.keys_key.id()] {
                 ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
             }
             let at = Slots { array: base + 1, object: base + 2, keys: base + 3 };
-            let out = value(l, &at, 1, 0, &mut String::new());
+            let out = value(l, &at, 1, 0, &Path::Root);
             ffi::lua_settop(l, base);
             out
         }
@@ -603,7 +626,7 @@ mod read {
         }
     }
 
-    unsafe fn string(l: *mut lua_State, idx: c_int, path: &str) -> mlua::Result<String> {
+    unsafe fn string(l: *mut lua_State, idx: c_int, path: &Path<'_>) -> mlua::Result<String> {
         unsafe {
             let mut len = 0usize;
             let ptr = ffi::lua_tolstring(l, idx, &mut len);
@@ -622,7 +645,7 @@ mod read {
     }
 
     /// The value at `idx` (an absolute index).
-    unsafe fn value(l: *mut lua_State, at: &Slots, idx: c_int, depth: usize, path: &mut String) -> mlua::Result<Value> {
+    unsafe fn value(l: *mut lua_State, at: &Slots, idx: c_int, depth: usize, path: &Path<'_>) -> mlua::Result<Value> {
         unsafe {
             Ok(match ffi::lua_type(l, idx) {
                 ffi::LUA_TNIL => Value::Null,
@@ -662,7 +685,7 @@ mod read {
 
     /// The table at `idx`: an array if marked so, or if its keys are
     /// exactly `1..n`; otherwise an object, in its recorded key order first.
-    unsafe fn table(l: *mut lua_State, at: &Slots, idx: c_int, depth: usize, path: &mut String) -> mlua::Result<Value> {
+    unsafe fn table(l: *mut lua_State, at: &Slots, idx: c_int, depth: usize, path: &Path<'_>) -> mlua::Result<Value> {
         unsafe {
             let top = ffi::lua_gettop(l);
             let marked = if ffi::lua_getmetatable(l, idx) == 0 {
@@ -681,16 +704,13 @@ mod read {
                 Marked::None => len > 0 && entries(l, idx) == len,
                 Marked::Object | Marked::Ordered(_) => false,
             };
-            let at_path = path.len();
             let out = if is_array {
                 let mut items = Vec::with_capacity(len);
                 for i in 1..=len {
-                    let _ = write!(path, "/{}", i - 1);
                     ffi::lua_rawgeti(l, idx, i as ffi::lua_Integer);
-                    let item = value(l, at, ffi::lua_gettop(l), depth + 1, path);
+                    let item = value(l, at, ffi::lua_gettop(l), depth + 1, &Path::Index(path, i - 1));
                     ffi::lua_pop(l, 1);
                     items.push(item?);
-                    path.truncate(at_path);
                 }
                 Value::Array(items)
             } else {
@@ -725,11 +745,10 @@ mod read {
         idx: c_int,
         keys: Option<c_int>,
         depth: usize,
-        path: &mut String,
+        path: &Path<'_>,
     ) -> mlua::Result<Value> {
         unsafe {
             let mut map = Map::new();
-            let at_path = path.len();
             if let Some(keys) = keys {
                 for i in 1.. {
                     if ffi::lua_rawgeti(l, keys, i) == ffi::LUA_TNIL {
@@ -742,21 +761,15 @@ mod read {
                         continue;
                     }
                     let key = key?;
-                    path.push('/');
-                    path.push_str(&key);
-                    let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
+                    let v = value(l, at, ffi::lua_gettop(l), depth + 1, &Path::Key(path, &key));
                     ffi::lua_pop(l, 1);
-                    path.truncate(at_path);
                     map.insert(key, v?);
                 }
             }
             ffi::lua_pushnil(l);
             while ffi::lua_next(l, idx) != 0 {
                 if let Entry::Vacant(slot) = map.entry(key(l, -2, path)?) {
-                    path.push('/');
-                    path.push_str(slot.key());
-                    let v = value(l, at, ffi::lua_gettop(l), depth + 1, path);
-                    path.truncate(at_path);
+                    let v = value(l, at, ffi::lua_gettop(l), depth + 1, &Path::Key(path, slot.key()));
                     slot.insert(v?);
                 }
                 ffi::lua_pop(l, 1);
@@ -767,7 +780,7 @@ mod read {
 
     /// The key at `idx` as a JSON key. A number key is written out without
     /// converting the Lua value in place, which would upset `lua_next`.
-    unsafe fn key(l: *mut lua_State, idx: c_int, path: &str) -> mlua::Result<String> {
+    unsafe fn key(l: *mut lua_State, idx: c_int, path: &Path<'_>) -> mlua::Result<String> {
         unsafe {
             match ffi::lua_type(l, idx) {
                 ffi::LUA_TSTRING => string(l, idx, path),
