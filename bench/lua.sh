@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --manifest-path bindings-lua/Cargo.toml --target-dir "$target" --features module,lua54
+cargo build --release --manifest-path bindings-lua/module/Cargo.toml --target-dir "$target" --features lua54
 OPDECK_LUA_MODULE="$target/release" cargo bench -p opdeck-cli --bench lua

@@ -1,7 +1,7 @@
 -- `luarocks make` from bindings-lua/ builds the module with cargo (needs the
 -- Rust toolchain) through luarocks-build-rust-mlua, for the Lua luarocks
 -- runs: it turns the Lua version into one of the crate's features lua51 ...
--- lua54 / luajit and adds `module`. Where luarocks.org cannot be reached,
+-- lua54 / luajit. Where luarocks.org cannot be reached,
 -- offline/opdeck-scm-1.rockspec builds the same module with a plain command.
 rockspec_format = "3.0"
 package = "opdeck"
@@ -26,14 +26,16 @@ dependencies = {
 }
 
 build_dependencies = {
-  "luarocks-build-rust-mlua",
+  -- 0.2.5 passes cargo_extra_args
+  "luarocks-build-rust-mlua >= 0.2.5",
 }
 
 build = {
   type = "rust-mlua",
-  features = { "module" },
+  -- The loadable module is the crate in module/ (mlua's `module` always on).
+  cargo_extra_args = { "--manifest-path", "module/Cargo.toml" },
   modules = {
-    -- target/release/libopdeck_lua.so installed as opdeck.so
-    ["opdeck"] = "opdeck_lua",
+    -- target/release/libopdeck_lua_module.so installed as opdeck.so
+    ["opdeck"] = "opdeck_lua_module",
   },
 }

@@ -104,7 +104,9 @@ step python "$OPDECK_PEERS_DIR/pytools/bin/pytest" -c tests/python/pytest.ini te
 step lua lua5.4 tests/lua/test_cli.lua
 # The Lua binding: its own lint and unit tests (outside the workspace), the module
 # through a real `require`, the same tests embedded, luarocks.
-step lua-clippy cargo clippy --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54 --all-targets -- -D warnings
+step lua-clippy bash -c 'cargo fmt --manifest-path bindings-lua/module/Cargo.toml --check \
+  && cargo clippy --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54 --all-targets -- -D warnings \
+  && cargo clippy --manifest-path bindings-lua/module/Cargo.toml --target-dir target --features lua54 --all-targets -- -D warnings'
 step lua-unit cargo test --manifest-path bindings-lua/Cargo.toml --target-dir target --features vendored,lua54
 # The rockspec builds the module for the user's Lua: under every version it names
 # (Debian's lua5.1, lua5.2, lua5.3, luajit) the module passes the same tests; 5.4 last,

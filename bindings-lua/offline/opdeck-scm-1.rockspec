@@ -24,8 +24,8 @@ build = {
   -- $(LUA) is the interpreter luarocks builds for; its version picks the
   -- feature (5.4 -> lua54). CARGO_TARGET_DIR, when set, shares a target dir.
   build_command = [[v=$("$(LUA)" -e "io.write((_VERSION:gsub('[^0-9]', '')))") && t="${CARGO_TARGET_DIR:-target}" ]]
-    .. [[&& cargo build --release --target-dir="$t" --features "module,lua$v" ]]
-    .. [[&& cp "$t/release/libopdeck_lua.so" opdeck.so]],
+    .. [[&& cargo build --release --manifest-path module/Cargo.toml --target-dir="$t" --features "lua$v" ]]
+    .. [[&& cp "$t/release/libopdeck_lua_module.so" opdeck.so]],
   install = {
     lib = {
       ["opdeck"] = "opdeck.so",

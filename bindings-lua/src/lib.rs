@@ -2,11 +2,11 @@
 //!
 //! One API, reached two ways:
 //!
-//! - **A loadable module.** Built with the `module` feature (and one of
-//!   `lua51` … `lua54`, `luajit`), this crate is `opdeck.so`, which a stock
-//!   `lua` loads with `require "opdeck"`. mlua's module mode has no Rust
-//!   executor, so every call blocks the Lua thread on opdeck's shared tokio
-//!   runtime, as OpenDAL's Lua binding does.
+//! - **A loadable module.** The crate `opdeck-lua-module` (`module/`, built
+//!   with one of `lua51` … `lua54`, `luajit`) turns [`open`] into
+//!   `opdeck.so`, which a stock `lua` loads with `require "opdeck"`. mlua's
+//!   module mode has no Rust executor, so every call blocks the Lua thread
+//!   on opdeck's shared tokio runtime, as OpenDAL's Lua binding does.
 //! - **Embedded.** `opdeck run x.lua` runs the script in a vendored Lua
 //!   inside the `opdeck` binary ([`embed::Runner`]): sandboxed, limited in
 //!   memory, instructions and wall time, and driven by an executor, so the
@@ -27,8 +27,8 @@
 //!
 //! # Features
 //!
-//! - `module`: the `luaopen_opdeck` entry point; Lua's symbols come from the
-//!   host. Never together with `vendored` in one build (bindings-lua is
+//! - `module`: Lua's symbols come from the host (the loadable module turns
+//!   it on). Never together with `vendored` in one build (bindings-lua is
 //!   outside the root workspace for that reason).
 //! - `vendored`: Lua compiled in; the `opdeck` CLI uses it.
 //! - `lua51`, `lua52`, `lua53`, `lua54`, `luajit`: which Lua (mlua's).
@@ -75,16 +75,4 @@ pub(crate) fn open_with(lua: &Lua, threads: Option<Table>) -> mlua::Result<Table
     module.set("embedded", embedded)?;
     lua.set_named_registry_value("opdeck.module", &module)?;
     Ok(module)
-}
-
-/// `luaopen_opdeck`: what `require "opdeck"` runs in a host Lua.
-///
-/// `skip_memory_check`: a host Lua sets no allocation limit of mlua's, so
-/// mlua would otherwise run every allocating call (each table and string
-/// of a converted body) in protected mode.
-#[cfg(feature = "module")]
-#[allow(unsafe_code)]
-#[mlua::lua_module(name = "opdeck", skip_memory_check)]
-fn opdeck_module(lua: &Lua) -> mlua::Result<Table> {
-    open(lua)
 }

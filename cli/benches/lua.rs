@@ -243,7 +243,7 @@ fn main() {
 
     // The module, in a lua5.4 process of its own, against Rust calls from a
     // process of their own.
-    let so = format!("{module}/libopdeck_lua.so");
+    let so = format!("{module}/libopdeck_lua_module.so");
     if std::path::Path::new(&so).exists() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::os::unix::fs::symlink(&so, dir.path().join("opdeck.so")).expect("symlink");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Lua binding's tests, as tests/run-all.sh runs them (from the repository root):
 #
-#   bash tests/lua/run.sh module     # build opdeck.so (features module,lua54); api.lua + zou.lua via `lua5.4` and require
-#   bash tests/lua/run.sh module 51  # the same for Lua 5.1 (features module,lua51; `lua5.1`); 52, 53, jit too
+#   bash tests/lua/run.sh module     # build opdeck.so (bindings-lua/module, feature lua54); api.lua + zou.lua via `lua5.4` and require
+#   bash tests/lua/run.sh module 51  # the same for Lua 5.1 (feature lua51; `lua5.1`); 52, 53, jit too
 #   bash tests/lua/run.sh embedded   # api.lua + zou.lua via `opdeck run`, then test_embedded.lua (sandbox, limits, scripts/)
 #   bash tests/lua/run.sh luarocks   # `luarocks make` into a temporary tree, then require it from there
 #
@@ -30,7 +30,7 @@ case "${1:-}" in
   module)
     # An optional version (51, 52, 53, 54 or jit) builds for that Lua and runs
     # its Debian interpreter (lua5.1, ..., luajit); a build for another version
-    # than the last one replaces libopdeck_lua.so.
+    # than the last one replaces libopdeck_lua_module.so.
     v="${2:-54}"
     case "$v" in
       51|52|53|54) feature="lua$v" interpreter="lua${v:0:1}.${v:1}" ;;
@@ -38,8 +38,8 @@ case "${1:-}" in
       *) echo "unknown Lua version: $v (51, 52, 53, 54 or jit)" >&2; exit 2 ;;
     esac
     command -v "$interpreter" >/dev/null || { echo "$interpreter is not installed" >&2; exit 1; }
-    cargo build -q --manifest-path bindings-lua/Cargo.toml --target-dir "$target" --features "module,$feature"
-    cp "$target/debug/libopdeck_lua.so" "$tmp/opdeck.so"
+    cargo build -q --manifest-path bindings-lua/module/Cargo.toml --target-dir "$target" --features "$feature"
+    cp "$target/debug/libopdeck_lua_module.so" "$tmp/opdeck.so"
     for t in api zou; do
       LUA_CPATH="$tmp/?.so" LUA_PATH="$root/tests/lua/?.lua;;" "$interpreter" "tests/lua/$t.lua" || rc=1
     done
