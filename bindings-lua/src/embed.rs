@@ -6,9 +6,11 @@
 //! sockets and timers of its calls, so a call never hops between threads.
 //! While one call is in flight the thread runs the other coroutines of
 //! `deck:parallel`, and serves the calls of operations registered from
-//! Lua; a `deck:parallel` of plain `{id, input}` pairs is one
-//! `Deck::call_each` on that thread, which turns each result into Lua tables
-//! as it arrives. Calls made from a coroutine the script made itself
+//! Lua. A `deck:parallel` of plain `{id, input}` pairs is one
+//! `Deck::call_each` that this thread polls, turning each result into Lua
+//! tables as it arrives, while its connections belong to the shared runtime
+//! ([`opdeck::runtime::on_shared`]), whose workers drive them on every core.
+//! Calls made from a coroutine the script made itself
 //! (`coroutine.wrap`) block instead, on the shared runtime, which keeps such
 //! coroutines ordinary.
 //!
@@ -328,8 +330,11 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
         Err(e) => return deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
             let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();
+            // The calls' connections go to the shared runtime's workers; this
+            // thread polls the calls and converts each result as it arrives.
             let results = deck.call_each_with(pairs, limit, &deck::RAW_JSON);
-            return match in_run(&lua, async { Ok(deck::results_to_lua(&lua, &ids, results).await) }).await {
+            let converted = opdeck::runtime::on_shared(deck::results_to_lua(&lua, &ids, results));
+            return match in_run(&lua, async { Ok(converted?.await) }).await {
                 Ok(table) => ok(LuaValue::Table(table?)),
                 Err(e) => fail(&lua, &e),
             };

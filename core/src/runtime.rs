@@ -141,13 +141,29 @@ pub fn block_on_nested<F: Future>(future: F) -> Result<F::Output> {
     if !driven_here() {
         return Err(Error::internal("block_on_nested runs only inside block_on_here"));
     }
+    Ok(futures::executor::block_on(on_shared(future)?))
+}
+
+/// `future`, with whatever it opens while it is polled (sockets, timers,
+/// connection tasks, the transport's pool) belonging to the shared runtime,
+/// whose workers drive them on every core, while whoever awaits it still
+/// polls `future` itself.
+///
+/// For a fan-out awaited inside [`block_on_here`] (`deck:parallel` in
+/// `opdeck run x.lua`): the thread that runs the script then spends its
+/// time on the script and on turning results into its values, not also on
+/// every connection of the fan-out.
+pub fn on_shared<F: Future>(future: F) -> Result<impl Future<Output = F::Output>> {
     let handle = runtime()?.handle().clone();
-    let _restore = RestoreDriving::set(false);
-    let mut future = std::pin::pin!(future);
-    Ok(futures::executor::block_on(std::future::poll_fn(|cx| {
-        let _inside = handle.enter();
-        future.as_mut().poll(cx)
-    })))
+    Ok(async move {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            let _inside = handle.enter();
+            let _restore = RestoreDriving::set(false);
+            future.as_mut().poll(cx)
+        })
+        .await
+    })
 }
 
 /// Whether the calling thread is driving a future in [`block_on_here`]:

@@ -278,6 +278,32 @@ fn a_blocking_call_nested_in_a_thread_driven_run_uses_the_shared_runtime() {
     assert_eq!(server.connections(), 2, "one connection in each pool");
 }
 
+/// A future awaited through `on_shared` inside a thread-driven run (an
+/// embedded script's `deck:parallel`) opens its connections in the shared
+/// runtime's pool, not the thread's: a later blocking call nested in the
+/// run, which may only use the shared pool, finds the connection idle there.
+#[test]
+fn a_future_on_shared_inside_a_thread_driven_run_uses_the_shared_pool() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(pet_server()));
+    let deck = Arc::new(rt.block_on(pets(&server.url(), Deck::builder())));
+    let run = {
+        let deck = deck.clone();
+        std::thread::spawn(move || {
+            opdeck::runtime::block_on_here(async {
+                let input = || json!({"limit": 4});
+                let shared = opdeck::runtime::on_shared(deck.call("pets.pets.listPets", input()))?.await?;
+                let nested = opdeck::runtime::block_on_nested(deck.call("pets.pets.listPets", input()))??;
+                Ok::<_, opdeck::Error>([shared, nested].map(|out| out.into_value()["total"].clone()))
+            })
+        })
+    };
+    let totals = run.join().expect("the run's thread").expect("block_on_here").expect("three calls");
+    assert_eq!(totals, [json!(10), json!(10)]);
+    assert_eq!(server.hits(), 2);
+    assert_eq!(server.connections(), 1, "one connection, in the shared pool, used twice");
+}
+
 /// A thread's own connections are not reused once idle for long enough that
 /// the server may have closed them: the close is only seen when the thread
 /// drives its runtime again, after a POST would already have been written.
