@@ -62,7 +62,8 @@ pub(crate) fn usage(lua: &Lua, err: &mlua::Error) -> Ret {
     Ok((false, LuaValue::Table(error::usage(lua, error::lua_message(err))?)))
 }
 
-/// The wall-time end of an embedded run; calls stop waiting there.
+/// The wall-time end of an embedded run, for calls that block the Lua
+/// thread (the run's own timer cannot fire while they block).
 #[derive(Clone, Copy)]
 pub(crate) struct Deadline(pub(crate) Instant);
 

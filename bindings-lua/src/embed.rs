@@ -15,9 +15,11 @@
 //! coroutines ordinary.
 //!
 //! Limits ([`Limits`]) are Lua's allocator limit, an instruction hook that
-//! counts and watches the clock, and a deadline on every call. A limit that
-//! trips ends the run with [`opdeck::Error::Limit`] even if the script
-//! catches the error it raises.
+//! counts and watches the clock, and one timer for the run, which drops the
+//! run and the calls it awaits at its deadline (a call that blocks the
+//! thread, where that timer cannot fire, carries the deadline itself). A
+//! limit that trips ends the run with [`opdeck::Error::Limit`] even if the
+//! script catches the error it raises.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -31,7 +33,7 @@ use mlua::{AnyUserData, Function, HookTriggers, Lua, LuaOptions, Table, Value as
 use opdeck::Deck;
 use serde_json::Value;
 
-use crate::deck::{self, Deadline, DeckHandle, Defaults, HostDeck, PluginCall, Ret, bounded, fail, ok};
+use crate::deck::{self, Deadline, DeckHandle, Defaults, HostDeck, PluginCall, Ret, fail, ok};
 use crate::{convert, error, sandbox};
 
 /// What one run may use. A limit is named in the error that reports it by
@@ -54,6 +56,12 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    fn wall_time_error(&self) -> opdeck::Error {
+        opdeck::Error::Limit { limit: "wall_time".into(), detail: format!("{:?}", self.wall_time) }
+    }
+}
+
 pub use crate::sandbox::Access;
 
 /// Runs Lua scripts against a deck.
@@ -73,6 +81,13 @@ pub struct Runner {
 /// Which limit tripped, kept past the script's own `pcall`.
 #[derive(Default)]
 struct Tripped(RefCell<Option<opdeck::Error>>);
+
+/// Records `err` as the limit that ended the run, unless one already did.
+fn trip(lua: &Lua, err: opdeck::Error) {
+    if let Some(t) = lua.app_data_ref::<Tripped>() {
+        t.0.borrow_mut().get_or_insert(err);
+    }
+}
 
 impl Runner {
     /// A runner whose `opdeck.new()` (no options) is `deck`, and whose
@@ -110,7 +125,9 @@ impl Runner {
             if let Some(deck) = &self.deck {
                 lua.set_app_data(HostDeck(deck.clone()));
             }
-            lua.set_app_data(Deadline(start + self.limits.wall_time));
+            if let Some(at) = start.checked_add(self.limits.wall_time) {
+                lua.set_app_data(Deadline(at));
+            }
             lua.set_app_data(Tripped::default());
             let threads = lua.create_table()?;
             threads.set_metatable(Some(lua.create_table_from([("__mode", "k")])?))?;
@@ -138,10 +155,24 @@ impl Runner {
         let _ = threads;
         // Under `pcall`, so a raised error table reaches Rust as the table.
         let run = protected(lua, main, LuaValue::Nil);
+        // One timer for the whole run: at the deadline the run is dropped,
+        // calls in flight with it, so no call needs a timer of its own.
+        let deadline = start.checked_add(self.limits.wall_time);
+        let out_of_time = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         let outcome = opdeck::runtime::block_on_here(async {
-            match select(Box::pin(run), Box::pin(serve(lua.clone()))).await {
-                Either::Left((out, _)) => out,
-                Either::Right(((), _)) => Ok(Ok(LuaValue::Nil)),
+            let work = select(Box::pin(run), Box::pin(serve(lua.clone())));
+            match select(work, Box::pin(out_of_time)).await {
+                Either::Left((Either::Left((out, _)), _)) => out,
+                Either::Left((Either::Right(((), _)), _)) => Ok(Ok(LuaValue::Nil)),
+                Either::Right(((), _)) => {
+                    trip(lua, self.limits.wall_time_error());
+                    Ok(Ok(LuaValue::Nil))
+                }
             }
         })?;
         if let Some(err) = lua.app_data_ref::<Tripped>().and_then(|t| t.0.borrow_mut().take()) {
@@ -184,7 +215,7 @@ impl Runner {
                     detail: format!("{} instructions", limits.max_instructions),
                 })
             } else if start.elapsed() > limits.wall_time {
-                Some(opdeck::Error::Limit { limit: "wall_time".into(), detail: format!("{:?}", limits.wall_time) })
+                Some(limits.wall_time_error())
             } else {
                 None
             };
@@ -192,9 +223,7 @@ impl Runner {
                 None => Ok(VmState::Continue),
                 Some(err) => {
                     let message = err.to_string();
-                    if let Some(t) = lua.app_data_ref::<Tripped>() {
-                        t.0.borrow_mut().get_or_insert(err);
-                    }
+                    trip(lua, err);
                     // From now on this coroutine fails at every instruction,
                     // so a `pcall` that catches the error cannot go on.
                     let again = message.clone();
@@ -276,7 +305,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Err(e) => return deck::usage(&lua, &e),
             };
             let op = id.clone();
-            let r = in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await;
+            let r = deck.call_with(&id, inp, &deck::RAW_JSON).await;
             deck::body_ret(&lua, &op, r.map(|out| out.body))
         })?,
     )?;
@@ -288,11 +317,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                 Err(e) => return deck::usage(&lua, &e),
             };
             let op = id.clone();
-            deck::output_ret(
-                &lua,
-                &op,
-                in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await,
-            )
+            deck::output_ret(&lua, &op, deck.call_with(&id, inp, &deck::RAW_JSON).await)
         })?,
     )?;
     t.set(
@@ -309,12 +334,6 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
         LuaValue::Nil => Ok(Value::Object(Default::default())),
         v => convert::from_lua(lua, v),
     }
-}
-
-/// Runs `fut` within the run's deadline, on the runtime that runs the script.
-async fn in_run<T>(lua: &Lua, fut: impl std::future::Future<Output = opdeck::Result<T>>) -> opdeck::Result<T> {
-    let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
-    bounded(fut, deadline).await.and_then(|r| r)
 }
 
 /// `deck:parallel` embedded: `{id, input}` pairs go to one
@@ -334,8 +353,8 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
             // thread polls the calls and converts each result as it arrives.
             let results = deck.call_each_with(pairs, limit, &deck::RAW_JSON);
             let converted = opdeck::runtime::on_shared(deck::results_to_lua(&lua, &ids, results));
-            return match in_run(&lua, async { Ok(converted?.await) }).await {
-                Ok(table) => ok(LuaValue::Table(table?)),
+            return match converted {
+                Ok(converted) => ok(LuaValue::Table(converted.await?)),
                 Err(e) => fail(&lua, &e),
             };
         }
@@ -357,7 +376,7 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
                     let id: String = pair.raw_get(1)?;
                     let inp = input(&lua, pair.raw_get(2)?)?;
                     let op = id.clone();
-                    let r = in_run(&lua, async move { deck.call_with(&id, inp, &deck::RAW_JSON).await }).await;
+                    let r = deck.call_with(&id, inp, &deck::RAW_JSON).await;
                     deck::slot_to_lua(&lua, &op, r.map(|out| out.body))
                 }
                 other => Err(mlua::Error::runtime(format!(
