@@ -9,14 +9,15 @@
 //! # Waiting
 //!
 //! Blocking functions wait in [`wait`]: one call is driven by the Lua
-//! thread itself, `deck:parallel` by the shared runtime (and, embedded,
-//! where the thread already drives the script, every blocking call). Operations
-//! registered from Lua (`deck:operation`) are answered on the Lua thread:
-//! their Rust side sends each call over a channel, and whoever waits (a
-//! blocking call, or the embedded executor) serves it between polls, so a
-//! call from Lua that reaches a Lua operation never deadlocks. The async
-//! twins (embedded only) are polled by the script's executor, inside the
-//! runtime's context.
+//! thread itself, `deck:parallel` of pairs by the shared runtime, in the
+//! module and in an embedded main chunk alike. Operations registered from
+//! Lua (`deck:operation`) are answered on the Lua thread: their Rust side
+//! sends each call over a channel, and whoever waits (a blocking call, or
+//! the embedded executor of `deck:parallel` with functions) serves it
+//! between polls, so a call from Lua that reaches a Lua operation never
+//! deadlocks. Embedded, every wait ends at the run's deadline
+//! ([`bounded`]). The async twins (embedded only) are polled by that
+//! executor, inside the runtime's context.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -62,10 +63,35 @@ pub(crate) fn usage(lua: &Lua, err: &mlua::Error) -> Ret {
     Ok((false, LuaValue::Table(error::usage(lua, error::lua_message(err))?)))
 }
 
-/// The wall-time end of an embedded run, for calls that block the Lua
-/// thread (the run's own timer cannot fire while they block).
+/// The wall-time end of an embedded run: the instant, and the limit it
+/// came from (named in the error).
 #[derive(Clone, Copy)]
-pub(crate) struct Deadline(pub(crate) Instant);
+pub(crate) struct Deadline(pub(crate) Instant, pub(crate) std::time::Duration);
+
+/// Which limit ended an embedded run, kept past the script's own `pcall`.
+#[derive(Default)]
+pub(crate) struct Tripped(pub(crate) RefCell<Option<opdeck::Error>>);
+
+/// Ends the embedded run at a limit: records `err` as the limit that
+/// tripped (unless one already did) and makes every instruction of the
+/// running Lua thread fail from now on, so a `pcall` that catches the error
+/// cannot go on. Returns the error's message.
+pub(crate) fn trip(lua: &Lua, err: opdeck::Error) -> String {
+    let message = err.to_string();
+    if let Some(t) = lua.app_data_ref::<Tripped>() {
+        t.0.borrow_mut().get_or_insert(err);
+        let again = message.clone();
+        let _ = lua.current_thread().set_hook(mlua::HookTriggers::new().every_nth_instruction(1), move |_, _| {
+            Err(mlua::Error::runtime(again.clone()))
+        });
+    }
+    message
+}
+
+/// The error of a run whose wall time, `limit`, ran out.
+pub(crate) fn wall_time(limit: std::time::Duration) -> opdeck::Error {
+    opdeck::Error::Limit { limit: "wall_time".into(), detail: format!("{limit:?}") }
+}
 
 /// A call of a Lua-registered operation, sent to the Lua thread.
 pub(crate) struct PluginCall {
@@ -90,8 +116,7 @@ pub(crate) async fn next_call(plugins: &Plugins) -> Option<PluginCall> {
 /// operations meanwhile. One call is driven by this thread itself, many at
 /// once by the shared runtime ([`Driver`]).
 pub(crate) fn wait<F: Future>(lua: &Lua, driver: Driver, fut: F) -> opdeck::Result<F::Output> {
-    let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
-    let fut = bounded(fut, deadline);
+    let fut = bounded(lua, fut);
     let plugins = lua.app_data_ref::<Plugins>();
     let Some(plugins) = plugins.filter(|p| !p.handlers.borrow().is_empty()) else {
         return block(driver, fut)?;
@@ -114,20 +139,21 @@ pub(crate) fn wait<F: Future>(lua: &Lua, driver: Driver, fut: F) -> opdeck::Resu
 
 /// Blocks on `fut` as `driver` says, or, inside the embedded executor (which
 /// drives this thread's runtime), beside it on the shared runtime.
-fn block<F: Future>(driver: Driver, fut: F) -> opdeck::Result<F::Output> {
+pub(crate) fn block<F: Future>(driver: Driver, fut: F) -> opdeck::Result<F::Output> {
     if opdeck::runtime::driven_here() { opdeck::runtime::block_on_nested(fut) } else { driver.block_on(fut) }
 }
 
-/// `fut`, ended by a wall-time limit error at `deadline`.
-pub(crate) async fn bounded<F: Future>(fut: F, deadline: Option<Deadline>) -> opdeck::Result<F::Output> {
+/// `fut`, ended at the embedded run's deadline, if it has one, by a wall-time
+/// error that also ends the run ([`trip`]).
+pub(crate) async fn bounded<F: Future>(lua: &Lua, fut: F) -> opdeck::Result<F::Output> {
+    let deadline = lua.app_data_ref::<Deadline>().map(|d| *d);
     match deadline {
         None => Ok(fut.await),
-        Some(Deadline(at)) => tokio::time::timeout_at(at.into(), fut).await.map_err(|_| wall_time()),
+        Some(Deadline(at, limit)) => tokio::time::timeout_at(at.into(), fut).await.map_err(|_| {
+            trip(lua, wall_time(limit));
+            wall_time(limit)
+        }),
     }
-}
-
-pub(crate) fn wall_time() -> opdeck::Error {
-    opdeck::Error::Limit { limit: "wall_time".into(), detail: "the run's wall time ran out".into() }
 }
 
 /// Calls a Lua operation's function on this thread and sends back its answer.
@@ -368,6 +394,17 @@ macro_rules! guard {
     };
 }
 
+/// `deck:parallel` of `{id, input}` pairs, blocking: one `Deck::call_each`
+/// on the shared runtime, each result turned into Lua tables as it arrives.
+pub(crate) fn parallel_pairs(lua: &Lua, deck: &Deck, calls: Vec<(String, Value)>, limit: usize) -> mlua::Result<Ret> {
+    let ids: Vec<String> = calls.iter().map(|(id, _)| id.clone()).collect();
+    let results = deck.call_each_with(calls, limit, &RAW_JSON);
+    Ok(match wait(lua, Driver::Shared, results_to_lua(lua, &ids, results)) {
+        Ok(table) => ok(LuaValue::Table(table?)),
+        Err(e) => fail(lua, &e),
+    })
+}
+
 /// The blocking natives, the only ones of the loadable module.
 pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.set(
@@ -413,13 +450,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                         "deck:parallel runs functions only inside `opdeck run`; here it takes {id, input} pairs",
                     ));
                 };
-                let ids: Vec<String> = calls.iter().map(|(id, _)| id.clone()).collect();
-                let limit = limit.unwrap_or(8).max(1);
-                let results = deck.call_each_with(calls, limit, &RAW_JSON);
-                Ok(match wait(lua, Driver::Shared, results_to_lua(lua, &ids, results)) {
-                    Ok(table) => ok(LuaValue::Table(table?)),
-                    Err(e) => fail(lua, &e),
-                })
+                parallel_pairs(lua, &deck, calls, limit.unwrap_or(8).max(1))
             })
         })?,
     )?;

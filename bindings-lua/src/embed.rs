@@ -1,28 +1,26 @@
 //! `opdeck run x.lua`: a script in a vendored, sandboxed Lua inside the
-//! binary, driven by an executor.
+//! binary.
 //!
-//! The script runs as a coroutine polled by the calling thread's own tokio
-//! runtime ([`opdeck::runtime::block_on_here`]), which also drives the
-//! sockets and timers of its calls, so a call never hops between threads.
-//! While one call is in flight the thread runs the other coroutines of
-//! `deck:parallel`, and serves the calls of operations registered from
-//! Lua. A `deck:parallel` of plain `{id, input}` pairs is one
-//! `Deck::call_each` that this thread polls, turning each result into Lua
-//! tables as it arrives, while its connections belong to the shared runtime
-//! ([`opdeck::runtime::on_shared`]), whose workers drive them on every core.
-//! Calls made from a coroutine the script made itself
-//! (`coroutine.wrap`) block instead, on the shared runtime, which keeps such
-//! coroutines ordinary.
+//! The main chunk runs as plain Lua on the calling thread, and its calls
+//! block as the module's do (one call is driven by this thread, a
+//! `deck:parallel` of `{id, input}` pairs is one `Deck::call_each` on the
+//! shared runtime, converted to Lua tables as results arrive). Only a
+//! `deck:parallel` with functions starts an executor on this thread: it
+//! runs each function as a coroutine whose calls await instead of
+//! blocking, and serves the calls of operations registered from Lua
+//! meanwhile. Calls made from a coroutine the script made itself
+//! (`coroutine.wrap`) block, which keeps such coroutines ordinary.
 //!
 //! Limits ([`Limits`]) are Lua's allocator limit, an instruction hook that
-//! counts and watches the clock, and one timer for the run, which drops the
-//! run and the calls it awaits at its deadline (a call that blocks the
-//! thread, where that timer cannot fire, carries the deadline itself). A
-//! limit that trips ends the run with [`opdeck::Error::Limit`] even if the
-//! script catches the error it raises.
+//! counts and watches the clock, and the run's deadline, which every wait
+//! for calls carries ([`deck::bounded`]). A limit that trips ends the run
+//! with [`opdeck::Error::Limit`] even if the script catches the error it
+//! raises: from then on every instruction of the thread fails.
 
-use std::cell::RefCell;
+use std::convert::Infallible;
+use std::future::Future;
 use std::path::Path;
+use std::pin::pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -31,9 +29,10 @@ use futures::future::{Either, LocalBoxFuture, select};
 use mlua::chunk::ChunkMode;
 use mlua::{AnyUserData, Function, HookTriggers, Lua, LuaOptions, Table, Value as LuaValue, VmState};
 use opdeck::Deck;
+use opdeck::runtime::Driver;
 use serde_json::Value;
 
-use crate::deck::{self, Deadline, DeckHandle, Defaults, HostDeck, PluginCall, Ret, fail, ok};
+use crate::deck::{self, Deadline, DeckHandle, Defaults, HostDeck, PluginCall, Ret, Tripped, fail, ok};
 use crate::{convert, error, sandbox};
 
 /// What one run may use. A limit is named in the error that reports it by
@@ -56,12 +55,6 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
-    fn wall_time_error(&self) -> opdeck::Error {
-        opdeck::Error::Limit { limit: "wall_time".into(), detail: format!("{:?}", self.wall_time) }
-    }
-}
-
 pub use crate::sandbox::Access;
 
 /// Runs Lua scripts against a deck.
@@ -76,17 +69,6 @@ pub struct Runner {
     pub limits: Limits,
     /// Exposed to the script as the global `dry_run`.
     pub dry_run: bool,
-}
-
-/// Which limit tripped, kept past the script's own `pcall`.
-#[derive(Default)]
-struct Tripped(RefCell<Option<opdeck::Error>>);
-
-/// Records `err` as the limit that ended the run, unless one already did.
-fn trip(lua: &Lua, err: opdeck::Error) {
-    if let Some(t) = lua.app_data_ref::<Tripped>() {
-        t.0.borrow_mut().get_or_insert(err);
-    }
 }
 
 impl Runner {
@@ -117,7 +99,7 @@ impl Runner {
         let start = Instant::now();
         // `require` looks beside the script first (with --allow-read).
         let script_dir = Path::new(name).parent().and_then(Path::to_str).filter(|d| !d.is_empty());
-        let setup = || -> mlua::Result<(Function, Table)> {
+        let setup = || -> mlua::Result<(Function, Function)> {
             if self.limits.max_memory > 0 {
                 lua.set_memory_limit(self.limits.max_memory)?;
             }
@@ -126,13 +108,13 @@ impl Runner {
                 lua.set_app_data(HostDeck(deck.clone()));
             }
             if let Some(at) = start.checked_add(self.limits.wall_time) {
-                lua.set_app_data(Deadline(at));
+                lua.set_app_data(Deadline(at, self.limits.wall_time));
             }
             lua.set_app_data(Tripped::default());
             let threads = lua.create_table()?;
             threads.set_metatable(Some(lua.create_table_from([("__mode", "k")])?))?;
             lua.set_named_registry_value("opdeck.threads", &threads)?;
-            let module = crate::open_with(lua, Some(threads.clone()))?;
+            let module = crate::open_with(lua, Some(threads))?;
             sandbox::apply(lua, &module, &self.access, script_dir)?;
             let globals = lua.globals();
             globals.set("dry_run", self.dry_run)?;
@@ -148,39 +130,18 @@ impl Runner {
             globals.set("argv", lua.create_sequence_from(parsed.positional.iter().map(String::as_str))?)?;
             let main = lua.load(source).set_name(format!("@{name}")).set_mode(ChunkMode::Text).into_function()?;
             deck::plugins(lua);
-            Ok((main, threads))
+            Ok((main, globals.get("pcall")?))
         };
-        let (main, threads) = setup().map_err(|e| script(&e))?;
+        let (main, pcall) = setup().map_err(|e| script(&e))?;
         self.hook(lua, start);
-        let _ = threads;
         // Under `pcall`, so a raised error table reaches Rust as the table.
-        let run = protected(lua, main, LuaValue::Nil);
-        // One timer for the whole run: at the deadline the run is dropped,
-        // calls in flight with it, so no call needs a timer of its own.
-        let deadline = start.checked_add(self.limits.wall_time);
-        let out_of_time = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        let outcome = opdeck::runtime::block_on_here(async {
-            let work = select(Box::pin(run), Box::pin(serve(lua.clone())));
-            match select(work, Box::pin(out_of_time)).await {
-                Either::Left((Either::Left((out, _)), _)) => out,
-                Either::Left((Either::Right(((), _)), _)) => Ok(Ok(LuaValue::Nil)),
-                Either::Right(((), _)) => {
-                    trip(lua, self.limits.wall_time_error());
-                    Ok(Ok(LuaValue::Nil))
-                }
-            }
-        })?;
+        let outcome = pcall.call::<(bool, LuaValue)>((main, LuaValue::Nil));
         if let Some(err) = lua.app_data_ref::<Tripped>().and_then(|t| t.0.borrow_mut().take()) {
             return Err(err);
         }
         match outcome {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(raised_value)) => Err(self.uncaught(lua, &raised_value)),
+            Ok((true, _)) => Ok(()),
+            Ok((false, raised_value)) => Err(self.uncaught(lua, &raised_value)),
             Err(e) => Err(script(&e)),
         }
     }
@@ -215,33 +176,39 @@ impl Runner {
                     detail: format!("{} instructions", limits.max_instructions),
                 })
             } else if start.elapsed() > limits.wall_time {
-                Some(limits.wall_time_error())
+                Some(deck::wall_time(limits.wall_time))
             } else {
                 None
             };
             match err {
                 None => Ok(VmState::Continue),
-                Some(err) => {
-                    let message = err.to_string();
-                    trip(lua, err);
-                    // From now on this coroutine fails at every instruction,
-                    // so a `pcall` that catches the error cannot go on.
-                    let again = message.clone();
-                    let _ = lua.current_thread().set_hook(HookTriggers::new().every_nth_instruction(1), move |_, _| {
-                        Err(mlua::Error::runtime(again.clone()))
-                    });
-                    Err(mlua::Error::runtime(message))
-                }
+                Some(err) => Err(mlua::Error::runtime(deck::trip(lua, err))),
             }
         });
     }
 }
 
 /// Serves the calls of Lua operations, each in its own coroutine; never ends.
-async fn serve(lua: Lua) {
+async fn serve(lua: Lua) -> Infallible {
     let calls = futures::stream::poll_fn(|cx| deck::plugins(&lua).rx.borrow_mut().poll_recv(cx));
     calls.for_each_concurrent(None, |call| serve_one(lua.clone(), call)).await;
-    std::future::pending::<()>().await
+    std::future::pending().await
+}
+
+/// Runs `fut` on an executor on this thread, which also serves the calls of
+/// Lua operations, until `fut` ends or the run's deadline: what a
+/// `deck:parallel` from a thread no executor drives blocks on.
+fn on_executor(lua: &Lua, fut: impl Future<Output = Ret>) -> Ret {
+    let served = async {
+        match select(pin!(fut), pin!(serve(lua.clone()))).await {
+            Either::Left((ret, _)) => ret,
+            Either::Right((never, _)) => match never {},
+        }
+    };
+    match deck::block(Driver::Caller, deck::bounded(lua, served)).and_then(|r| r) {
+        Ok(ret) => ret,
+        Err(e) => fail(lua, &e),
+    }
 }
 
 async fn serve_one(lua: Lua, call: PluginCall) {
@@ -295,8 +262,24 @@ fn handle(ud: &AnyUserData) -> mlua::Result<Deck> {
     Ok(ud.borrow::<DeckHandle>()?.0.clone())
 }
 
-/// The async twins of `call`, `call_full` and `parallel`, embedded only.
+/// The async twins of `call`, `call_full` and `parallel`, and the blocking
+/// `parallel` that runs an executor, embedded only.
 pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
+    t.set(
+        "parallel",
+        lua.create_function(|lua, (ud, calls, limit): (AnyUserData, Table, Option<usize>)| {
+            let limit = limit.unwrap_or(8).max(1);
+            let pairs = handle(&ud).and_then(|deck| Ok((deck, deck::pairs(lua, &calls)?)));
+            match pairs {
+                Ok((deck, Some(pairs))) => match deck::parallel_pairs(lua, &deck, pairs, limit) {
+                    Ok(ret) => ret,
+                    Err(e) => deck::usage(lua, &e),
+                },
+                Ok((_, None)) => on_executor(lua, parallel(lua.clone(), ud, calls, limit)),
+                Err(e) => deck::usage(lua, &e),
+            }
+        })?,
+    )?;
     t.set(
         "call_async",
         lua.create_async_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| async move {
