@@ -275,7 +275,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
                     Ok(ret) => ret,
                     Err(e) => deck::usage(lua, &e),
                 },
-                Ok((_, None)) => on_executor(lua, parallel(lua.clone(), ud, calls, limit)),
+                Ok((deck, None)) => on_executor(lua, parallel_entries(lua.clone(), deck, calls, limit)),
                 Err(e) => deck::usage(lua, &e),
             }
         })?,
@@ -319,30 +319,34 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     }
 }
 
-/// `deck:parallel` embedded: `{id, input}` pairs go to one
-/// `Deck::call_each`, whose results are converted here as they arrive; a
-/// list with functions runs each entry as its own coroutine, at most
-/// `limit` at once, results in order.
+/// `deck:parallel` under the embedded executor: `{id, input}` pairs go to
+/// one `Deck::call_each`, whose results are converted here as they arrive;
+/// a list with functions goes to [`parallel_entries`].
 async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret {
     let deck = match handle(&ud) {
         Ok(d) => d,
         Err(e) => return deck::usage(&lua, &e),
     };
     match deck::pairs(&lua, &calls) {
-        Err(e) => return deck::usage(&lua, &e),
+        Err(e) => deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
             let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();
             // The calls' connections go to the shared runtime's workers; this
             // thread polls the calls and converts each result as it arrives.
             let results = deck.call_each_with(pairs, limit, &deck::RAW_JSON);
             let converted = opdeck::runtime::on_shared(deck::results_to_lua(&lua, &ids, results));
-            return match converted {
+            match converted {
                 Ok(converted) => ok(LuaValue::Table(converted.await?)),
                 Err(e) => fail(&lua, &e),
-            };
+            }
         }
-        Ok(None) => {}
+        Ok(None) => parallel_entries(lua, deck, calls, limit).await,
     }
+}
+
+/// `deck:parallel` of a list with functions: each entry runs as its own
+/// coroutine (a pair as one call), at most `limit` at once, results in order.
+async fn parallel_entries(lua: Lua, deck: Deck, calls: Table, limit: usize) -> Ret {
     let entries: Vec<LuaValue> = calls.sequence_values::<LuaValue>().collect::<mlua::Result<_>>()?;
     let futures = entries.into_iter().map(|entry| -> LocalBoxFuture<'_, mlua::Result<LuaValue>> {
         let lua = lua.clone();
