@@ -393,7 +393,7 @@ mod raw {
     use mlua::ffi::{self, lua_State};
 
     use super::tape::{self, Event};
-    use super::{KEYS, Markers, OBJECT_MT};
+    use super::{Markers, OBJECT_MT};
 
     /// Stack slots of what the converter pushes again and again.
     struct Slots {
@@ -401,22 +401,25 @@ mod raw {
         object: c_int,
         ordered_pairs: c_int,
         shapes: c_int,
+        /// The field name of a shape's key list.
+        keys: c_int,
     }
 
     /// Pushes the value of `events`, as the one value the closure leaves.
     pub(super) unsafe fn push_root(l: *mut lua_State, m: &Markers, events: &[Event<'_>], too_deep: &mut bool) {
         unsafe {
-            if ffi::lua_checkstack(l, 8) == 0 || events.is_empty() {
+            if ffi::lua_checkstack(l, 9) == 0 || events.is_empty() {
                 *too_deep = !events.is_empty();
                 ffi::lua_pushnil(l);
                 return;
             }
             let base = ffi::lua_gettop(l);
             let shapes = m.shapes.borrow().table.id();
-            for key in [m.array_key.id(), m.object_key.id(), m.ordered_pairs_key.id(), shapes] {
+            for key in [m.array_key.id(), m.object_key.id(), m.ordered_pairs_key.id(), shapes, m.keys_key.id()] {
                 ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
             }
-            let at = Slots { array: base + 1, object: base + 2, ordered_pairs: base + 3, shapes: base + 4 };
+            let at =
+                Slots { array: base + 1, object: base + 2, ordered_pairs: base + 3, shapes: base + 4, keys: base + 5 };
             push(l, m, &at, events, 0, too_deep);
             ffi::lua_replace(l, base + 1);
             ffi::lua_settop(l, base + 1);
@@ -426,6 +429,15 @@ mod raw {
     unsafe fn push_str(l: *mut lua_State, s: &str) {
         unsafe {
             ffi::lua_pushlstring(l, s.as_ptr().cast::<c_char>(), s.len());
+        }
+    }
+
+    /// The bytes of the string at `idx`.
+    unsafe fn lua_str<'a>(l: *mut lua_State, idx: c_int) -> &'a [u8] {
+        unsafe {
+            let mut n = 0usize;
+            let p = ffi::lua_tolstring(l, idx, &mut n);
+            std::slice::from_raw_parts(p.cast::<u8>(), n)
         }
     }
 
@@ -450,8 +462,10 @@ mod raw {
                 Event::Float(n) => ffi::lua_pushnumber(l, *n),
                 Event::Str(s) => push_str(l, s),
                 // A container uses at most 5 slots above its own level: the
-                // table, a key and a value; or, for an object's shape, the
-                // table, the metatable, a field name, the key list and a key.
+                // table, a key and a value; for an object of a known shape,
+                // the table, its metatable, the key list, a key and a value;
+                // for a new shape, the table, the metatable, a field name,
+                // the key list and a key.
                 Event::Array { end, .. } | Event::Object { end, .. } if ffi::lua_checkstack(l, 5) == 0 => {
                     *too_deep = true;
                     ffi::lua_pushnil(l);
@@ -470,17 +484,39 @@ mod raw {
                 }
                 Event::Object { len: n, end } => {
                     ffi::lua_createtable(l, 0, len(*n));
-                    let mut next = i + 1;
-                    for _ in 0..*n {
-                        next = push(l, m, at, events, next, too_deep);
-                        next = push(l, m, at, events, next, too_deep);
-                        ffi::lua_rawset(l, -3);
-                    }
-                    if *n < 2 {
-                        // No order to keep: the shared marker is enough.
-                        ffi::lua_pushvalue(l, at.object);
+                    let shape = (*n >= 2).then(|| find_shape(m, tape::keys(events, i)));
+                    if let Some((_, Some(slot))) = shape {
+                        // A known shape: its key list holds this object's keys
+                        // as Lua strings already, cheaper to fetch than to make
+                        // (each checked, since a script can reach the list).
+                        ffi::lua_rawgeti(l, at.shapes, slot);
+                        ffi::lua_pushvalue(l, at.keys);
+                        ffi::lua_rawget(l, -2);
+                        let mut next = i + 1;
+                        for (k, key) in tape::keys(events, i).enumerate() {
+                            if ffi::lua_rawgeti(l, -1, k as ffi::lua_Integer + 1) != ffi::LUA_TSTRING
+                                || lua_str(l, -1) != key.as_bytes()
+                            {
+                                ffi::lua_pop(l, 1);
+                                push_str(l, key);
+                            }
+                            next = push(l, m, at, events, next + 1, too_deep);
+                            // The object, its metatable, the key list, the key, the value.
+                            ffi::lua_rawset(l, -5);
+                        }
+                        ffi::lua_pop(l, 1);
                     } else {
-                        push_shape(l, m, at, *n, tape::keys(events, i));
+                        let mut next = i + 1;
+                        for _ in 0..*n {
+                            next = push(l, m, at, events, next, too_deep);
+                            next = push(l, m, at, events, next, too_deep);
+                            ffi::lua_rawset(l, -3);
+                        }
+                        match shape {
+                            Some((hash, _)) => new_shape(l, m, at, hash, *n, tape::keys(events, i)),
+                            // No order to keep: the shared marker is enough.
+                            None => ffi::lua_pushvalue(l, at.object),
+                        }
                     }
                     ffi::lua_setmetatable(l, -2);
                     return *end;
@@ -490,31 +526,31 @@ mod raw {
         }
     }
 
-    /// Pushes the metatable of the shape of an object with these `count`
-    /// keys, made and cached if new. The cache is borrowed only between Lua
-    /// calls.
-    unsafe fn push_shape<'k>(
+    /// The hash of the shape of an object with these keys, and its slot if
+    /// it is cached. The cache is borrowed only between Lua calls.
+    fn find_shape<'k>(m: &Markers, keys: impl Iterator<Item = &'k str> + Clone) -> (u64, Option<ffi::lua_Integer>) {
+        let shapes = m.shapes.borrow();
+        let hash = shapes.hash(keys.clone());
+        (hash, shapes.find(hash, keys))
+    }
+
+    /// Pushes a new metatable for the shape of an object with these `count`
+    /// keys (of `hash`), and caches it.
+    unsafe fn new_shape<'k>(
         l: *mut lua_State,
         m: &Markers,
         at: &Slots,
+        hash: u64,
         count: usize,
         keys: impl Iterator<Item = &'k str> + Clone,
     ) {
         unsafe {
-            let (hash, found, slot) = {
-                let shapes = m.shapes.borrow();
-                let hash = shapes.hash(keys.clone());
-                (hash, shapes.find(hash, keys.clone()), shapes.next)
-            };
-            if let Some(found) = found {
-                ffi::lua_rawgeti(l, at.shapes, found);
-                return;
-            }
+            let slot = m.shapes.borrow().next;
             ffi::lua_createtable(l, 0, 3);
             push_str(l, "__name");
             push_str(l, OBJECT_MT);
             ffi::lua_rawset(l, -3);
-            push_str(l, KEYS);
+            ffi::lua_pushvalue(l, at.keys);
             ffi::lua_createtable(l, len(count), 0);
             for (i, k) in keys.clone().enumerate() {
                 push_str(l, k);
@@ -556,7 +592,27 @@ pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     out.unwrap_or_else(|| Err(bad("", "was not read")))
 }
 
-/// The raw half of [`from_lua`].
+/// The calls of `deck:parallel`, a list of `{id, input}` pairs, as
+/// `(id, input)`; an input that is `nil` is `{}`. `None` when an entry is a
+/// function, which only the embedded executor can run.
+///
+/// The whole list is read in one protected call, as [`from_lua`] reads one
+/// value: a fan-out of a thousand calls would otherwise pay a protected
+/// call and mlua's handles for every pair.
+pub(crate) fn calls_from_lua(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String, Value)>>> {
+    let m = markers(lua)?;
+    let mut out = None;
+    // SAFETY: as in `from_lua`: the reader calls only Lua functions that
+    // raise no error, and leaves the stack as it found it.
+    unsafe {
+        lua.exec_raw::<()>(calls, |state| {
+            out = Some(read::calls(state, &m));
+        })?;
+    }
+    out.unwrap_or_else(|| Err(bad("", "was not read")))
+}
+
+/// The raw half of [`from_lua`] and [`calls_from_lua`].
 mod read {
     use std::ffi::c_int;
     use std::fmt;
@@ -579,14 +635,27 @@ mod read {
     #[derive(Clone, Copy)]
     enum Path<'a> {
         Root,
+        /// The root of the input of `deck:parallel`'s call `n` (from 1).
+        Call(usize),
         Key(&'a Path<'a>, &'a str),
         Index(&'a Path<'a>, usize),
+    }
+
+    impl Path<'_> {
+        /// The call whose input this path is in, if any.
+        fn call(&self) -> Option<usize> {
+            match self {
+                Path::Root => None,
+                Path::Call(n) => Some(*n),
+                Path::Key(up, _) | Path::Index(up, _) => up.call(),
+            }
+        }
     }
 
     impl fmt::Display for Path<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             match self {
-                Path::Root => Ok(()),
+                Path::Root | Path::Call(_) => Ok(()),
                 Path::Key(up, key) => write!(f, "{up}/{key}"),
                 Path::Index(up, i) => write!(f, "{up}/{i}"),
             }
@@ -594,7 +663,24 @@ mod read {
     }
 
     fn bad(path: &Path<'_>, what: &str) -> mlua::Error {
-        super::bad(&path.to_string(), what)
+        let at = path.to_string();
+        match path.call() {
+            None => super::bad(&at, what),
+            Some(n) => {
+                super::bad(&format!("{} in call {n} of deck:parallel", if at.is_empty() { "/" } else { &at }), what)
+            }
+        }
+    }
+
+    /// Pushes the markers and the key list's field name; `base` is the top
+    /// before.
+    unsafe fn slots(l: *mut lua_State, m: &Markers, base: c_int) -> Slots {
+        unsafe {
+            for key in [m.array_key.id(), m.object_key.id(), m.keys_key.id()] {
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
+            }
+            Slots { array: base + 1, object: base + 2, keys: base + 3 }
+        }
     }
 
     /// Reads argument 1 of the protected call.
@@ -604,13 +690,62 @@ mod read {
                 return Err(bad(&Path::Root, "nests too deep for Lua's stack"));
             }
             let base = ffi::lua_gettop(l);
-            for key in [m.array_key.id(), m.object_key.id(), m.keys_key.id()] {
-                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
-            }
-            let at = Slots { array: base + 1, object: base + 2, keys: base + 3 };
+            let at = slots(l, m, base);
             let out = value(l, &at, 1, 0, &Path::Root);
             ffi::lua_settop(l, base);
             out
+        }
+    }
+
+    /// Reads argument 1 of the protected call, a list of `{id, input}`
+    /// pairs (see [`super::calls_from_lua`]).
+    pub(super) unsafe fn calls(l: *mut lua_State, m: &Markers) -> mlua::Result<Option<Vec<(String, Value)>>> {
+        unsafe {
+            // The markers, then an entry, its id or input, and 4 slots for a table.
+            if ffi::lua_checkstack(l, 10) == 0 {
+                return Err(bad(&Path::Root, "nests too deep for Lua's stack"));
+            }
+            let base = ffi::lua_gettop(l);
+            let at = slots(l, m, base);
+            let out = call_list(l, &at);
+            ffi::lua_settop(l, base);
+            out
+        }
+    }
+
+    unsafe fn call_list(l: *mut lua_State, at: &Slots) -> mlua::Result<Option<Vec<(String, Value)>>> {
+        unsafe {
+            let n = ffi::lua_rawlen(l, 1);
+            let mut out = Vec::with_capacity(n);
+            for i in 1..=n {
+                let entry = ffi::lua_gettop(l) + 1;
+                match ffi::lua_rawgeti(l, 1, i as ffi::lua_Integer) {
+                    ffi::LUA_TTABLE => {}
+                    ffi::LUA_TFUNCTION => return Ok(None),
+                    t => {
+                        return Err(mlua::Error::runtime(format!(
+                            "deck:parallel takes {{id, input}} pairs, not a {} (call {i})",
+                            type_name(t)
+                        )));
+                    }
+                }
+                let id = match ffi::lua_rawgeti(l, entry, 1) {
+                    ffi::LUA_TSTRING => string(l, entry + 1, &Path::Call(i))?,
+                    t => {
+                        return Err(mlua::Error::runtime(format!(
+                            "deck:parallel: call {i} has no operation id (its first item is a {}, not a string)",
+                            type_name(t)
+                        )));
+                    }
+                };
+                let input = match ffi::lua_rawgeti(l, entry, 2) {
+                    ffi::LUA_TNIL => Value::Object(Map::new()),
+                    _ => value(l, at, entry + 2, 0, &Path::Call(i))?,
+                };
+                ffi::lua_settop(l, entry - 1);
+                out.push((id, input));
+            }
+            Ok(Some(out))
         }
     }
 
@@ -637,6 +772,11 @@ mod read {
 
     fn type_name(t: c_int) -> &'static str {
         match t {
+            ffi::LUA_TNIL => "nil",
+            ffi::LUA_TBOOLEAN => "boolean",
+            ffi::LUA_TNUMBER => "number",
+            ffi::LUA_TSTRING => "string",
+            ffi::LUA_TTABLE => "table",
             ffi::LUA_TLIGHTUSERDATA => "lightuserdata",
             ffi::LUA_TFUNCTION => "function",
             ffi::LUA_TTHREAD => "thread",
@@ -788,14 +928,7 @@ mod read {
                     Ok(i) => i.to_string(),
                     Err(n) => n.to_string(),
                 }),
-                t => {
-                    let name = match t {
-                        ffi::LUA_TBOOLEAN => "boolean",
-                        ffi::LUA_TTABLE => "table",
-                        t => type_name(t),
-                    };
-                    Err(bad(path, &format!("has a {name} key; JSON keys are strings")))
-                }
+                t => Err(bad(path, &format!("has a {} key; JSON keys are strings", type_name(t)))),
             }
         }
     }
@@ -873,6 +1006,17 @@ mod tests {
     }
 
     #[test]
+    fn a_script_that_edits_a_shapes_key_list_does_not_change_later_objects() {
+        let lua = lua();
+        let doc = json!({"b": 1, "a": 2});
+        let first = to_lua(&lua, &doc).expect("to lua");
+        lua.globals().set("first", first).expect("global");
+        lua.load(format!("local keys = getmetatable(first).{KEYS}; keys[1] = 'x'; keys[2] = 7")).exec().expect("edit");
+        let second = to_lua(&lua, &doc).expect("to lua");
+        assert_eq!(from_lua(&lua, second).expect("from lua"), doc);
+    }
+
+    #[test]
     fn the_shape_cache_starts_again_when_full() {
         let lua = lua();
         let docs: Vec<Value> = (0..MAX_SHAPES + 10).map(|i| json!({format!("k{i}"): 1, "z": 2})).collect();
@@ -914,6 +1058,38 @@ mod tests {
         let v: LuaValue = lua.load("local t = {}; t.self = t; return t").eval().expect("eval");
         let err = from_lua(&lua, v).expect_err("a cycle").to_string();
         assert!(err.contains("nests too deep"), "{err}");
+    }
+
+    #[test]
+    fn parallel_calls_are_read_in_one_pass_and_a_bad_one_is_named() {
+        let lua = lua();
+        lua.globals().set("null", null()).expect("global");
+        let calls: Table = lua
+            .load("return { {'a.b.c', { n = 1, list = {1, 2} }}, {'a.b.d'}, {'a.b.e', null} }")
+            .eval()
+            .expect("eval");
+        let read = calls_from_lua(&lua, &calls).expect("read").expect("pairs");
+        assert_eq!(
+            read,
+            vec![
+                ("a.b.c".to_owned(), json!({"n": 1, "list": [1, 2]})),
+                ("a.b.d".to_owned(), json!({})),
+                ("a.b.e".to_owned(), json!(null)),
+            ]
+        );
+        let with_fn: Table = lua.load("return { {'a.b.c', {}}, function() end }").eval().expect("eval");
+        assert_eq!(calls_from_lua(&lua, &with_fn).expect("read"), None, "a function is for the executor");
+        for (list, says) in [
+            ("{ {'a.b.c', {}}, {'a.b.c', { f = print }} }", "the value at /f in call 2 of deck:parallel is a function"),
+            ("{ {'a.b.c', {}}, {'a.b.c', { x = { [true] = 1 } }} }", "/x in call 2 of deck:parallel has a boolean key"),
+            ("{ 'a.b.c' }", "takes {id, input} pairs, not a string (call 1)"),
+            ("{ {'a.b.c'}, {}, }", "call 2 has no operation id (its first item is a nil, not a string)"),
+            ("{ {42, {}} }", "call 1 has no operation id (its first item is a number, not a string)"),
+        ] {
+            let calls: Table = lua.load(format!("return {list}")).eval().expect("eval");
+            let err = calls_from_lua(&lua, &calls).expect_err(list).to_string();
+            assert!(err.contains(says), "{list}: {err}");
+        }
     }
 
     #[test]

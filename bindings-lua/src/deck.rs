@@ -249,28 +249,6 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     }
 }
 
-/// The `(id, input)` pairs of `deck:parallel`, or `None` when an entry is a
-/// function (which only the embedded executor can run).
-pub(crate) fn pairs(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String, Value)>>> {
-    let mut out = Vec::with_capacity(calls.raw_len());
-    for entry in calls.sequence_values::<LuaValue>() {
-        match entry? {
-            LuaValue::Table(pair) => {
-                let id: String = pair.raw_get(1)?;
-                out.push((id, input(lua, pair.raw_get(2)?)?));
-            }
-            LuaValue::Function(_) => return Ok(None),
-            other => {
-                return Err(mlua::Error::runtime(format!(
-                    "deck:parallel takes {{id, input}} pairs, not a {}",
-                    other.type_name()
-                )));
-            }
-        }
-    }
-    Ok(Some(out))
-}
-
 /// The results of `deck:parallel` (of the operations `ids`) as one list:
 /// bodies, `opdeck.null` for an empty body (a hole would cut the list
 /// short), error tables for failures. Each is converted as it arrives,
@@ -445,7 +423,7 @@ pub(crate) fn natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
         lua.create_function(|lua, (ud, calls, limit): (AnyUserData, Table, Option<usize>)| {
             guard!(lua, {
                 let deck = handle(&ud)?;
-                let Some(calls) = pairs(lua, &calls)? else {
+                let Some(calls) = convert::calls_from_lua(lua, &calls)? else {
                     return Err(mlua::Error::runtime(
                         "deck:parallel runs functions only inside `opdeck run`; here it takes {id, input} pairs",
                     ));

@@ -269,7 +269,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
         "parallel",
         lua.create_function(|lua, (ud, calls, limit): (AnyUserData, Table, Option<usize>)| {
             let limit = limit.unwrap_or(8).max(1);
-            let pairs = handle(&ud).and_then(|deck| Ok((deck, deck::pairs(lua, &calls)?)));
+            let pairs = handle(&ud).and_then(|deck| Ok((deck, convert::calls_from_lua(lua, &calls)?)));
             match pairs {
                 Ok((deck, Some(pairs))) => match deck::parallel_pairs(lua, &deck, pairs, limit) {
                     Ok(ret) => ret,
@@ -327,7 +327,7 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
         Ok(d) => d,
         Err(e) => return deck::usage(&lua, &e),
     };
-    match deck::pairs(&lua, &calls) {
+    match convert::calls_from_lua(&lua, &calls) {
         Err(e) => deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
             let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();

@@ -117,6 +117,15 @@ test("parallel: 1,000 calls in order, failures as values", function()
   eq(type(results[1000].results), "table", "last")
 end)
 
+test("parallel: a bad call is a usage error that names it", function()
+  local ok_call = { "wildduck.users.getUsers", {} }
+  local err = raises(deck.parallel, deck, { ok_call, { "wildduck.users.getUsers", { query = print } } }, 2)
+  eq(err.kind, "usage", "kind")
+  has(err.message, "/query in call 2 of deck:parallel", "the call and the path")
+  err = raises(deck.parallel, deck, { ok_call, ok_call, { 42, {} } }, 2)
+  has(err.message, "call 3 has no operation id", "a missing id")
+end)
+
 test("operation: a Lua function as an operation", function()
   local d = opdeck.new({ mock = true })
   d:operation("myapp.users.sync", {
