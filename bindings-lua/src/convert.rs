@@ -195,12 +195,38 @@ pub fn to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
 /// `Value` between (a body the deck handed over undecoded); `Err` when it
 /// is not JSON.
 pub fn json_to_lua(lua: &Lua, text: &[u8]) -> mlua::Result<Result<LuaValue, serde_json::Error>> {
-    let mut events = Vec::with_capacity(text.len() / 8 + 4);
-    let mut de = serde_json::Deserializer::from_slice(text);
-    if let Err(e) = tape::Tape(&mut events).deserialize(&mut de).and_then(|()| de.end()) {
-        return Ok(Err(e));
+    match tape::read(text) {
+        Ok(events) => events_to_lua(lua, &events).map(Ok),
+        Err(e) => Ok(Err(e)),
     }
-    events_to_lua(lua, &events).map(Ok)
+}
+
+/// JSON texts as Lua values, each set into `list` at its index, all in one
+/// protected call: a fan-out converts the results that arrived together
+/// at once. Returns the indexes whose text is not JSON, with the error;
+/// nothing is set there.
+pub fn json_texts_into(
+    lua: &Lua,
+    list: &Table,
+    texts: &[(usize, &[u8])],
+) -> mlua::Result<Vec<(usize, serde_json::Error)>> {
+    let mut tapes = Vec::with_capacity(texts.len());
+    let mut broken = Vec::new();
+    for (index, text) in texts {
+        match tape::read(text) {
+            Ok(events) => tapes.push((*index as ffi::lua_Integer, events)),
+            Err(e) => broken.push((*index, e)),
+        }
+    }
+    let m = markers(lua)?;
+    m.shapes.borrow_mut().make_room(lua)?;
+    let mut too_deep = false;
+    // SAFETY: as in `events_to_lua`; `list` is argument 1 of the call.
+    unsafe { lua.exec_raw::<()>(list, |state| raw::push_into(state, &m, &tapes, &mut too_deep))? };
+    if too_deep {
+        return Err(bad("", "nests too deep for Lua's stack"));
+    }
+    Ok(broken)
 }
 
 /// Builds the Lua value of `events` with Lua's C API in one protected call,
@@ -250,6 +276,14 @@ mod tape {
             len: usize,
             end: usize,
         },
+    }
+
+    /// The events of a JSON text, or why it is not JSON.
+    pub(super) fn read(text: &[u8]) -> Result<Vec<Event<'_>>, serde_json::Error> {
+        let mut events = Vec::with_capacity(text.len() / 8 + 4);
+        let mut de = serde_json::Deserializer::from_slice(text);
+        Tape(&mut events).deserialize(&mut de).and_then(|()| de.end())?;
+        Ok(events)
     }
 
     /// The index after the value that starts at `at`.
@@ -393,7 +427,7 @@ mod raw {
     use mlua::ffi::{self, lua_State};
 
     use super::tape::{self, Event};
-    use super::{Markers, OBJECT_MT};
+    use super::{MAX_SHAPES, Markers, OBJECT_MT};
 
     /// Stack slots of what the converter pushes again and again.
     struct Slots {
@@ -414,15 +448,45 @@ mod raw {
                 return;
             }
             let base = ffi::lua_gettop(l);
+            let at = slots(l, m, base);
+            push(l, m, &at, events, 0, too_deep);
+            ffi::lua_replace(l, base + 1);
+            ffi::lua_settop(l, base + 1);
+        }
+    }
+
+    /// Pushes the value of each tape and sets it into the table at argument
+    /// 1 of the protected call, at the tape's index.
+    pub(super) unsafe fn push_into(
+        l: *mut lua_State,
+        m: &Markers,
+        tapes: &[(ffi::lua_Integer, Vec<Event<'_>>)],
+        too_deep: &mut bool,
+    ) {
+        unsafe {
+            if ffi::lua_checkstack(l, 9) == 0 {
+                *too_deep = true;
+                return;
+            }
+            let base = ffi::lua_gettop(l);
+            let at = slots(l, m, base);
+            for (index, events) in tapes.iter().filter(|(_, events)| !events.is_empty()) {
+                push(l, m, &at, events, 0, too_deep);
+                ffi::lua_rawseti(l, 1, *index);
+            }
+            ffi::lua_settop(l, base);
+        }
+    }
+
+    /// Pushes what the converter pushes again and again; `base` is the top
+    /// before.
+    unsafe fn slots(l: *mut lua_State, m: &Markers, base: c_int) -> Slots {
+        unsafe {
             let shapes = m.shapes.borrow().table.id();
             for key in [m.array_key.id(), m.object_key.id(), m.ordered_pairs_key.id(), shapes, m.keys_key.id()] {
                 ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(key));
             }
-            let at =
-                Slots { array: base + 1, object: base + 2, ordered_pairs: base + 3, shapes: base + 4, keys: base + 5 };
-            push(l, m, &at, events, 0, too_deep);
-            ffi::lua_replace(l, base + 1);
-            ffi::lua_settop(l, base + 1);
+            Slots { array: base + 1, object: base + 2, ordered_pairs: base + 3, shapes: base + 4, keys: base + 5 }
         }
     }
 
@@ -560,6 +624,10 @@ mod raw {
             push_str(l, "__pairs");
             ffi::lua_pushvalue(l, at.ordered_pairs);
             ffi::lua_rawset(l, -3);
+            if m.shapes.borrow().by_hash.len() >= MAX_SHAPES {
+                // Full until the next conversion starts the cache again.
+                return;
+            }
             ffi::lua_pushvalue(l, -1);
             ffi::lua_rawseti(l, at.shapes, slot);
             // Every Lua call is made: now the cache may hold owned keys.
@@ -978,6 +1046,22 @@ mod tests {
     }
 
     #[test]
+    fn texts_go_into_a_list_at_their_indexes_and_broken_ones_are_told() {
+        let lua = lua();
+        let list = lua.create_table().expect("table");
+        list.raw_set(2, "kept").expect("set");
+        let texts: [(usize, &[u8]); 3] =
+            [(1, br#"{"b": 1, "a": [true]}"#), (3, b"{nope"), (4, br#"{"b": 2, "a": []}"#)];
+        let broken = json_texts_into(&lua, &list, &texts).expect("lua");
+        assert_eq!(broken.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(list.raw_get::<String>(2).expect("get"), "kept");
+        assert!(list.raw_get::<LuaValue>(3).expect("get").is_nil(), "nothing set for a broken text");
+        let read = |i: usize| from_lua(&lua, list.raw_get(i).expect("get")).expect("from lua");
+        assert_eq!(serde_json::to_string(&read(1)).expect("json"), r#"{"b":1,"a":[true]}"#);
+        assert_eq!(serde_json::to_string(&read(4)).expect("json"), r#"{"b":2,"a":[]}"#);
+    }
+
+    #[test]
     fn objects_of_one_shape_share_a_metatable_and_each_shape_keeps_its_order() {
         let lua = lua();
         let doc = json!([{"b": 1, "a": 2}, {"b": 3, "a": 4}, {"a": 5, "b": 6}]);
@@ -1024,6 +1108,14 @@ mod tests {
             to_lua(&lua, doc).expect("to lua");
         }
         assert!(markers(&lua).expect("markers").shapes.borrow().by_hash.len() <= MAX_SHAPES);
+        // Many shapes in one protected call: the cache stops at its cap.
+        let texts: Vec<String> = (0..MAX_SHAPES + 10).map(|i| format!(r#"{{"q{i}": 1, "z": 2}}"#)).collect();
+        let texts: Vec<(usize, &[u8])> = texts.iter().enumerate().map(|(i, t)| (i + 1, t.as_bytes())).collect();
+        let list = lua.create_table().expect("table");
+        assert!(json_texts_into(&lua, &list, &texts).expect("lua").is_empty());
+        assert!(markers(&lua).expect("markers").shapes.borrow().by_hash.len() <= MAX_SHAPES);
+        let last = from_lua(&lua, list.raw_get(MAX_SHAPES + 10).expect("get")).expect("from lua");
+        assert_eq!(serde_json::to_string(&last).expect("json"), format!(r#"{{"q{}":1,"z":2}}"#, MAX_SHAPES + 9));
         let first = to_lua(&lua, &docs[0]).expect("to lua");
         assert_eq!(from_lua(&lua, first).expect("from lua"), docs[0]);
     }

@@ -188,15 +188,17 @@ pub(crate) fn body_to_lua(lua: &Lua, operation: &str, body: Body) -> mlua::Resul
         Body::Json(v) => convert::to_lua(lua, &v)?,
         Body::RawJson(text) => match convert::json_to_lua(lua, &text)? {
             Ok(v) => v,
-            Err(e) => {
-                let message = format!("invalid json: {e}");
-                return Ok(Err(opdeck::Error::Decode { operation: operation.to_owned(), message }));
-            }
+            Err(e) => return Ok(Err(not_json(operation, &e))),
         },
         Body::Text(s) => LuaValue::String(lua.create_string(&s)?),
         Body::Bytes(b) => LuaValue::String(lua.create_string(&b)?),
         other => convert::to_lua(lua, &other.into_value())?,
     }))
+}
+
+/// The error of a JSON body of `operation` that does not parse.
+fn not_json(operation: &str, err: &serde_json::Error) -> opdeck::Error {
+    opdeck::Error::Decode { operation: operation.to_owned(), message: format!("invalid json: {err}") }
 }
 
 /// A call's answer: its body as Lua, or its error's table.
@@ -251,20 +253,46 @@ fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
 
 /// The results of `deck:parallel` (of the operations `ids`) as one list:
 /// bodies, `opdeck.null` for an empty body (a hole would cut the list
-/// short), error tables for failures. Each is converted as it arrives,
-/// while the calls after it are still running.
+/// short), error tables for failures. They are converted as they arrive,
+/// while the calls after them are still running; the JSON bodies that
+/// arrived together go into Lua in one protected call.
 pub(crate) async fn results_to_lua(
     lua: &Lua,
     ids: &[String],
     results: impl Stream<Item = opdeck::Result<Body>>,
 ) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(ids.len(), 0)?;
-    let mut results = pin!(results);
-    for (i, id) in ids.iter().enumerate() {
-        let Some(r) = results.next().await else { break };
-        t.raw_set(i + 1, slot_to_lua(lua, id, r)?)?;
+    let mut arrived = pin!(results.ready_chunks(64));
+    let mut done = 0;
+    while done < ids.len() {
+        let Some(chunk) = arrived.next().await else { break };
+        let count = chunk.len().min(ids.len() - done);
+        set_results(lua, &t, done, &ids[done..done + count], chunk)?;
+        done += count;
     }
     Ok(t)
+}
+
+/// Sets the results of the calls `ids` into `t` from index `done + 1` on.
+fn set_results(
+    lua: &Lua,
+    t: &Table,
+    done: usize,
+    ids: &[String],
+    chunk: Vec<opdeck::Result<Body>>,
+) -> mlua::Result<()> {
+    let mut bodies = Vec::with_capacity(chunk.len());
+    for ((k, id), result) in ids.iter().enumerate().zip(chunk) {
+        match result {
+            Ok(Body::RawJson(text)) => bodies.push((done + k + 1, text)),
+            other => t.raw_set(done + k + 1, slot_to_lua(lua, id, other)?)?,
+        }
+    }
+    let texts: Vec<(usize, &[u8])> = bodies.iter().map(|(i, text)| (*i, &text[..])).collect();
+    for (i, e) in convert::json_texts_into(lua, t, &texts)? {
+        t.raw_set(i, error::to_table(lua, &not_json(&ids[i - done - 1], &e))?)?;
+    }
+    Ok(())
 }
 
 /// One result of `deck:parallel`: its body, `opdeck.null` when empty, the

@@ -278,9 +278,17 @@ else
       eq(err.operation, id, "operation")
       has(err.message, "invalid json", "message")
     end
-    local results = echo:parallel({ { id, {} }, { ids["DELETE /empty"], {} } }, 2)
+    local mirror = ids["POST /mirror"]
+    local results = echo:parallel({
+      { id, {} }, { ids["DELETE /empty"], {} }, { mirror, { body = { a = 1 } } }, { id, {} }, { mirror, { body = { b = 2 } } },
+    }, 5)
+    eq(#results, 5, "every slot")
     eq(results[1].kind, "decode", "a failed slot of parallel")
+    eq(results[1].operation, id, "its operation")
     eq(results[2], opdeck.null, "an empty slot of parallel")
+    eq(results[3].a, 1, "a JSON slot")
+    eq(results[4].kind, "decode", "another failed slot")
+    eq(results[5].b, 2, "the JSON slot after it")
     local text = 'q"uote \\ tab\t é ☃'
     local back = echo:call(ids["POST /mirror"], { body = { s = text, [text] = 1 } })
     eq(back.s, text, "escaped string")
