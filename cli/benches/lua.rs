@@ -17,7 +17,9 @@
 //! bench started again as a client); embedded Lua runs in this process, so
 //! it is compared with Rust calls from this process.
 //!
-//! Run with `bash bench/lua.sh` (it builds the module in release first).
+//! Run with `bash bench/lua.sh`: it builds the module in release first, and
+//! this bench in the release profile too, so that both sides come out of
+//! the same optimizer settings.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
