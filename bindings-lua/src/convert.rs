@@ -645,19 +645,7 @@ mod raw {
 /// Read with Lua's C API in one protected call, as [`to_lua`] builds, not
 /// through mlua's handles, which cost a protected call per table entry.
 pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
-    let m = markers(lua)?;
-    let mut out = None;
-    // SAFETY: the reader calls only Lua functions that raise no error
-    // (type tests, raw reads, `lua_next` over a table it does not change,
-    // `lua_checkstack`): nothing can unwind past the Rust values it holds.
-    // The value is argument 1 of the protected call; the reader leaves the
-    // stack as it found it.
-    unsafe {
-        lua.exec_raw::<()>(value, |state| {
-            out = Some(read::root(state, &m));
-        })?;
-    }
-    out.unwrap_or_else(|| Err(bad("", "was not read")))
+    read_raw(lua, value, read::root)
 }
 
 /// The calls of `deck:parallel`, a list of `{id, input}` pairs, as
@@ -668,13 +656,24 @@ pub fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
 /// value: a fan-out of a thousand calls would otherwise pay a protected
 /// call and mlua's handles for every pair.
 pub(crate) fn calls_from_lua(lua: &Lua, calls: &Table) -> mlua::Result<Option<Vec<(String, Value)>>> {
+    read_raw(lua, calls, read::calls)
+}
+
+/// Runs `reader` in one protected call whose argument 1 is `arg`.
+fn read_raw<T>(
+    lua: &Lua,
+    arg: impl mlua::IntoLuaMulti,
+    reader: unsafe fn(*mut ffi::lua_State, &Markers) -> mlua::Result<T>,
+) -> mlua::Result<T> {
     let m = markers(lua)?;
     let mut out = None;
-    // SAFETY: as in `from_lua`: the reader calls only Lua functions that
-    // raise no error, and leaves the stack as it found it.
+    // SAFETY: the readers call only Lua functions that raise no error
+    // (type tests, raw reads, `lua_next` over a table they do not change,
+    // `lua_checkstack`): nothing can unwind past the Rust values they hold.
+    // They leave the stack as they found it.
     unsafe {
-        lua.exec_raw::<()>(calls, |state| {
-            out = Some(read::calls(state, &m));
+        lua.exec_raw::<()>(arg, |state| {
+            out = Some(reader(state, &m));
         })?;
     }
     out.unwrap_or_else(|| Err(bad("", "was not read")))
