@@ -25,8 +25,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::time::Instant;
 
+use futures::StreamExt;
 use futures::future::{Either, select};
-use futures::{Stream, StreamExt};
 use mlua::{AnyUserData, Function, Lua, Table, UserData, UserDataRef, Value as LuaValue, Variadic};
 use opdeck::runtime::Driver;
 use opdeck::{Body, CallOptions, Deck, Output};
@@ -244,23 +244,22 @@ fn output_to_lua(lua: &Lua, operation: &str, out: Output) -> mlua::Result<opdeck
     Ok(Ok(LuaValue::Table(t)))
 }
 
-fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
+/// A call's input: a Lua value as JSON, `nil` as `{}`.
+pub(crate) fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
     match value {
         LuaValue::Nil => Ok(Value::Object(Default::default())),
         v => convert::from_lua(lua, v),
     }
 }
 
-/// The results of `deck:parallel` (of the operations `ids`) as one list:
-/// bodies, `opdeck.null` for an empty body (a hole would cut the list
-/// short), error tables for failures. They are converted as they arrive,
-/// while the calls after them are still running; the JSON bodies that
-/// arrived together go into Lua in one protected call.
-pub(crate) async fn results_to_lua(
-    lua: &Lua,
-    ids: &[String],
-    results: impl Stream<Item = opdeck::Result<Body>>,
-) -> mlua::Result<Table> {
+/// `deck:parallel` of `{id, input}` pairs: one `Deck::call_each`, and its
+/// results as one list: bodies, `opdeck.null` for an empty body (a hole
+/// would cut the list short), error tables for failures. They are
+/// converted as they arrive, while the calls after them are still running;
+/// the JSON bodies that arrived together go into Lua in one protected call.
+pub(crate) async fn fan_out(lua: &Lua, deck: &Deck, calls: Vec<(String, Value)>, limit: usize) -> mlua::Result<Table> {
+    let ids: Vec<String> = calls.iter().map(|(id, _)| id.clone()).collect();
+    let results = deck.call_each_with(calls, limit, &RAW_JSON);
     let t = lua.create_table_with_capacity(ids.len(), 0)?;
     let mut arrived = pin!(results.ready_chunks(64));
     let mut done = 0;
@@ -400,12 +399,10 @@ macro_rules! guard {
     };
 }
 
-/// `deck:parallel` of `{id, input}` pairs, blocking: one `Deck::call_each`
-/// on the shared runtime, each result turned into Lua tables as it arrives.
+/// `deck:parallel` of `{id, input}` pairs, blocking: its [`fan_out`] on
+/// the shared runtime.
 pub(crate) fn parallel_pairs(lua: &Lua, deck: &Deck, calls: Vec<(String, Value)>, limit: usize) -> mlua::Result<Ret> {
-    let ids: Vec<String> = calls.iter().map(|(id, _)| id.clone()).collect();
-    let results = deck.call_each_with(calls, limit, &RAW_JSON);
-    Ok(match wait(lua, Driver::Shared, results_to_lua(lua, &ids, results)) {
+    Ok(match wait(lua, Driver::Shared, fan_out(lua, deck, calls, limit)) {
         Ok(table) => ok(LuaValue::Table(table?)),
         Err(e) => fail(lua, &e),
     })

@@ -30,7 +30,6 @@ use mlua::chunk::ChunkMode;
 use mlua::{AnyUserData, Function, HookTriggers, Lua, LuaOptions, Table, Value as LuaValue, VmState};
 use opdeck::Deck;
 use opdeck::runtime::Driver;
-use serde_json::Value;
 
 use crate::deck::{self, Deadline, DeckHandle, Defaults, HostDeck, PluginCall, Ret, Tripped, fail, ok};
 use crate::{convert, error, sandbox};
@@ -283,7 +282,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.set(
         "call_async",
         lua.create_async_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| async move {
-            let (deck, inp) = match handle(&ud).and_then(|d| Ok((d, input(&lua, inp)?))) {
+            let (deck, inp) = match handle(&ud).and_then(|d| Ok((d, deck::input(&lua, inp)?))) {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
@@ -295,7 +294,7 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.set(
         "call_full_async",
         lua.create_async_function(|lua, (ud, id, inp): (AnyUserData, String, LuaValue)| async move {
-            let (deck, inp) = match handle(&ud).and_then(|d| Ok((d, input(&lua, inp)?))) {
+            let (deck, inp) = match handle(&ud).and_then(|d| Ok((d, deck::input(&lua, inp)?))) {
                 Ok(x) => x,
                 Err(e) => return deck::usage(&lua, &e),
             };
@@ -312,16 +311,9 @@ pub(crate) fn async_natives(lua: &Lua, t: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
-fn input(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
-    match value {
-        LuaValue::Nil => Ok(Value::Object(Default::default())),
-        v => convert::from_lua(lua, v),
-    }
-}
-
 /// `deck:parallel` under the embedded executor: `{id, input}` pairs go to
-/// one `Deck::call_each`, whose results are converted here as they arrive;
-/// a list with functions goes to [`parallel_entries`].
+/// [`deck::fan_out`], awaited here; a list with functions goes to
+/// [`parallel_entries`].
 async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret {
     let deck = match handle(&ud) {
         Ok(d) => d,
@@ -330,12 +322,9 @@ async fn parallel(lua: Lua, ud: AnyUserData, calls: Table, limit: usize) -> Ret 
     match convert::calls_from_lua(&lua, &calls) {
         Err(e) => deck::usage(&lua, &e),
         Ok(Some(pairs)) => {
-            let ids: Vec<String> = pairs.iter().map(|(id, _)| id.clone()).collect();
             // The calls' connections go to the shared runtime's workers; this
             // thread polls the calls and converts each result as it arrives.
-            let results = deck.call_each_with(pairs, limit, &deck::RAW_JSON);
-            let converted = opdeck::runtime::on_shared(deck::results_to_lua(&lua, &ids, results));
-            match converted {
+            match opdeck::runtime::on_shared(deck::fan_out(&lua, &deck, pairs, limit)) {
                 Ok(converted) => ok(LuaValue::Table(converted.await?)),
                 Err(e) => fail(&lua, &e),
             }
@@ -361,7 +350,7 @@ async fn parallel_entries(lua: Lua, deck: Deck, calls: Table, limit: usize) -> R
                 },
                 LuaValue::Table(pair) => {
                     let id: String = pair.raw_get(1)?;
-                    let inp = input(&lua, pair.raw_get(2)?)?;
+                    let inp = deck::input(&lua, pair.raw_get(2)?)?;
                     let op = id.clone();
                     let r = deck.call_with(&id, inp, &deck::RAW_JSON).await;
                     deck::slot_to_lua(&lua, &op, r.map(|out| out.body))
